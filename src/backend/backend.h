@@ -1,0 +1,139 @@
+// The seam between models and hardware.
+//
+// An architecture file (src/model/architectures/) describes its forward pass as a sequence of the
+// ops below; a backend (backend/cpu, later backend/cuda) runs them. Every pointer and Tensor
+// handed to an op lives in the backend's memory (host memory for the CPU backend, device memory
+// for CUDA), including the int32 index arrays. Ops are synchronous from the caller's view on the
+// CPU; a GPU backend may queue them on its stream.
+//
+// Activations are `activation_dtype()` (F32 on the CPU). Weights may be F32, BF16 or F16 and are
+// read in place: a backend never makes a converted copy of the whole model.
+//
+// The KV cache is paged: per layer, K and V are [num_blocks * block_size, num_kv_heads * head_dim]
+// and a token's row is its slot = block_id * block_size + offset_in_block. A flat batch mixes
+// sequences: sequence s owns query rows [query_start[s], query_start[s + 1]) and has seq_lens[s]
+// tokens of KV after this step (its cached context plus its new tokens); its new tokens sit at
+// the last positions, so query row j of s has position seq_lens[s] - q_len + j and attends to KV
+// positions [max(0, pos - sliding_window + 1), pos] (no lower bound when sliding_window == 0).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "common/tensor.h"
+
+namespace turbine {
+
+// Per-step attention metadata, built once by the runner and shared by every layer.
+struct AttentionBatch {
+  int num_seqs = 0;
+  int num_tokens = 0;                    // total query rows in the flat batch
+  const int32_t* query_start = nullptr;  // [num_seqs + 1]
+  const int32_t* seq_lens = nullptr;     // [num_seqs]
+  const int32_t* block_tables = nullptr; // [num_seqs, max_blocks_per_seq]
+  int max_blocks_per_seq = 0;
+  const int32_t* slot_mapping = nullptr; // [num_tokens], where each new token's K/V is written
+};
+
+struct AttentionShape {
+  int num_heads = 0;
+  int num_kv_heads = 0;  // divides num_heads (GQA; 1 is MQA)
+  int head_dim = 0;
+  int block_size = 0;    // tokens per KV block
+  float scale = 0.0f;    // softmax scale, usually head_dim^-0.5
+  int sliding_window = 0;
+};
+
+// One layer's paged K and V caches, each [num_blocks * block_size, num_kv_heads * head_dim].
+struct KvCacheLayer {
+  Tensor k;
+  Tensor v;
+};
+
+// Memory owned by a backend. Moves only.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(void* data, size_t bytes, void (*release)(void*)) : data_(data), bytes_(bytes), release_(release) {}
+  DeviceBuffer(DeviceBuffer&& o) noexcept { *this = std::move(o); }
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      data_ = o.data_, bytes_ = o.bytes_, release_ = o.release_;
+      o.data_ = nullptr, o.bytes_ = 0, o.release_ = nullptr;
+    }
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer() { reset(); }
+
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  Tensor as_tensor(DType dtype, int64_t rows, int64_t cols) const { return {data_, dtype, rows, cols}; }
+
+ private:
+  void reset() {
+    if (data_ && release_) release_(data_);
+    data_ = nullptr;
+  }
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+  void (*release_)(void*) = nullptr;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  virtual DType activation_dtype() const = 0;
+
+  // Memory: zero-initialised, aligned to at least 64 bytes.
+  virtual DeviceBuffer allocate(size_t bytes) = 0;
+  // Copies between host memory and backend memory (plain memcpy on the CPU).
+  virtual void copy_to_device(void* dst, const void* src, size_t bytes) = 0;
+  virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;
+  // Waits until every queued op has finished.
+  virtual void synchronize() = 0;
+
+  // out[i, :] = table[ids[i], :]; table is a weight (any dtype), out has out.rows == n ids.
+  virtual void embedding(const Tensor& table, const int32_t* ids, Tensor& out) = 0;
+
+  // out = x / sqrt(mean(x^2) + eps) * weight, per row; weight is [1, x.cols]. out may alias x.
+  virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) = 0;
+
+  // residual += x; out = rms_norm(residual). The pre-norm transformer's "add then normalise".
+  virtual void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
+                            Tensor& out) = 0;
+
+  // out = x * weight^T (+ bias): x [m, k], weight [n, k], bias [1, n] or null, out [m, n].
+  virtual void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) = 0;
+
+  // Rotary embedding in Hugging Face's rotate-half layout, in place. x is [tokens, heads *
+  // head_dim]; cos_sin is F32 [tokens, head_dim]: cos in the first head_dim / 2 columns, sin in
+  // the second half (already multiplied by any attention scaling). For each head and i < d/2:
+  //   x'[i] = x[i] cos[i] - x[i + d/2] sin[i];  x'[i + d/2] = x[i + d/2] cos[i] + x[i] sin[i].
+  virtual void rope(Tensor& x, int head_dim, const Tensor& cos_sin) = 0;
+
+  // out = silu(gate) * up, elementwise; gate, up, out all [m, n]. out may alias gate.
+  virtual void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
+
+  // x += y, elementwise.
+  virtual void add(Tensor& x, const Tensor& y) = 0;
+
+  // Writes this step's K and V rows ([num_tokens, num_kv_heads * head_dim]) into their slots.
+  virtual void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch,
+                        KvCacheLayer& cache) = 0;
+
+  // Causal paged attention for the flat batch (see the header comment). q and out are
+  // [num_tokens, num_heads * head_dim].
+  virtual void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch,
+                         const AttentionShape& shape, Tensor& out) = 0;
+
+  // out[i, :] = x[rows[i], :] for i < out.rows.
+  virtual void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out) = 0;
+};
+
+}  // namespace turbine

@@ -1,0 +1,20 @@
+// Qwen3: the Llama decoder with a per-head RMSNorm on queries and keys before RoPE, and a
+// head_dim set independently of hidden_size / num_heads (e.g. 128 with hidden 1024 and 16 heads).
+// Projection biases follow attention_bias (false in the released models).
+#include "common/error.h"
+#include "model/architectures/architectures.h"
+#include "model/architectures/llama.h"
+
+namespace turbine {
+
+std::unique_ptr<Model> make_qwen3_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend) {
+  if (config.raw.value("use_sliding_window", false))
+    fail("{}: Qwen3 with use_sliding_window=true is not supported", (config.dir / "config.json").string());
+  LlamaVariant variant;
+  variant.layer.qk_norm = true;
+  variant.layer.qkv_bias = config.attention_bias;
+  variant.layer.o_bias = config.attention_bias;
+  return std::make_unique<LlamaModel>(std::move(config), std::move(weights), backend, variant);
+}
+
+}  // namespace turbine

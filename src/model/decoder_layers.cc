@@ -1,0 +1,143 @@
+#include "model/decoder_layers.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+#include "model/weight_store.h"
+
+namespace turbine {
+namespace {
+
+Linear load_linear(WeightStore& w, const std::string& prefix, int64_t out, int64_t in, bool bias) {
+  Linear l;
+  l.weight = w.get(prefix + ".weight", {out, in});
+  if (bias) l.bias = w.get(prefix + ".bias", {out});
+  return l;
+}
+
+}  // namespace
+
+DecoderLayer load_decoder_layer(WeightStore& w, const ModelConfig& c, int index, const DecoderLayerOptions& o) {
+  const std::string p = fmt::format("model.layers.{}.", index);
+  const int64_t h = c.hidden_size;
+  const int64_t q_dim = int64_t(c.num_heads) * c.head_dim;
+  const int64_t kv_dim = int64_t(c.num_kv_heads) * c.head_dim;
+  DecoderLayer layer;
+  layer.input_norm = w.get(p + "input_layernorm.weight", {h});
+  layer.post_attention_norm = w.get(p + "post_attention_layernorm.weight", {h});
+  AttentionWeights& a = layer.attention;
+  a.q = load_linear(w, p + "self_attn.q_proj", q_dim, h, o.qkv_bias);
+  a.k = load_linear(w, p + "self_attn.k_proj", kv_dim, h, o.qkv_bias);
+  a.v = load_linear(w, p + "self_attn.v_proj", kv_dim, h, o.qkv_bias);
+  a.o = load_linear(w, p + "self_attn.o_proj", h, q_dim, o.o_bias);
+  if (o.qk_norm) {
+    a.q_norm = w.get(p + "self_attn.q_norm.weight", {c.head_dim});
+    a.k_norm = w.get(p + "self_attn.k_norm.weight", {c.head_dim});
+  }
+  GatedMlpWeights& m = layer.mlp;
+  m.gate = load_linear(w, p + "mlp.gate_proj", c.intermediate_size, h, o.mlp_bias);
+  m.up = load_linear(w, p + "mlp.up_proj", c.intermediate_size, h, o.mlp_bias);
+  m.down = load_linear(w, p + "mlp.down_proj", h, c.intermediate_size, o.mlp_bias);
+  return layer;
+}
+
+void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, int num_logits) {
+  if (num_tokens <= token_capacity_ && num_logits <= logit_capacity_) return;
+  token_capacity_ = std::max(num_tokens, token_capacity_);
+  logit_capacity_ = std::max({num_logits, logit_capacity_, 1});
+  buffers_.clear();
+  const DType dt = backend.activation_dtype();
+  const int64_t t = token_capacity_;
+  auto make = [&](DType dtype, int64_t rows, int64_t cols) {
+    buffers_.push_back(backend.allocate(size_t(rows * cols) * dtype_size(dtype)));
+    return buffers_.back().as_tensor(dtype, rows, cols);
+  };
+  residual = make(dt, t, c.hidden_size);
+  normed = make(dt, t, c.hidden_size);
+  block_out = make(dt, t, c.hidden_size);
+  q = make(dt, t, int64_t(c.num_heads) * c.head_dim);
+  attn_out = make(dt, t, int64_t(c.num_heads) * c.head_dim);
+  k = make(dt, t, int64_t(c.num_kv_heads) * c.head_dim);
+  v = make(dt, t, int64_t(c.num_kv_heads) * c.head_dim);
+  gate = make(dt, t, c.intermediate_size);
+  up = make(dt, t, c.intermediate_size);
+  cos_sin = make(DType::kF32, t, c.head_dim);
+  last_hidden = make(dt, logit_capacity_, c.hidden_size);
+}
+
+DecoderStep::DecoderStep(Backend& b, const ModelConfig& c, const RotaryEmbedding& rope, Workspace& w,
+                         const ForwardBatch& fb, int block_size, int sliding_window)
+    : backend(b), config(c), ws(w), batch(fb), num_tokens(fb.num_tokens) {
+  TURBINE_CHECK(num_tokens > 0 && fb.num_logits >= 0, "empty forward batch");
+  ws.reserve(b, c, num_tokens, fb.num_logits);
+  shape.num_heads = c.num_heads;
+  shape.num_kv_heads = c.num_kv_heads;
+  shape.head_dim = c.head_dim;
+  shape.scale = 1.0f / std::sqrt(float(c.head_dim));
+  shape.block_size = block_size;
+  shape.sliding_window = sliding_window;
+  // RoPE rows are computed on the host (cheap: tokens x head_dim) and copied to the backend.
+  ws.host_cos_sin_.resize(size_t(num_tokens) * c.head_dim);
+  rope.fill(fb.positions_host, fb.step_lens_host, num_tokens, ws.host_cos_sin_.data());
+  backend.copy_to_device(ws.cos_sin.data, ws.host_cos_sin_.data(), ws.host_cos_sin_.size() * sizeof(float));
+}
+
+void DecoderStep::embed(const Tensor& embed_tokens) {
+  Tensor out = rows(ws.residual);
+  backend.embedding(embed_tokens, batch.token_ids, out);
+}
+
+void DecoderStep::pre_norm(const Tensor& weight, bool add_block_out) {
+  Tensor residual = rows(ws.residual), normed = rows(ws.normed);
+  const float eps = float(config.rms_norm_eps);
+  if (add_block_out) {
+    backend.add_rms_norm(residual, rows(ws.block_out), weight, eps, normed);
+  } else {
+    backend.rms_norm(residual, weight, eps, normed);
+  }
+}
+
+void DecoderStep::self_attention(const AttentionWeights& w, KvCacheLayer& cache) {
+  const Tensor x = rows(ws.normed);
+  Tensor q = rows(ws.q), k = rows(ws.k), v = rows(ws.v), attn = rows(ws.attn_out), out = rows(ws.block_out);
+  backend.linear(x, w.q.weight, w.q.bias_or_null(), q);
+  backend.linear(x, w.k.weight, w.k.bias_or_null(), k);
+  backend.linear(x, w.v.weight, w.v.bias_or_null(), v);
+  if (w.q_norm.data) {  // per-head RMSNorm before RoPE: view [tokens, heads * d] as [tokens * heads, d]
+    Tensor qh = q.reshaped(config.head_dim), kh = k.reshaped(config.head_dim);
+    backend.rms_norm(qh, w.q_norm, float(config.rms_norm_eps), qh);
+    backend.rms_norm(kh, w.k_norm, float(config.rms_norm_eps), kh);
+  }
+  const Tensor cos_sin = rows(ws.cos_sin);
+  backend.rope(q, config.head_dim, cos_sin);
+  backend.rope(k, config.head_dim, cos_sin);
+  backend.write_kv(k, v, batch.attention, cache);
+  backend.attention(q, cache, batch.attention, shape, attn);
+  backend.linear(attn, w.o.weight, w.o.bias_or_null(), out);
+}
+
+void DecoderStep::gated_mlp(const GatedMlpWeights& w) {
+  const Tensor x = rows(ws.normed);
+  Tensor gate = rows(ws.gate), up = rows(ws.up), out = rows(ws.block_out);
+  backend.linear(x, w.gate.weight, w.gate.bias_or_null(), gate);
+  backend.linear(x, w.up.weight, w.up.bias_or_null(), up);
+  backend.silu_mul(gate, up, gate);
+  backend.linear(gate, w.down.weight, w.down.bias_or_null(), out);
+}
+
+void DecoderStep::logits(const Tensor& final_norm, const Tensor& lm_head, Tensor& out) {
+  if (batch.num_logits == 0) return;  // a prefill chunk that does not end its prompt
+  Tensor residual = rows(ws.residual);
+  backend.add(residual, rows(ws.block_out));
+  Tensor last = {ws.last_hidden.data, ws.last_hidden.dtype, batch.num_logits, ws.last_hidden.cols};
+  backend.gather_rows(residual, batch.logits_rows, last);
+  backend.rms_norm(last, final_norm, float(config.rms_norm_eps), last);
+  TURBINE_CHECK(out.rows == batch.num_logits && out.cols == config.vocab_size, "logits buffer is [{}, {}]", out.rows,
+                out.cols);
+  backend.linear(last, lm_head, nullptr, out);
+}
+
+}  // namespace turbine

@@ -1,0 +1,105 @@
+// Shared building blocks of decoder-only transformers (the Llama family and its relatives).
+//
+// An architecture file loads its weights with `load_decoder_layer` (choosing which optional
+// biases and norms its checkpoints carry) and writes its forward pass with the step helpers
+// below, so that each architecture reads like its paper while the tensor plumbing lives here
+// once. Nothing here knows an architecture's name.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/model.h"
+#include "model/rotary_embedding.h"
+
+namespace turbine {
+
+class WeightStore;
+
+// A projection: weight [out, in] and an optional bias [1, out] (data == nullptr when absent).
+struct Linear {
+  Tensor weight;
+  Tensor bias;
+  const Tensor* bias_or_null() const { return bias.data ? &bias : nullptr; }
+};
+
+struct AttentionWeights {
+  Linear q, k, v, o;
+  Tensor q_norm, k_norm;  // per-head RMSNorm weights [1, head_dim] (Qwen3); data == nullptr when absent
+};
+
+struct GatedMlpWeights {
+  Linear gate, up, down;
+};
+
+struct DecoderLayer {
+  Tensor input_norm;
+  AttentionWeights attention;
+  Tensor post_attention_norm;
+  GatedMlpWeights mlp;
+};
+
+// Which optional tensors a checkpoint's layers carry.
+struct DecoderLayerOptions {
+  bool qkv_bias = false;
+  bool o_bias = false;
+  bool mlp_bias = false;
+  bool qk_norm = false;
+};
+
+// Loads model.layers.{index}.* with the shapes the config implies (errors name the tensor).
+DecoderLayer load_decoder_layer(WeightStore& weights, const ModelConfig& config, int index,
+                                const DecoderLayerOptions& options);
+
+// Activation buffers for one forward pass, grown on demand and reused across steps.
+class Workspace {
+ public:
+  void reserve(Backend& backend, const ModelConfig& config, int num_tokens, int num_logits);
+
+  Tensor residual, normed, block_out;  // [tokens, hidden]
+  Tensor q, attn_out;                  // [tokens, heads * head_dim]
+  Tensor k, v;                         // [tokens, kv_heads * head_dim]
+  Tensor gate, up;                     // [tokens, intermediate]
+  Tensor cos_sin;                      // [tokens, head_dim] F32
+  Tensor last_hidden;                  // [logit rows, hidden]
+
+ private:
+  int token_capacity_ = 0;
+  int logit_capacity_ = 0;
+  std::vector<DeviceBuffer> buffers_;
+  std::vector<float> host_cos_sin_;
+  friend class DecoderStep;
+};
+
+// One forward pass's shared state: the helpers below take it instead of long argument lists.
+class DecoderStep {
+ public:
+  DecoderStep(Backend& backend, const ModelConfig& config, const RotaryEmbedding& rope, Workspace& workspace,
+              const ForwardBatch& batch, int block_size, int sliding_window);
+
+  Backend& backend;
+  const ModelConfig& config;
+  Workspace& ws;
+  const ForwardBatch& batch;
+  AttentionShape shape;
+  int num_tokens;
+
+  // Token embeddings into ws.residual (the residual stream starts as the embeddings).
+  void embed(const Tensor& embed_tokens);
+  // ws.normed = norm(residual); for every layer but the first, the previous block's output is
+  // first added into the residual stream.
+  void pre_norm(const Tensor& weight, bool add_block_out);
+  // ws.block_out = self-attention of ws.normed (projections, optional q/k norm, RoPE, KV write,
+  // paged attention, output projection).
+  void self_attention(const AttentionWeights& w, KvCacheLayer& cache);
+  // ws.block_out = down(silu(gate(x)) * up(x)) of ws.normed.
+  void gated_mlp(const GatedMlpWeights& w);
+  // Adds the last block's output, normalises the rows that want logits, projects to the vocabulary.
+  void logits(const Tensor& final_norm, const Tensor& lm_head, Tensor& out);
+
+ private:
+  Tensor rows(const Tensor& t) const { return {t.data, t.dtype, num_tokens, t.cols}; }
+};
+
+}  // namespace turbine

@@ -1,0 +1,71 @@
+// ModelConfig: what Turbine needs from a Hugging Face model folder's config.json and
+// generation_config.json, parsed and validated once.
+//
+// Fields common to the Llama family are parsed here; an architecture file reads its own extra
+// fields from `raw` (for example Qwen2's use_sliding_window) rather than this file growing
+// architecture-specific branches.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace turbine {
+
+enum class RopeType { kDefault, kLinear, kDynamic, kYarn, kLlama3 };
+
+struct RopeConfig {
+  RopeType type = RopeType::kDefault;
+  double theta = 10000.0;
+  double factor = 1.0;
+  double partial_rotary_factor = 1.0;
+  // llama3
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  // llama3 and yarn: the context the model was pre-trained with.
+  int64_t original_max_position_embeddings = 0;
+  // yarn
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  std::optional<double> attention_factor;
+  std::optional<double> mscale;
+  std::optional<double> mscale_all_dim;
+  bool truncate = true;
+};
+
+struct ModelConfig {
+  std::filesystem::path dir;
+  std::string architecture;  // architectures[0], e.g. "LlamaForCausalLM"
+  std::string model_type;
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int num_layers = 0;
+  int num_heads = 0;
+  int num_kv_heads = 0;
+  int head_dim = 0;
+  double rms_norm_eps = 1e-6;
+  int64_t max_position_embeddings = 0;
+  RopeConfig rope;
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;
+  bool mlp_bias = false;
+  int sliding_window = 0;  // 0: full attention
+  std::optional<int32_t> bos_token_id;
+  std::vector<int32_t> eos_token_ids;  // generation_config.json's, else config.json's
+  nlohmann::json raw;                  // config.json as read
+
+  // Reads and validates DIR/config.json and, if present, DIR/generation_config.json.
+  static ModelConfig load(const std::filesystem::path& dir);
+  // Parses a config.json document; `source` names it in error messages.
+  static ModelConfig parse(const nlohmann::json& config, const std::string& source);
+};
+
+// Reads a JSON file, with an error naming the file on I/O or syntax failure.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
+}  // namespace turbine

@@ -1,0 +1,43 @@
+// Rotary position embedding tables, for every rope_scaling type Turbine supports.
+//
+// Produces, per token, the cos/sin row that Backend::rope consumes: [head_dim] floats, cos in
+// the first half and sin in the second, already multiplied by the scaling's attention factor
+// (yarn). The frequencies follow Hugging Face transformers (modeling_rope_utils), computed in
+// float32 as it does, so logits match its fp32 reference.
+//
+// Dynamic NTK scaling depends on how long the sequence is when a token is processed: like
+// transformers, a token whose step ends its sequence at length L > max_position_embeddings
+// uses frequencies stretched for L. That is why `fill` takes each token's step length.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/model_config.h"
+
+namespace turbine {
+
+class RotaryEmbedding {
+ public:
+  RotaryEmbedding(const RopeConfig& rope, int head_dim, int64_t max_position_embeddings);
+
+  int head_dim() const { return head_dim_; }
+  int rotary_dim() const { return rotary_dim_; }
+
+  // The inverse frequencies ([rotary_dim / 2]) used at a given sequence length.
+  std::vector<float> inverse_frequencies(int64_t seq_len) const;
+
+  // cos_sin[t * head_dim ...] for each token t: positions[t] is its position and step_lens[t]
+  // the length its sequence reaches at the end of this step.
+  void fill(const int32_t* positions, const int32_t* step_lens, int num_tokens, float* cos_sin) const;
+
+ private:
+  RopeConfig rope_;
+  int head_dim_;
+  int rotary_dim_;
+  int64_t max_positions_;
+  std::vector<float> inv_freq_;  // at lengths up to max_positions_
+  float attention_factor_ = 1.0f;
+};
+
+}  // namespace turbine

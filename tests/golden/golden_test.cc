@@ -1,0 +1,125 @@
+// Golden tests: Turbine's greedy generations against Hugging Face transformers (fp32).
+//
+// Every folder under tests/golden/models/ holds a tiny random-weight model of one architecture
+// variant and its golden.json, made by tools/make_tiny_models.py with transformers; the real
+// stories260K model is checked against the ids in its README. The rule: the greedy ids are
+// identical, or at the first divergence each side's token is in the other's top-5, and every
+// earlier step's logprobs agree within 1e-2.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "backend/cpu/cpu_backend.h"
+#include "model/model.h"
+#include "runner/generator.h"
+
+namespace turbine {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double kLogprobTolerance = 1e-2;
+
+struct Reference {
+  std::vector<int32_t> prompt;
+  std::vector<int32_t> ids;
+  std::vector<std::vector<std::pair<int32_t, float>>> top_logprobs;  // may be empty
+};
+
+Generation run_greedy(Model& model, Backend& backend, const Reference& ref) {
+  GenerateOptions options;
+  options.max_tokens = int(ref.ids.size());
+  options.ignore_eos = true;
+  options.sampling.temperature = 0.0f;
+  options.sampling.logprobs = 5;
+  return Generator(model, backend).generate(ref.prompt, options);
+}
+
+bool in_top(const std::vector<std::pair<int32_t, float>>& top, int32_t id) {
+  return std::any_of(top.begin(), top.end(), [&](const auto& e) { return e.first == id; });
+}
+
+// Applies the golden rule; reports every violation through gtest.
+void expect_matches_reference(const Generation& got, const Reference& ref, const std::string& label) {
+  ASSERT_EQ(got.tokens.size(), ref.ids.size()) << label;
+  for (size_t step = 0; step < ref.ids.size(); ++step) {
+    const GeneratedToken& ours = got.tokens[step];
+    const bool have_ref_logprobs = !ref.top_logprobs.empty();
+    if (ours.id != ref.ids[step]) {
+      ASSERT_TRUE(have_ref_logprobs) << label << ": ids differ at step " << step << " (ours " << ours.id << ", reference "
+                                     << ref.ids[step] << ") and the reference has no logprobs to excuse it";
+      EXPECT_TRUE(in_top(ref.top_logprobs[step], ours.id) && in_top(ours.top_logprobs, ref.ids[step]))
+          << label << ": first divergence at step " << step << ": ours " << ours.id << ", reference " << ref.ids[step]
+          << ", and they are not in each other's top-5";
+      return;  // the sequences differ from here on
+    }
+    if (!have_ref_logprobs) continue;
+    std::map<int32_t, float> ours_by_id(ours.top_logprobs.begin(), ours.top_logprobs.end());
+    for (const auto& [id, ref_lp] : ref.top_logprobs[step]) {
+      const auto it = ours_by_id.find(id);
+      if (it == ours_by_id.end()) continue;  // a near-tie at the 5th place may swap members
+      EXPECT_NEAR(it->second, ref_lp, kLogprobTolerance) << label << ": logprob of token " << id << " at step " << step;
+    }
+    EXPECT_NEAR(ours.logprob, ref.top_logprobs[step][0].second, kLogprobTolerance) << label << " step " << step;
+  }
+}
+
+std::unique_ptr<Backend> test_backend() { return make_cpu_backend(2); }
+
+TEST(Golden, Stories260KMatchesReadmeIds) {
+  const fs::path dir = fs::path(TURBINE_SHARED_DIR) / "models/stories260K";
+  auto backend = test_backend();
+  auto model = load_model(dir, *backend);
+  Reference ref;
+  ref.prompt = {1, 403, 407, 261, 378};
+  ref.ids = {432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292,
+             411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352, 266, 268, 388, 426};
+  const Generation g = run_greedy(*model, *backend, ref);
+  std::vector<int32_t> ids;
+  for (const auto& t : g.tokens) ids.push_back(t.id);
+  EXPECT_EQ(ids, ref.ids);  // this one is exact: the README gives no logprobs
+}
+
+std::vector<fs::path> golden_model_dirs() {
+  std::vector<fs::path> dirs;
+  const fs::path root = fs::path(TURBINE_SOURCE_DIR) / "tests/golden/models";
+  if (fs::exists(root))
+    for (const auto& entry : fs::directory_iterator(root))
+      if (fs::exists(entry.path() / "golden.json")) dirs.push_back(entry.path());
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+class GoldenModel : public ::testing::TestWithParam<fs::path> {};
+
+TEST_P(GoldenModel, GreedyIdsAndLogprobsMatchTransformers) {
+  const fs::path dir = GetParam();
+  std::ifstream in(dir / "golden.json");
+  const nlohmann::json golden = nlohmann::json::parse(in);
+  auto backend = test_backend();
+  auto model = load_model(dir, *backend);
+  ASSERT_FALSE(golden["cases"].empty());
+  int index = 0;
+  for (const auto& c : golden["cases"]) {
+    Reference ref;
+    ref.prompt = c["prompt_ids"].get<std::vector<int32_t>>();
+    ref.ids = c["greedy_ids"].get<std::vector<int32_t>>();
+    for (const auto& step : c["top_logprobs"]) {
+      std::vector<std::pair<int32_t, float>> top;
+      for (const auto& e : step) top.emplace_back(e[0].get<int32_t>(), e[1].get<float>());
+      ref.top_logprobs.push_back(top);
+    }
+    const std::string label = dir.filename().string() + " case " + std::to_string(index++);
+    expect_matches_reference(run_greedy(*model, *backend, ref), ref, label);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllArchitectures, GoldenModel, ::testing::ValuesIn(golden_model_dirs()),
+                         [](const auto& info) { return info.param.filename().string(); });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(GoldenModel);
+
+}  // namespace
+}  // namespace turbine

@@ -1,0 +1,94 @@
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "model/model_config.h"
+
+namespace turbine {
+namespace {
+
+using nlohmann::json;
+
+json llama_config() {
+  return json::parse(R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 100,
+    "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 8,
+    "num_key_value_heads": 2, "max_position_embeddings": 256, "rms_norm_eps": 1e-5, "eos_token_id": [2, 7]})");
+}
+
+std::string error_of(const json& config) {
+  try {
+    ModelConfig::parse(config, "cfg.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ModelConfig, ParsesTheLlamaFields) {
+  const ModelConfig c = ModelConfig::parse(llama_config(), "cfg.json");
+  EXPECT_EQ(c.architecture, "LlamaForCausalLM");
+  EXPECT_EQ(c.head_dim, 8);  // hidden / heads when head_dim is absent
+  EXPECT_EQ(c.num_kv_heads, 2);
+  EXPECT_EQ(c.eos_token_ids, (std::vector<int32_t>{2, 7}));
+  EXPECT_EQ(c.rope.type, RopeType::kDefault);
+  EXPECT_DOUBLE_EQ(c.rope.theta, 10000.0);
+  EXPECT_FALSE(c.tie_word_embeddings);
+}
+
+TEST(ModelConfig, ExplicitHeadDimWins) {
+  json j = llama_config();
+  j["head_dim"] = 32;
+  EXPECT_EQ(ModelConfig::parse(j, "cfg.json").head_dim, 32);
+}
+
+TEST(ModelConfig, ErrorsNameTheFileAndField) {
+  json j = llama_config();
+  j.erase("vocab_size");
+  EXPECT_NE(error_of(j).find("cfg.json"), std::string::npos);
+  EXPECT_NE(error_of(j).find("vocab_size"), std::string::npos);
+
+  j = llama_config();
+  j["num_key_value_heads"] = 3;
+  EXPECT_NE(error_of(j).find("num_key_value_heads"), std::string::npos);
+
+  j = llama_config();
+  j["hidden_act"] = "gelu";
+  EXPECT_NE(error_of(j).find("gelu"), std::string::npos);
+
+  j = llama_config();
+  j["hidden_size"] = "64";
+  EXPECT_NE(error_of(j).find("hidden_size"), std::string::npos);
+
+  j = llama_config();
+  j["rope_scaling"] = {{"rope_type", "longrope"}, {"factor", 2.0}};
+  const std::string e = error_of(j);
+  EXPECT_NE(e.find("longrope"), std::string::npos);
+  EXPECT_NE(e.find("llama3"), std::string::npos);  // lists the supported types
+
+  j = llama_config();
+  j["rope_scaling"] = {{"rope_type", "linear"}};
+  EXPECT_NE(error_of(j).find("factor"), std::string::npos);
+
+  j = llama_config();
+  j["architectures"] = json::array();
+  EXPECT_NE(error_of(j).find("architectures"), std::string::npos);
+}
+
+TEST(ModelConfig, ParsesEveryRopeScaling) {
+  json j = llama_config();
+  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
+  ModelConfig c = ModelConfig::parse(j, "cfg.json");
+  EXPECT_EQ(c.rope.type, RopeType::kLlama3);
+  EXPECT_EQ(c.rope.original_max_position_embeddings, 64);
+
+  j["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};  // the older "type" key
+  EXPECT_EQ(ModelConfig::parse(j, "cfg.json").rope.type, RopeType::kDynamic);
+
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 3.0}, {"original_max_position_embeddings", 64}};
+  c = ModelConfig::parse(j, "cfg.json");
+  EXPECT_EQ(c.rope.type, RopeType::kYarn);
+  EXPECT_DOUBLE_EQ(c.rope.factor, 4.0);  // max_position_embeddings / original, as transformers does
+}
+
+}  // namespace
+}  // namespace turbine
