@@ -198,6 +198,11 @@ ModelConfig ModelConfig::parse(const json& config, const std::string& source) {
   return c;
 }
 
+int64_t ModelConfig::context_length() const {
+  if (rope.type == RopeType::kDynamic) return int64_t(double(max_position_embeddings) * rope.factor);
+  return max_position_embeddings;
+}
+
 ModelConfig ModelConfig::load(const std::filesystem::path& dir) {
   const auto config_path = dir / "config.json";
   if (!std::filesystem::is_directory(dir)) fail("{}: model folder does not exist", dir.string());

@@ -59,6 +59,10 @@ struct ModelConfig {
   std::vector<int32_t> eos_token_ids;  // generation_config.json's, else config.json's
   nlohmann::json raw;                  // config.json as read
 
+  // The longest sequence (prompt + generated) the model serves: max_position_embeddings, times
+  // the factor for dynamic NTK scaling, whose purpose is to run past it (vLLM does the same).
+  int64_t context_length() const;
+
   // Reads and validates DIR/config.json and, if present, DIR/generation_config.json.
   static ModelConfig load(const std::filesystem::path& dir);
   // Parses a config.json document; `source` names it in error messages.

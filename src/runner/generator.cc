@@ -87,7 +87,7 @@ std::string_view finish_reason_name(FinishReason reason) {
 Generation Generator::generate(std::span<const int32_t> prompt, const GenerateOptions& options,
                                const std::function<void(const GeneratedToken&)>& on_token) {
   const ModelConfig& config = model_.config();
-  const int64_t context = config.max_position_embeddings;
+  const int64_t context = config.context_length();
   if (prompt.empty()) fail("the prompt is empty: give at least one token");
   for (size_t i = 0; i < prompt.size(); ++i)
     if (prompt[i] < 0 || prompt[i] >= config.vocab_size)
