@@ -1,0 +1,69 @@
+#include "engine/request.h"
+
+#include "common/error.h"
+
+namespace turbine {
+
+std::string_view request_status_name(RequestStatus status) {
+  switch (status) {
+    case RequestStatus::kWaiting: return "waiting";
+    case RequestStatus::kRunning: return "running";
+    case RequestStatus::kPreempted: return "preempted";
+    case RequestStatus::kFinishedStopped: return "finished_stopped";
+    case RequestStatus::kFinishedLength: return "finished_length";
+    case RequestStatus::kFinishedAborted: return "finished_aborted";
+  }
+  return "?";
+}
+
+std::string_view request_finish_reason_name(RequestFinishReason reason) {
+  switch (reason) {
+    case RequestFinishReason::kStop: return "stop";
+    case RequestFinishReason::kLength: return "length";
+    case RequestFinishReason::kAbort: return "abort";
+  }
+  return "?";
+}
+
+std::optional<RequestFinishReason> finish_reason_of(RequestStatus status) {
+  switch (status) {
+    case RequestStatus::kWaiting:
+    case RequestStatus::kRunning:
+    case RequestStatus::kPreempted: return std::nullopt;
+    case RequestStatus::kFinishedStopped: return RequestFinishReason::kStop;
+    case RequestStatus::kFinishedLength: return RequestFinishReason::kLength;
+    case RequestStatus::kFinishedAborted: return RequestFinishReason::kAbort;
+  }
+  return std::nullopt;
+}
+
+bool is_finished(RequestStatus status) { return finish_reason_of(status).has_value(); }
+
+void RequestParams::validate() const {
+  if (max_tokens < 1) fail("max_tokens must be at least 1, got {}", max_tokens);
+  if (min_tokens < 0 || min_tokens > max_tokens)
+    fail("min_tokens must be in [0, max_tokens = {}], got {}", max_tokens, min_tokens);
+  if (n < 1) fail("n must be at least 1, got {}", n);
+  for (size_t i = 0; i < stop_token_ids.size(); ++i)
+    if (stop_token_ids[i] < 0) fail("stop token id {} (at index {}) is negative", stop_token_ids[i], i);
+}
+
+Request::Request(std::string id_, std::vector<int32_t> prompt_token_ids, RequestParams params_)
+    : id(std::move(id_)),
+      params(std::move(params_)),
+      token_ids_(std::move(prompt_token_ids)),
+      num_prompt_tokens_(int(token_ids_.size())) {}
+
+std::unique_ptr<Request> Request::make_sibling(const Request& parent, int sample_index) {
+  auto sibling = std::make_unique<Request>(parent.id, parent.token_ids_, parent.params);
+  sibling->num_prompt_tokens_ = parent.num_prompt_tokens_;
+  sibling->sample_index = sample_index;
+  if (sibling->params.sampling.seed) *sibling->params.sampling.seed += uint64_t(sample_index);
+  if (parent.stop_strings) sibling->stop_strings = parent.stop_strings->clone_initial();
+  sibling->arrival_time = parent.arrival_time;
+  sibling->arrival_seq = parent.arrival_seq;
+  sibling->block_hashes = parent.block_hashes;
+  return sibling;
+}
+
+}  // namespace turbine

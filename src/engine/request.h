@@ -1,0 +1,117 @@
+// Request: one sequence the engine generates, from submission to its finish.
+//
+// Who touches what:
+//  - The submitter (server thread) builds it: id, prompt, params, an optional stop-string
+//    matcher. After submission it must not touch it again: the Request moves into the engine.
+//  - RequestQueue stamps arrival_seq; the Scheduler stamps seq_id and owns every "scheduler
+//    state" field below. Only the engine thread reads or writes a submitted Request.
+//  - KvCacheManager writes block_hashes (a cache of the prefix-cache hash chain) and holds the
+//    request's block table itself (KvCacheManager::block_ids(seq_id)).
+//
+// Tokens: the prompt followed by the output, in one array, because the phase-free scheduler only
+// asks "how many of this sequence's tokens have K/V (num_computed_tokens), how many exist
+// (num_tokens)". A preempted request keeps its output and recomputes everything on resumption.
+//
+// n > 1: a request asking for n samples is scheduled as one sequence until its prompt (all but
+// the last token) has K/V; it then forks into n sequences that share those KV blocks
+// (sample_index 0..n-1, the same id). See Scheduler.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/kv/block_hash.h"
+#include "engine/stop_string_matcher.h"
+#include "runner/sampling_params.h"
+
+namespace turbine {
+
+// Engine-wide handle of one sequence (one sample of one request); never reused.
+using SeqId = uint64_t;
+
+enum class RequestStatus {
+  kWaiting,           // queued, never run
+  kRunning,           // admitted: holds KV blocks
+  kPreempted,         // was running; blocks freed, back in the waiting queue to recompute
+  kFinishedStopped,   // EOS, a stop token or a stop string
+  kFinishedLength,    // max_tokens or the model's context length
+  kFinishedAborted,   // aborted by the client (or the server on its behalf)
+};
+
+// How a finished request ended, as the OpenAI API reports it. (Named apart from the single-
+// sequence Generator's FinishReason, which has no abort; the two should merge.)
+enum class RequestFinishReason { kStop, kLength, kAbort };
+
+std::string_view request_status_name(RequestStatus status);
+std::string_view request_finish_reason_name(RequestFinishReason reason);  // "stop", "length", "abort"
+bool is_finished(RequestStatus status);
+// The finish reason of a finished status; empty for the others.
+std::optional<RequestFinishReason> finish_reason_of(RequestStatus status);
+
+// What the client asked for besides the prompt.
+struct RequestParams {
+  SamplingParams sampling;  // validated by the submitter (SamplingParams::validate)
+  int max_tokens = 16;      // >= 1: most output tokens
+  int min_tokens = 0;       // in [0, max_tokens]: EOS, stop tokens and stop strings are ignored before
+  bool ignore_eos = false;
+  std::vector<int32_t> stop_token_ids;  // finish with "stop" when sampled (and kept in the output)
+  int priority = 0;         // lower runs first under the priority policy; ignored under FCFS
+  int n = 1;                // samples to generate from the one prompt
+  // Opaque keys that must match, besides the tokens, for KV to be shared through the prefix
+  // cache (LoRA id, multimodal input hashes, a cache salt). Hashed into every block.
+  std::vector<uint64_t> cache_extra_keys;
+
+  // Checks the engine-level fields (not `sampling`); throws turbine::Error naming the first bad one.
+  void validate() const;
+};
+
+struct Request {
+  Request(std::string id, std::vector<int32_t> prompt_token_ids, RequestParams params);
+
+  // A sibling sample of `parent` for n > 1: the same id, prompt, output so far and params (a set
+  // seed becomes seed + sample_index so siblings differ), its own matcher. Scheduler state is
+  // left at defaults for the caller to fill.
+  static std::unique_ptr<Request> make_sibling(const Request& parent, int sample_index);
+
+  // ---- Identity and parameters: set before submission, then read-only.
+  std::string id;
+  RequestParams params;
+  int sample_index = 0;
+  std::unique_ptr<StopStringMatcher> stop_strings;  // null: no stop strings
+  std::chrono::steady_clock::time_point arrival_time = std::chrono::steady_clock::now();
+  uint64_t arrival_seq = 0;  // submission order, stamped by RequestQueue
+  SeqId seq_id = 0;          // stamped by the Scheduler on entry
+
+  // ---- Scheduler state (engine thread).
+  RequestStatus status = RequestStatus::kWaiting;
+  int num_computed_tokens = 0;  // tokens whose K/V are in the cache
+  int num_cached_tokens = -1;   // prompt tokens the prefix cache served at first admission; -1 before
+  int num_preemptions = 0;
+  bool fork_pending = false;      // n > 1 and not forked yet
+  bool runner_has_state = false;  // the runner has seen it since its last admission
+  std::optional<int32_t> stop_token_id;  // the stop token (not EOS) that finished it
+
+  // ---- Written by KvCacheManager only: hash of each full block of all_token_ids().
+  std::vector<BlockHash> block_hashes;
+
+  // ---- Tokens.
+  std::span<const int32_t> all_token_ids() const { return token_ids_; }
+  std::span<const int32_t> prompt_token_ids() const { return all_token_ids().first(size_t(num_prompt_tokens_)); }
+  std::span<const int32_t> output_token_ids() const { return all_token_ids().subspan(size_t(num_prompt_tokens_)); }
+  int num_tokens() const { return int(token_ids_.size()); }
+  int num_prompt_tokens() const { return num_prompt_tokens_; }
+  int num_output_tokens() const { return num_tokens() - num_prompt_tokens_; }
+  void append_output_token(int32_t token_id) { token_ids_.push_back(token_id); }
+
+ private:
+  std::vector<int32_t> token_ids_;
+  int num_prompt_tokens_ = 0;
+};
+
+}  // namespace turbine

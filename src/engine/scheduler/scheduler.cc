@@ -1,0 +1,297 @@
+#include "engine/scheduler/scheduler.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "common/error.h"
+#include "engine/scheduler/scheduling_rules.h"
+#include "engine/scheduler/stop_conditions.h"
+
+namespace turbine {
+
+Scheduler::Scheduler(const SchedulerConfig& config, const KvCacheConfig& kv_config)
+    : config_((config.validate(), config)), kv_(kv_config), waiting_(config.policy) {
+  const int usable = kv_.pool().num_usable_blocks();
+  if (kv_.blocks_for_tokens(config_.max_model_len) > usable)
+    fail("the KV cache holds {} tokens ({} usable blocks of {}), fewer than max_model_len = {}: lower "
+         "max_model_len or give the cache more memory",
+         int64_t(usable) * kv_.block_size(), usable, kv_.block_size(), config_.max_model_len);
+}
+
+// ---- Any thread.
+
+void Scheduler::add_request(std::unique_ptr<Request> request) {
+  TURBINE_CHECK(request != nullptr);
+  TURBINE_CHECK(request->status == RequestStatus::kWaiting && request->num_output_tokens() == 0 &&
+                    request->seq_id == 0,
+                "only a fresh request can be submitted");
+  const int prompt_len = request->num_prompt_tokens();
+  if (prompt_len == 0) fail("request '{}': the prompt is empty", request->id);
+  if (prompt_len >= config_.max_model_len)
+    fail("request '{}': the prompt has {} tokens but the context length is {} (at least one token must be "
+         "generated)",
+         request->id, prompt_len, config_.max_model_len);
+  for (int i = 0; i < prompt_len; ++i)
+    if (request->prompt_token_ids()[size_t(i)] < 0)
+      fail("request '{}': prompt token {} (at index {}) is negative", request->id,
+           request->prompt_token_ids()[size_t(i)], i);
+  request->params.validate();
+  if (request->params.n > config_.max_num_seqs)
+    fail("request '{}': n = {} exceeds max_num_seqs = {}", request->id, request->params.n, config_.max_num_seqs);
+  queue_.submit(std::move(request));
+}
+
+void Scheduler::abort_request(std::string id) { queue_.abort(std::move(id)); }
+
+// ---- Bookkeeping.
+
+const Request* Scheduler::find_sequence(SeqId seq_id) const {
+  auto it = sequences_.find(seq_id);
+  return it == sequences_.end() ? nullptr : it->second.get();
+}
+
+SchedulerStats Scheduler::stats() const {
+  return SchedulerStats{num_running(), num_waiting(), kv_.usage(), kv_.pool().prefix_cache_stats(), num_preemptions_};
+}
+
+Request& Scheduler::register_sequence(std::unique_ptr<Request> request) {
+  request->seq_id = next_seq_id_++;
+  Request& ref = *request;
+  samples_by_id_[ref.id].push_back(ref.seq_id);
+  sequences_.emplace(ref.seq_id, std::move(request));
+  return ref;
+}
+
+void Scheduler::finish(Request& request, RequestStatus status) {
+  TURBINE_CHECK(is_finished(status));
+  request.status = status;
+  waiting_.remove(&request);
+  std::erase(running_, &request);
+  kv_.free(request);
+  finished_since_last_step_.push_back(request.seq_id);
+  auto samples = samples_by_id_.find(request.id);
+  TURBINE_CHECK(samples != samples_by_id_.end());
+  std::erase(samples->second, request.seq_id);
+  if (samples->second.empty()) {
+    queue_.release_id(request.id);
+    samples_by_id_.erase(samples);
+  }
+  sequences_.erase(request.seq_id);  // destroys `request`
+}
+
+RequestDelta Scheduler::make_delta(const Request& request) const {
+  RequestDelta delta;
+  delta.id = request.id;
+  delta.sample_index = request.sample_index;
+  delta.seq_id = request.seq_id;
+  delta.num_prompt_tokens = request.num_prompt_tokens();
+  delta.num_cached_tokens = std::max(request.num_cached_tokens, 0);
+  delta.num_output_tokens = request.num_output_tokens();
+  return delta;
+}
+
+int Scheduler::seats_in_use() const {
+  int seats = 0;
+  for (const Request* request : running_) seats += num_seats(*request);
+  return seats;
+}
+
+// ---- One step.
+
+SchedulerOutput Scheduler::schedule() {
+  TURBINE_CHECK(!awaiting_update_, "schedule() called twice without update_from_output()");
+  awaiting_update_ = true;
+  Step step;
+  step.token_budget = config_.max_num_batched_tokens;
+  drain_queue();
+  step.output.finished_seq_ids = std::exchange(finished_since_last_step_, {});
+  fork_ready_requests();
+  schedule_running(step);
+  schedule_waiting(step);
+  step.output.block_copies = kv_.take_block_copies();
+  return std::move(step.output);
+}
+
+void Scheduler::drain_queue() {
+  for (RequestQueue::Event& event : queue_.drain()) {
+    switch (event.kind) {
+      case RequestQueue::Event::Kind::kSubmit: enqueue_new_request(std::move(event.request)); break;
+      case RequestQueue::Event::Kind::kAbort: abort_samples(event.id); break;
+    }
+  }
+}
+
+void Scheduler::enqueue_new_request(std::unique_ptr<Request> request) {
+  const int n = request->params.n;
+  // A one-token prompt has no K/V to share before its first sample: its samples start apart.
+  request->fork_pending = n > 1 && request->num_prompt_tokens() >= 2;
+  Request& first = register_sequence(std::move(request));
+  waiting_.push(&first);
+  if (n > 1 && !first.fork_pending) {
+    for (int index = 1; index < n; ++index) waiting_.push(&register_sequence(Request::make_sibling(first, index)));
+  }
+}
+
+void Scheduler::abort_samples(const std::string& id) {
+  auto samples = samples_by_id_.find(id);
+  if (samples == samples_by_id_.end()) return;  // finished already, or never existed
+  const std::vector<SeqId> seq_ids = samples->second;
+  for (SeqId seq_id : seq_ids) {
+    Request& request = *sequences_.at(seq_id);
+    RequestDelta delta = make_delta(request);
+    delta.finish_reason = RequestFinishReason::kAbort;
+    abort_deltas_.push_back(std::move(delta));
+    finish(request, RequestStatus::kFinishedAborted);
+  }
+}
+
+void Scheduler::fork_ready_requests() {
+  for (size_t i = 0, count = running_.size(); i < count; ++i) {
+    Request& parent = *running_[i];
+    if (!parent.fork_pending || parent.num_computed_tokens < fork_point(parent)) continue;
+    TURBINE_CHECK(parent.num_computed_tokens == fork_point(parent));
+    parent.fork_pending = false;
+    for (int index = 1; index < parent.params.n; ++index) {
+      Request& child = register_sequence(Request::make_sibling(parent, index));
+      child.status = RequestStatus::kRunning;
+      child.num_computed_tokens = parent.num_computed_tokens;
+      child.num_cached_tokens = parent.num_cached_tokens;
+      kv_.fork(parent, child);
+      running_.push_back(&child);
+    }
+  }
+}
+
+void Scheduler::schedule_running(Step& step) {
+  // Decodes first: each costs one token and keeps a stream flowing; prefill chunks share the rest.
+  std::vector<Request*> order;
+  order.reserve(running_.size());
+  const auto is_decode = [](const Request* r) { return r->num_tokens() - r->num_computed_tokens == 1; };
+  std::ranges::copy_if(running_, std::back_inserter(order), is_decode);
+  std::ranges::copy_if(running_, std::back_inserter(order), [&](const Request* r) { return !is_decode(r); });
+
+  for (Request* request : order) {
+    if (step.token_budget == 0) break;
+    if (request->status != RequestStatus::kRunning) continue;  // preempted earlier in this step
+    const int num_tokens = num_tokens_to_schedule(*request, request->num_computed_tokens, step.token_budget, config_);
+    if (num_tokens == 0) continue;
+    std::optional<SlotAllocation> slots;
+    while (!(slots = kv_.allocate_slots(*request, num_tokens))) {
+      Request* victim = select_preemption_victim(running_, config_.policy);
+      preempt(*victim, step);
+      if (victim == request) break;
+    }
+    if (slots) add_to_step(*request, num_tokens, *slots, step);
+  }
+}
+
+void Scheduler::schedule_waiting(Step& step) {
+  if (step.preempted_any) return;
+  int seats = seats_in_use();
+  while (!waiting_.empty() && step.token_budget > 0) {
+    Request& request = *waiting_.front();
+    if (seats + num_seats(request) > config_.max_num_seqs) break;
+    // A request that will fork keeps its last two prompt tokens to compute, so it reaches the
+    // fork point (all but the last token) by computing at least one.
+    const int max_hit_tokens =
+        request.fork_pending ? fork_point(request) - 1 : std::numeric_limits<int>::max();
+    const ComputedBlocks computed = kv_.get_computed_blocks(request, max_hit_tokens);
+    const int num_tokens = num_tokens_to_schedule(request, computed.num_tokens, step.token_budget, config_);
+    TURBINE_CHECK(num_tokens > 0);
+    const std::optional<SlotAllocation> slots = kv_.allocate_slots(request, num_tokens, computed);
+    if (!slots) break;
+    waiting_.pop_front();
+    request.status = RequestStatus::kRunning;
+    request.num_computed_tokens = computed.num_tokens;
+    if (request.num_cached_tokens < 0) request.num_cached_tokens = computed.num_tokens;
+    running_.push_back(&request);
+    seats += num_seats(request);
+    add_to_step(request, num_tokens, *slots, step);
+  }
+}
+
+void Scheduler::preempt(Request& victim, Step& step) {
+  kv_.free(victim);
+  victim.status = RequestStatus::kPreempted;
+  victim.num_computed_tokens = 0;
+  victim.runner_has_state = false;
+  ++victim.num_preemptions;
+  ++num_preemptions_;
+  std::erase(running_, &victim);
+  waiting_.push(&victim);
+  unschedule(victim.seq_id, step);
+  step.output.preempted_seq_ids.push_back(victim.seq_id);
+  step.preempted_any = true;
+}
+
+void Scheduler::unschedule(SeqId seq_id, Step& step) {
+  auto& scheduled = step.output.scheduled;
+  auto it = std::ranges::find(scheduled, seq_id, &ScheduledSequence::seq_id);
+  if (it == scheduled.end()) return;
+  step.token_budget += it->num_scheduled_tokens();
+  step.output.num_scheduled_tokens -= it->num_scheduled_tokens();
+  scheduled.erase(it);
+}
+
+void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocation& slots, Step& step) {
+  ScheduledSequence entry;
+  entry.seq_id = request.seq_id;
+  entry.request = &request;
+  entry.is_new = !request.runner_has_state;
+  entry.num_computed_tokens = request.num_computed_tokens;
+  const auto tokens = request.all_token_ids().subspan(size_t(request.num_computed_tokens), size_t(num_tokens));
+  entry.token_ids.assign(tokens.begin(), tokens.end());
+  entry.samples_token = request.num_computed_tokens + num_tokens == request.num_tokens();
+  if (entry.is_new || slots.table_rewritten) {
+    entry.block_table.kind = BlockTableUpdate::Kind::kReplace;
+    const auto ids = kv_.block_ids(request.seq_id);
+    entry.block_table.block_ids.assign(ids.begin(), ids.end());
+  } else {
+    entry.block_table.kind = BlockTableUpdate::Kind::kAppend;
+    entry.block_table.block_ids = slots.appended_block_ids;
+  }
+  request.runner_has_state = true;
+  step.token_budget -= num_tokens;
+  step.output.num_scheduled_tokens += num_tokens;
+  step.output.scheduled.push_back(std::move(entry));
+}
+
+// ---- After the step.
+
+std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& output,
+                                                        std::span<const int32_t> sampled_token_ids) {
+  TURBINE_CHECK(awaiting_update_, "update_from_output() without a schedule()");
+  awaiting_update_ = false;
+  TURBINE_CHECK(sampled_token_ids.size() == output.scheduled.size(), "{} sampled tokens for {} sequences",
+                sampled_token_ids.size(), output.scheduled.size());
+  std::vector<RequestDelta> deltas = std::exchange(abort_deltas_, {});
+  for (size_t i = 0; i < output.scheduled.size(); ++i) {
+    const ScheduledSequence& entry = output.scheduled[i];
+    auto it = sequences_.find(entry.seq_id);
+    TURBINE_CHECK(it != sequences_.end(), "sequence {} vanished during its step", entry.seq_id);
+    Request& request = *it->second;
+    TURBINE_CHECK(request.status == RequestStatus::kRunning && request.num_computed_tokens == entry.num_computed_tokens);
+    request.num_computed_tokens += entry.num_scheduled_tokens();
+    kv_.cache_computed_blocks(request);
+    if (!entry.samples_token) continue;
+
+    const int32_t token = sampled_token_ids[i];
+    TURBINE_CHECK(token >= 0, "no token sampled for sequence {}", entry.seq_id);
+    request.append_output_token(token);
+    const std::optional<StopVerdict> verdict = check_stop(request, config_);
+    RequestDelta delta = make_delta(request);
+    delta.new_token_ids.push_back(token);
+    delta.scheduled_index = int(i);
+    if (verdict) {
+      delta.finish_reason = finish_reason_of(verdict->status);
+      delta.stop_token_id = verdict->stop_token_id;
+      request.stop_token_id = verdict->stop_token_id;
+    }
+    deltas.push_back(std::move(delta));
+    if (verdict) finish(request, verdict->status);
+  }
+  return deltas;
+}
+
+}  // namespace turbine

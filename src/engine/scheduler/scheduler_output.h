@@ -1,0 +1,75 @@
+// What one scheduler step hands the runner, and what the engine gets back per request.
+//
+// SchedulerOutput is a value made by Scheduler::schedule(). The runner keeps one row of state per
+// sequence (keyed by seq_id) and updates it from these entries:
+//  - is_new: the runner has no state for this sequence (first admission, resumption after a
+//    preemption, or a fork child's first step). Drop any stale row and start from this entry.
+//  - block_table: kReplace gives the whole table (new sequences and copy-on-write rewrites);
+//    kAppend gives the block ids to append to the runner's copy.
+//  - token_ids: exactly the tokens to run, at positions num_computed_tokens, +1, ...; a prefill
+//    chunk, a resumed sequence's recomputation, or the one token a decode step feeds back.
+//  - samples_token: this step reaches the sequence's last known token, so the runner computes
+//    logits for its last row and samples one token; otherwise (a prefill chunk that does not end
+//    the prompt) it samples nothing.
+//  - block_copies must be applied, in order, before the forward pass.
+//  - finished_seq_ids / preempted_seq_ids: drop those sequences' runner state (finished ones
+//    finished since the previous step; preempted ones in this step).
+// Pointers to Request stay valid until update_from_output() for the same step returns.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/kv/block_id.h"
+#include "engine/request.h"
+
+namespace turbine {
+
+struct BlockTableUpdate {
+  enum class Kind { kReplace, kAppend };
+  Kind kind = Kind::kAppend;
+  std::vector<BlockId> block_ids;
+};
+
+struct ScheduledSequence {
+  SeqId seq_id = 0;
+  const Request* request = nullptr;  // sampling params, sample_index, output so far
+  bool is_new = false;
+  int num_computed_tokens = 0;       // position of token_ids[0]
+  std::vector<int32_t> token_ids;    // num_scheduled_tokens() of them
+  BlockTableUpdate block_table;
+  bool samples_token = false;
+
+  int num_scheduled_tokens() const { return int(token_ids.size()); }
+};
+
+struct SchedulerOutput {
+  std::vector<ScheduledSequence> scheduled;  // sampled tokens come back in this order
+  int num_scheduled_tokens = 0;              // sum over `scheduled`
+  std::vector<BlockCopy> block_copies;
+  std::vector<SeqId> finished_seq_ids;
+  std::vector<SeqId> preempted_seq_ids;
+
+  bool empty() const { return scheduled.empty(); }
+};
+
+// Placeholder in the sampled-token list for a sequence with samples_token == false.
+inline constexpr int32_t kNoSampledToken = -1;
+
+// What one step did to one request sample, for the stream sinks.
+struct RequestDelta {
+  std::string id;
+  int sample_index = 0;
+  SeqId seq_id = 0;
+  std::vector<int32_t> new_token_ids;   // appended this step (a stop token included)
+  std::optional<RequestFinishReason> finish_reason;  // set on the sample's last delta
+  std::optional<int32_t> stop_token_id;  // the stop token id that finished it (EOS is not reported)
+  int scheduled_index = -1;  // its index in SchedulerOutput::scheduled (for logprobs); -1 for aborts
+  int num_prompt_tokens = 0;
+  int num_cached_tokens = 0;  // prompt tokens served by the prefix cache (0 if never admitted)
+  int num_output_tokens = 0;  // output length so far
+};
+
+}  // namespace turbine

@@ -1,0 +1,37 @@
+#include "engine/scheduler/scheduling_rules.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "common/error.h"
+
+namespace turbine {
+
+bool served_before(const Request& a, const Request& b, SchedulingPolicy policy) {
+  const auto arrival = [](const Request& r) { return std::tuple(r.arrival_seq, r.sample_index, r.seq_id); };
+  switch (policy) {
+    case SchedulingPolicy::kFcfs: return arrival(a) < arrival(b);
+    case SchedulingPolicy::kPriority:
+      return std::tuple(a.params.priority, arrival(a)) < std::tuple(b.params.priority, arrival(b));
+  }
+  return false;
+}
+
+Request* select_preemption_victim(std::span<Request* const> running, SchedulingPolicy policy) {
+  TURBINE_CHECK(!running.empty(), "no running request to preempt");
+  return *std::ranges::max_element(
+      running, [policy](const Request* a, const Request* b) { return served_before(*a, *b, policy); });
+}
+
+int fork_point(const Request& request) { return request.num_prompt_tokens() - 1; }
+
+int num_tokens_to_schedule(const Request& request, int start, int token_budget, const SchedulerConfig& config) {
+  int count = std::min(request.num_tokens() - start, token_budget);
+  if (config.long_prefill_token_threshold > 0) count = std::min(count, config.long_prefill_token_threshold);
+  if (request.fork_pending) count = std::min(count, fork_point(request) - start);
+  return std::max(count, 0);
+}
+
+int num_seats(const Request& request) { return request.fork_pending ? request.params.n : 1; }
+
+}  // namespace turbine

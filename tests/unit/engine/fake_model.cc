@@ -1,0 +1,166 @@
+#include "fake_model.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+namespace turbine::testing {
+namespace {
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 33);
+}
+
+uint64_t hash_string(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// fingerprints[p]: the fake K/V of position p, a function of tokens [0, p] and the extra keys.
+std::vector<uint64_t> fingerprints(const Request& request, int count) {
+  uint64_t h = 0x12345;
+  for (uint64_t key : request.params.cache_extra_keys) h = mix(h, key);
+  std::vector<uint64_t> out;
+  out.reserve(size_t(count));
+  for (int p = 0; p < count; ++p) {
+    h = mix(h, uint64_t(uint32_t(request.all_token_ids()[size_t(p)])));
+    out.push_back(h | 1);  // never 0, which means "never written"
+  }
+  return out;
+}
+
+int32_t token_for(const std::string& id, int sample_index, int position) {
+  return int32_t(100 + mix(mix(hash_string(id), uint64_t(sample_index)), uint64_t(position)) % 1000);
+}
+
+}  // namespace
+
+int32_t default_next_token(const Request& request, int position) {
+  return token_for(request.id, request.sample_index, position);
+}
+
+std::vector<int32_t> expected_output(const std::string& id, int sample_index, int prompt_len, int num_tokens) {
+  std::vector<int32_t> out;
+  for (int k = 0; k < num_tokens; ++k) out.push_back(token_for(id, sample_index, prompt_len + k));
+  return out;
+}
+
+std::vector<int32_t> make_prompt(int length, uint32_t seed) {
+  std::vector<int32_t> prompt;
+  for (int i = 0; i < length; ++i) prompt.push_back(int32_t(1000 + mix(seed, uint64_t(i)) % 29000));
+  return prompt;
+}
+
+FakeModel::FakeModel(int num_blocks, int block_size, TokenFn token_fn)
+    : num_blocks_(num_blocks),
+      block_size_(block_size),
+      token_fn_(std::move(token_fn)),
+      kv_(size_t(num_blocks) * size_t(block_size), 0) {}
+
+std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
+  for (SeqId id : output.finished_seq_ids) rows_.erase(id);
+  for (SeqId id : output.preempted_seq_ids) rows_.erase(id);
+  for (const BlockCopy& copy : output.block_copies) {
+    EXPECT_NE(copy.src, copy.dst);
+    for (int o = 0; o < block_size_; ++o) slot(copy.dst, o) = slot(copy.src, o);
+  }
+
+  std::vector<int32_t> sampled;
+  for (const ScheduledSequence& entry : output.scheduled) {
+    const Request& request = *entry.request;
+    SCOPED_TRACE(::testing::Message() << "request " << request.id << "#" << request.sample_index << " (seq "
+                                      << entry.seq_id << ")");
+    // The row protocol.
+    if (entry.is_new) {
+      EXPECT_FALSE(rows_.contains(entry.seq_id)) << "a new sequence the runner still has a row for";
+      EXPECT_EQ(entry.block_table.kind, BlockTableUpdate::Kind::kReplace);
+    } else {
+      EXPECT_TRUE(rows_.contains(entry.seq_id)) << "a running sequence the runner has no row for";
+    }
+    std::vector<BlockId>& table = rows_[entry.seq_id];
+    switch (entry.block_table.kind) {
+      case BlockTableUpdate::Kind::kReplace: table = entry.block_table.block_ids; break;
+      case BlockTableUpdate::Kind::kAppend:
+        table.insert(table.end(), entry.block_table.block_ids.begin(), entry.block_table.block_ids.end());
+        break;
+    }
+    for (BlockId id : table) EXPECT_TRUE(id > kNullBlockId && id < num_blocks_) << "block " << id;
+
+    // The tokens to run are the request's own.
+    const int start = entry.num_computed_tokens;
+    const int end = start + entry.num_scheduled_tokens();
+    EXPECT_GT(entry.num_scheduled_tokens(), 0);
+    EXPECT_LE(end, request.num_tokens());
+    EXPECT_TRUE(std::equal(entry.token_ids.begin(), entry.token_ids.end(),
+                           request.all_token_ids().begin() + start));
+    EXPECT_EQ(entry.samples_token, end == request.num_tokens());
+    EXPECT_GE(int(table.size()) * block_size_, end) << "block table too short";
+    if (int(table.size()) * block_size_ < end) {
+      sampled.push_back(kNoSampledToken);
+      continue;
+    }
+
+    // Write, then attend over every position.
+    const std::vector<uint64_t> expected = fingerprints(request, end);
+    for (int p = start; p < end; ++p) slot(table[size_t(p / block_size_)], p % block_size_) = expected[size_t(p)];
+    int mismatches = 0;
+    for (int p = 0; p < end; ++p)
+      if (slot(table[size_t(p / block_size_)], p % block_size_) != expected[size_t(p)]) ++mismatches;
+    EXPECT_EQ(mismatches, 0) << "positions whose K/V belongs to another prefix (context " << end << ")";
+
+    sampled.push_back(entry.samples_token ? token_fn_(request, end) : kNoSampledToken);
+  }
+  return sampled;
+}
+
+void check_step_invariants(const SchedulerOutput& output, const SchedulerConfig& config) {
+  int total = 0;
+  std::set<SeqId> seen;
+  for (const ScheduledSequence& entry : output.scheduled) {
+    total += entry.num_scheduled_tokens();
+    EXPECT_TRUE(seen.insert(entry.seq_id).second) << "sequence " << entry.seq_id << " scheduled twice";
+    if (config.long_prefill_token_threshold > 0) {
+      EXPECT_LE(entry.num_scheduled_tokens(), config.long_prefill_token_threshold);
+    }
+  }
+  EXPECT_EQ(total, output.num_scheduled_tokens);
+  EXPECT_LE(output.num_scheduled_tokens, config.max_num_batched_tokens);
+  EXPECT_LE(int(output.scheduled.size()), config.max_num_seqs);
+}
+
+SchedulerOutput drive_step(Scheduler& scheduler, FakeModel& model, RunResults& results) {
+  SchedulerOutput output = scheduler.schedule();
+  check_step_invariants(output, scheduler.config());
+  const std::vector<int32_t> sampled = model.step(output);
+  for (const RequestDelta& delta : scheduler.update_from_output(output, sampled)) {
+    SampleResult& result = results[{delta.id, delta.sample_index}];
+    EXPECT_FALSE(result.finish_reason.has_value()) << delta.id << " got a delta after finishing";
+    result.tokens.insert(result.tokens.end(), delta.new_token_ids.begin(), delta.new_token_ids.end());
+    EXPECT_EQ(int(result.tokens.size()), delta.num_output_tokens);
+    result.finish_reason = delta.finish_reason;
+    result.stop_token_id = delta.stop_token_id;
+    result.num_cached_tokens = delta.num_cached_tokens;
+    ++result.num_deltas;
+  }
+  return output;
+}
+
+void run_to_completion(Scheduler& scheduler, FakeModel& model, RunResults& results, int max_steps,
+                       const std::function<void(const SchedulerOutput&)>& on_step) {
+  int steps = 0;
+  while (scheduler.has_unfinished_requests()) {
+    if (++steps > max_steps) {
+      ADD_FAILURE() << "still unfinished after " << max_steps << " steps";
+      break;
+    }
+    const SchedulerOutput output = drive_step(scheduler, model, results);
+    if (on_step) on_step(output);
+    if (::testing::Test::HasFatalFailure()) break;
+  }
+}
+
+}  // namespace turbine::testing
