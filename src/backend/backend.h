@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "common/tensor.h"
 
@@ -134,6 +135,23 @@ class Backend {
 
   // out[i, :] = x[rows[i], :] for i < out.rows.
   virtual void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out) = 0;
+
+  // Copy-on-write of KV blocks: for each (src, dst) pair, in order, block dst's rows of K and V
+  // become block src's. `pairs` is host memory [2 * num_pairs]. The default stages through the
+  // host, which is right everywhere and fast enough on the CPU; a GPU backend overrides it.
+  virtual void copy_kv_blocks(KvCacheLayer& cache, const int32_t* pairs, int num_pairs, int block_size);
 };
+
+inline void Backend::copy_kv_blocks(KvCacheLayer& cache, const int32_t* pairs, int num_pairs, int block_size) {
+  for (Tensor* t : {&cache.k, &cache.v}) {
+    const size_t block_bytes = t->row_bytes() * size_t(block_size);
+    std::vector<char> staging(block_bytes);
+    for (int i = 0; i < num_pairs; ++i) {
+      char* base = static_cast<char*>(t->data);
+      copy_to_host(staging.data(), base + size_t(pairs[2 * i]) * block_bytes, block_bytes);
+      copy_to_device(base + size_t(pairs[2 * i + 1]) * block_bytes, staging.data(), block_bytes);
+    }
+  }
+}
 
 }  // namespace turbine

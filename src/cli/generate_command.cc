@@ -1,28 +1,38 @@
-// turbine generate: load a Hugging Face model folder and generate from one prompt.
+// turbine generate: load a Hugging Face model folder and generate from one prompt, or from every
+// line of a JSONL file at once (offline batch mode), through the engine.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "backend/cpu/cpu_backend.h"
 #include "cli/commands.h"
+#include "cli/engine_options.h"
+#include "engine/loop/offline_batch.h"
 #include "common/error.h"
 #include "model/model.h"
-#include "runner/generator.h"
+#include "tokenizer/tokenizer.h"
 
 namespace turbine::cli {
 namespace {
+
+using nlohmann::json;
 
 struct GenerateArgs {
   std::string model_dir;
   std::optional<std::string> prompt;
   std::optional<std::string> prompt_ids;
+  std::optional<std::string> prompts_file;
   int max_tokens = 128;
   float temperature = 1.0f;
   float top_p = 1.0f;
@@ -32,7 +42,7 @@ struct GenerateArgs {
   int logprobs = 0;
   bool ignore_eos = false;
   bool json = false;
-  int threads = 0;
+  EngineFlags engine;
 };
 
 std::vector<int32_t> parse_prompt_ids(const std::string& text) {
@@ -58,59 +68,192 @@ std::vector<int32_t> parse_prompt_ids(const std::string& text) {
   return ids;
 }
 
-void run_generate(const GenerateArgs& args) {
-  const int threads = args.threads > 0 ? args.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  std::unique_ptr<Backend> backend = make_cpu_backend(threads);
-  std::unique_ptr<Model> model = load_model(args.model_dir, *backend);
+RequestParams params_from_flags(const GenerateArgs& a) {
+  RequestParams p;
+  p.max_tokens = a.max_tokens;
+  p.ignore_eos = a.ignore_eos;
+  p.sampling.temperature = a.temperature;
+  p.sampling.top_p = a.top_p;
+  p.sampling.top_k = a.top_k;
+  p.sampling.min_p = a.min_p;
+  p.sampling.seed = a.seed;
+  p.sampling.logprobs = a.logprobs;
+  return p;
+}
 
-  std::vector<int32_t> prompt;
-  if (args.prompt_ids) {
-    prompt = parse_prompt_ids(*args.prompt_ids);
+// Loads the model folder's tokenizer when it has one; text prompts and text output need it.
+std::optional<Tokenizer> load_tokenizer(const std::string& model_dir) {
+  if (!std::filesystem::exists(std::filesystem::path(model_dir) / "tokenizer.json")) return std::nullopt;
+  return Tokenizer::from_dir(model_dir);
+}
+
+const Tokenizer& require_tokenizer(const std::optional<Tokenizer>& tokenizer, const std::string& model_dir) {
+  if (!tokenizer) fail("{}: a text prompt needs tokenizer.json in the model folder (or give token ids)", model_dir);
+  return *tokenizer;
+}
+
+// One JSONL line of --prompts-file: {"prompt": "..."} or {"prompt_ids": [...]}, with optional
+// per-line sampling fields that override the flags.
+OfflinePrompt parse_prompt_line(const std::string& line, size_t line_number, const GenerateArgs& args,
+                                const std::optional<Tokenizer>& tokenizer) {
+  const std::string where = fmt::format("{} line {}", *args.prompts_file, line_number);
+  const json j = json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail("{}: not a JSON object", where);
+  OfflinePrompt p;
+  p.params = params_from_flags(args);
+  auto field = [&](const char* key, auto& out) {
+    if (!j.contains(key)) return;
+    try {
+      j.at(key).get_to(out);
+    } catch (const json::exception&) {
+      fail("{}: field \"{}\" has the wrong type ({})", where, key, j.at(key).dump());
+    }
+  };
+  if (j.contains("prompt") == j.contains("prompt_ids")) fail("{}: give exactly one of \"prompt\" and \"prompt_ids\"", where);
+  if (j.contains("prompt")) {
+    std::string text;
+    field("prompt", text);
+    p.prompt_ids = require_tokenizer(tokenizer, args.model_dir).encode(text, true);
   } else {
-    fail("--prompt needs the tokenizer, which this build does not have yet; use --prompt-ids");
+    field("prompt_ids", p.prompt_ids);
+  }
+  field("max_tokens", p.params.max_tokens);
+  field("temperature", p.params.sampling.temperature);
+  field("top_p", p.params.sampling.top_p);
+  field("top_k", p.params.sampling.top_k);
+  field("min_p", p.params.sampling.min_p);
+  field("logprobs", p.params.sampling.logprobs);
+  field("ignore_eos", p.params.ignore_eos);
+  if (j.contains("seed")) {
+    uint64_t seed = 0;
+    field("seed", seed);
+    p.params.sampling.seed = seed;
+  }
+  if (j.contains("stop")) fail("{}: \"stop\" strings are not supported yet", where);
+  try {
+    p.params.sampling.validate();
+    p.params.validate();
+  } catch (const Error& e) {
+    fail("{}: {}", where, e.what());
+  }
+  return p;
+}
+
+std::vector<OfflinePrompt> read_prompts_file(const GenerateArgs& args, const std::optional<Tokenizer>& tokenizer) {
+  std::ifstream in(*args.prompts_file);
+  if (!in) fail("{}: cannot open the prompts file", *args.prompts_file);
+  std::vector<OfflinePrompt> prompts;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    prompts.push_back(parse_prompt_line(line, n, args, tokenizer));
+  }
+  if (prompts.empty()) fail("{}: no prompts in the file", *args.prompts_file);
+  return prompts;
+}
+
+json result_json(const OfflinePrompt& prompt, const OfflineResult& result, const std::optional<Tokenizer>& tokenizer) {
+  json out;
+  out["prompt_ids"] = prompt.prompt_ids;
+  std::vector<int32_t> ids;
+  json logprobs = json::array();
+  for (const GeneratedTokenInfo& t : result.tokens) {
+    ids.push_back(t.token);
+    json top = json::array();
+    for (const auto& [id, lp] : t.top_logprobs) top.push_back({id, lp});
+    logprobs.push_back(top);
+  }
+  out["ids"] = ids;
+  out["text"] = tokenizer ? tokenizer->decode(ids, /*skip_special_tokens=*/true) : "";
+  out["logprobs"] = logprobs;
+  out["finish_reason"] = request_finish_reason_name(result.finish_reason);
+  return out;
+}
+
+// Prints a generation's text as it grows: the part of the full decode that can no longer change
+// (not ending in an incomplete UTF-8 character, shown as U+FFFD).
+class TextStreamer {
+ public:
+  explicit TextStreamer(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  void add(int32_t token) {
+    ids_.push_back(token);
+    const std::string text = tokenizer_.decode(ids_, true);
+    static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+    if (text.size() >= kReplacement.size() && text.compare(text.size() - 3, 3, kReplacement) == 0) return;
+    if (text.size() > printed_ && text.compare(0, printed_, text, 0, printed_) == 0) {
+      std::fwrite(text.data() + printed_, 1, text.size() - printed_, stdout);
+      std::fflush(stdout);
+      printed_ = text.size();
+    }
   }
 
-  GenerateOptions options;
-  options.max_tokens = args.max_tokens;
-  options.ignore_eos = args.ignore_eos;
-  options.sampling.temperature = args.temperature;
-  options.sampling.top_p = args.top_p;
-  options.sampling.top_k = args.top_k;
-  options.sampling.min_p = args.min_p;
-  options.sampling.seed = args.seed;
-  options.sampling.logprobs = args.logprobs;
+ private:
+  const Tokenizer& tokenizer_;
+  std::vector<int32_t> ids_;
+  size_t printed_ = 0;
+};
 
-  auto on_token = [&](const GeneratedToken& t) {
-    if (!args.json) {
-      std::printf("%d ", t.id);
+void run_generate(const GenerateArgs& args) {
+  const std::optional<Tokenizer> tokenizer = load_tokenizer(args.model_dir);
+  std::vector<OfflinePrompt> prompts;
+  if (args.prompts_file) {
+    prompts = read_prompts_file(args, tokenizer);
+  } else {
+    OfflinePrompt p;
+    p.params = params_from_flags(args);
+    p.prompt_ids = args.prompt_ids ? parse_prompt_ids(*args.prompt_ids)
+                                   : require_tokenizer(tokenizer, args.model_dir).encode(*args.prompt, true);
+    prompts.push_back(std::move(p));
+  }
+
+  std::unique_ptr<Backend> backend = make_cpu_backend(args.engine.threads);
+  std::unique_ptr<Model> model = load_model(args.model_dir, *backend);
+  LlmEngine engine(*model, *backend, args.engine.to_options());
+
+  const bool stream = !args.json && !args.prompts_file;
+  std::optional<TextStreamer> streamer;
+  if (stream && tokenizer) streamer.emplace(*tokenizer);
+  std::optional<std::chrono::steady_clock::time_point> first_token;
+  auto on_token = [&](size_t, const GeneratedTokenInfo& t) {
+    if (!first_token) first_token = std::chrono::steady_clock::now();
+    if (streamer) {
+      streamer->add(t.token);
+    } else if (stream) {
+      std::printf("%d ", t.token);
       std::fflush(stdout);
     }
   };
-  const Generation g = Generator(*model, *backend).generate(prompt, options, on_token);
+  const bool show_progress = prompts.size() > 1 && ::isatty(STDERR_FILENO);
+  auto on_progress = [&](size_t done, size_t total) {
+    if (!show_progress) return;
+    const int width = 30, filled = int(width * done / total);
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu requests", std::string(size_t(filled), '=').c_str(),
+                 std::string(size_t(width - filled), ' ').c_str(), done, total);
+    if (done == total) std::fprintf(stderr, "\n");
+  };
 
-  if (args.json) {
-    nlohmann::json out;
-    out["prompt_ids"] = prompt;
-    std::vector<int32_t> ids;
-    nlohmann::json logprobs = nlohmann::json::array();
-    for (const GeneratedToken& t : g.tokens) {
-      ids.push_back(t.id);
-      nlohmann::json top = nlohmann::json::array();
-      for (const auto& [id, lp] : t.top_logprobs) top.push_back({id, lp});
-      logprobs.push_back(top);
-    }
-    out["ids"] = ids;
-    out["text"] = "";
-    out["logprobs"] = logprobs;
-    out["finish_reason"] = finish_reason_name(g.finish_reason);
-    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  } else {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<OfflineResult> results = run_offline(engine, prompts, on_token, on_progress);
+  const auto end = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(end - start).count();
+
+  size_t generated = 0, prompt_tokens = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].error.empty()) fail("{}", results[i].error);
+    generated += results[i].tokens.size();
+    prompt_tokens += prompts[i].prompt_ids.size();
+    if (!stream) std::printf("%s\n", result_json(prompts[i], results[i], tokenizer).dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+  }
+  if (stream) {
     std::printf("\n");
-    const GenerationStats& s = g.stats;
-    const double decode_rate = s.generated_tokens > 1 ? (s.generated_tokens - 1) / s.decode_seconds : 0.0;
-    std::fprintf(stderr, "turbine: %d prompt + %d generated tokens (%s); prefill %.1f ms, decode %.2f tokens/s\n",
-                 s.prompt_tokens, s.generated_tokens, std::string(finish_reason_name(g.finish_reason)).c_str(),
-                 s.prefill_seconds * 1e3, decode_rate);
+    const double ttft = first_token ? std::chrono::duration<double>(*first_token - start).count() : seconds;
+    const double decode = seconds - ttft;
+    std::fprintf(stderr, "turbine: %zu prompt + %zu generated tokens (%s); time to first token %.1f ms, decode %.2f tokens/s\n",
+                 prompt_tokens, generated, std::string(request_finish_reason_name(results[0].finish_reason)).c_str(),
+                 ttft * 1e3, generated > 1 && decode > 0 ? double(generated - 1) / decode : 0.0);
+  } else if (args.prompts_file) {
+    std::fprintf(stderr, "turbine: %zu requests, %zu prompt + %zu generated tokens in %.2f s (%.1f generated tokens/s)\n",
+                 results.size(), prompt_tokens, generated, seconds, double(generated) / seconds);
   }
 }
 
@@ -118,11 +261,15 @@ void run_generate(const GenerateArgs& args) {
 
 void register_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
-  CLI::App* cmd = app.add_subcommand("generate", "Generate text from one prompt");
+  CLI::App* cmd = app.add_subcommand("generate", "Generate text from a prompt, or from a JSONL file of prompts");
   cmd->add_option("--model", args->model_dir, "Hugging Face model folder")->required();
   auto* prompt = cmd->add_option("--prompt", args->prompt, "Prompt text (needs tokenizer.json)");
   auto* ids = cmd->add_option("--prompt-ids", args->prompt_ids, "Prompt token ids, comma-separated");
-  prompt->excludes(ids);
+  auto* file = cmd->add_option("--prompts-file", args->prompts_file,
+                               "JSONL: {\"prompt\": ...} or {\"prompt_ids\": [...]} per line, with optional "
+                               "max_tokens, temperature, top_p, top_k, min_p, seed, logprobs, ignore_eos");
+  prompt->excludes(ids)->excludes(file);
+  ids->excludes(file);
   cmd->add_option("--max-tokens", args->max_tokens, "Most tokens to generate")->capture_default_str();
   cmd->add_option("--temperature", args->temperature, "Sampling temperature (0: greedy)")->capture_default_str();
   cmd->add_option("--top-p", args->top_p, "Nucleus sampling mass")->capture_default_str();
@@ -131,10 +278,11 @@ void register_generate_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Random seed (reproducible sampling)");
   cmd->add_option("--logprobs", args->logprobs, "Report the top K log-probabilities of each token")->capture_default_str();
   cmd->add_flag("--ignore-eos", args->ignore_eos, "Keep generating past end-of-sequence tokens");
-  cmd->add_flag("--json", args->json, "Print one JSON line with ids, text, logprobs and finish reason");
-  cmd->add_option("--threads", args->threads, "CPU threads (default: all cores)");
-  cmd->callback([args, prompt, ids] {
-    if (prompt->count() == 0 && ids->count() == 0) fail("give a prompt: --prompt TEXT or --prompt-ids 1,2,3");
+  cmd->add_flag("--json", args->json, "Print one JSON line per prompt with ids, text, logprobs and finish reason");
+  add_engine_flags(*cmd, args->engine);
+  cmd->callback([args, prompt, ids, file] {
+    if (prompt->count() == 0 && ids->count() == 0 && file->count() == 0)
+      fail("give a prompt: --prompt TEXT, --prompt-ids 1,2,3 or --prompts-file FILE.jsonl");
     run_generate(*args);
   });
 }

@@ -44,8 +44,7 @@ enum class RequestStatus {
   kFinishedAborted,   // aborted by the client (or the server on its behalf)
 };
 
-// How a finished request ended, as the OpenAI API reports it. (Named apart from the single-
-// sequence Generator's FinishReason, which has no abort; the two should merge.)
+// How a finished request ended, as the OpenAI API reports it.
 enum class RequestFinishReason { kStop, kLength, kAbort };
 
 std::string_view request_status_name(RequestStatus status);

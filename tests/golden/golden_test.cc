@@ -15,7 +15,8 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "model/model.h"
-#include "runner/generator.h"
+#include "engine/loop/llm_engine.h"
+#include "engine/loop/offline_batch.h"
 
 namespace turbine {
 namespace {
@@ -29,13 +30,20 @@ struct Reference {
   std::vector<std::vector<std::pair<int32_t, float>>> top_logprobs;  // may be empty
 };
 
-Generation run_greedy(Model& model, Backend& backend, const Reference& ref) {
-  GenerateOptions options;
-  options.max_tokens = int(ref.ids.size());
-  options.ignore_eos = true;
-  options.sampling.temperature = 0.0f;
-  options.sampling.logprobs = 5;
-  return Generator(model, backend).generate(ref.prompt, options);
+// All of a model's references go through one engine at once (continuous batching), each greedy.
+std::vector<OfflineResult> run_greedy(Model& model, Backend& backend, const std::vector<Reference>& refs) {
+  std::vector<OfflinePrompt> prompts;
+  for (const Reference& ref : refs) {
+    OfflinePrompt p;
+    p.prompt_ids = ref.prompt;
+    p.params.max_tokens = int(ref.ids.size());
+    p.params.ignore_eos = true;
+    p.params.sampling.temperature = 0.0f;
+    p.params.sampling.logprobs = 5;
+    prompts.push_back(p);
+  }
+  LlmEngine engine(model, backend, EngineOptions{});
+  return run_offline(engine, prompts);
 }
 
 bool in_top(const std::vector<std::pair<int32_t, float>>& top, int32_t id) {
@@ -45,18 +53,18 @@ bool in_top(const std::vector<std::pair<int32_t, float>>& top, int32_t id) {
 // Applies the golden rule; reports every violation through gtest.
 // transformers generates past the context length; Turbine stops there (finish reason "length"),
 // so a reference longer than the context is compared up to it.
-void expect_matches_reference(const Generation& got, const Reference& ref, int64_t context, const std::string& label) {
+void expect_matches_reference(const OfflineResult& got, const Reference& ref, int64_t context, const std::string& label) {
   const size_t room = size_t(std::max<int64_t>(0, context - int64_t(ref.prompt.size())));
   ASSERT_EQ(got.tokens.size(), std::min(ref.ids.size(), room)) << label;
-  EXPECT_EQ(got.finish_reason, FinishReason::kLength) << label;
+  EXPECT_EQ(got.finish_reason, RequestFinishReason::kLength) << label;
   for (size_t step = 0; step < got.tokens.size(); ++step) {
-    const GeneratedToken& ours = got.tokens[step];
+    const GeneratedTokenInfo& ours = got.tokens[step];
     const bool have_ref_logprobs = !ref.top_logprobs.empty();
-    if (ours.id != ref.ids[step]) {
-      ASSERT_TRUE(have_ref_logprobs) << label << ": ids differ at step " << step << " (ours " << ours.id << ", reference "
+    if (ours.token != ref.ids[step]) {
+      ASSERT_TRUE(have_ref_logprobs) << label << ": ids differ at step " << step << " (ours " << ours.token << ", reference "
                                      << ref.ids[step] << ") and the reference has no logprobs to excuse it";
-      EXPECT_TRUE(in_top(ref.top_logprobs[step], ours.id) && in_top(ours.top_logprobs, ref.ids[step]))
-          << label << ": first divergence at step " << step << ": ours " << ours.id << ", reference " << ref.ids[step]
+      EXPECT_TRUE(in_top(ref.top_logprobs[step], ours.token) && in_top(ours.top_logprobs, ref.ids[step]))
+          << label << ": first divergence at step " << step << ": ours " << ours.token << ", reference " << ref.ids[step]
           << ", and they are not in each other's top-5";
       return;  // the sequences differ from here on
     }
@@ -81,9 +89,9 @@ TEST(Golden, Stories260KMatchesReadmeIds) {
   ref.prompt = {1, 403, 407, 261, 378};
   ref.ids = {432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292,
              411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352, 266, 268, 388, 426};
-  const Generation g = run_greedy(*model, *backend, ref);
+  const OfflineResult g = run_greedy(*model, *backend, {ref})[0];
   std::vector<int32_t> ids;
-  for (const auto& t : g.tokens) ids.push_back(t.id);
+  for (const auto& t : g.tokens) ids.push_back(t.token);
   EXPECT_EQ(ids, ref.ids);  // this one is exact: the README gives no logprobs
 }
 
@@ -111,9 +119,10 @@ void check_model_against(const fs::path& model_dir, const fs::path& golden_file)
   auto model = load_model(model_dir, *backend);
   const std::vector<Reference> refs = read_references(golden_file);
   ASSERT_FALSE(refs.empty()) << golden_file;
+  const std::vector<OfflineResult> results = run_greedy(*model, *backend, refs);
   for (size_t i = 0; i < refs.size(); ++i) {
     const std::string label = model_dir.filename().string() + " case " + std::to_string(i);
-    expect_matches_reference(run_greedy(*model, *backend, refs[i]), refs[i], model->config().context_length(), label);
+    expect_matches_reference(results[i], refs[i], model->config().context_length(), label);
   }
 }
 

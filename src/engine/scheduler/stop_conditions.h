@@ -7,8 +7,7 @@
 //  2. The request's StopStringMatcher, if any, sees the token (always, so its detokenizer keeps
 //     up) and may finish it with "stop" once min_tokens is reached.
 //  3. max_tokens output tokens, or max_model_len tokens in all, finishes with "length".
-// A stop wins over a length limit reached by the same token, as Hugging Face and the
-// single-sequence Generator report it.
+// A stop wins over a length limit reached by the same token, as Hugging Face reports it.
 #pragma once
 
 #include <cstdint>

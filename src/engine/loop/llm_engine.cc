@@ -1,0 +1,213 @@
+#include "engine/loop/llm_engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "common/error.h"
+#include "runner/kv_cache.h"
+#include "runner/model_runner.h"
+
+namespace turbine {
+namespace {
+
+KvCapacity plan_kv_cache(const ModelConfig& config, DType dtype, const EngineOptions& o, int max_model_len) {
+  if (o.block_size < 1 || o.block_size > 1024) fail("--block-size must be in [1, 1024], got {}", o.block_size);
+  KvCapacity c;
+  c.block_size = o.block_size;
+  const uint64_t per_block = KvCache::bytes_per_block(config, o.block_size, dtype);
+  const uint64_t budget_blocks = o.kv_cache_memory / per_block;
+  const int64_t blocks_per_seq = (max_model_len + o.block_size - 1) / o.block_size;
+  // More blocks than max_num_seqs full-length sequences can use would be memory never touched.
+  const int64_t useful = blocks_per_seq * int64_t(o.max_num_seqs);
+  c.num_blocks = int(std::min<int64_t>({int64_t(budget_blocks), useful, int64_t(INT32_MAX / o.block_size) - 1}));
+  if (c.num_blocks < blocks_per_seq)
+    fail("the KV cache budget of {} bytes holds {} tokens, fewer than one sequence of the context length {}: "
+         "raise --kv-cache-memory or lower --max-model-len",
+         o.kv_cache_memory, uint64_t(std::max(c.num_blocks, 0)) * o.block_size, max_model_len);
+  c.bytes = uint64_t(c.num_blocks + 1) * per_block;
+  return c;
+}
+
+}  // namespace
+
+uint64_t parse_memory_size(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    fail("\"{}\" is not a memory size (examples: 512MiB, 4GiB, 1000000)", text);
+  }
+  std::string unit = text.substr(used);
+  unit.erase(0, unit.find_first_not_of(' '));
+  for (char& ch : unit) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  static const std::pair<const char*, double> kUnits[] = {
+      {"", 1.0},          {"b", 1.0},         {"k", 1e3},         {"kb", 1e3},         {"kib", 1024.0},
+      {"m", 1e6},         {"mb", 1e6},        {"mib", 1048576.0}, {"g", 1e9},          {"gb", 1e9},
+      {"gib", 1073741824.0}, {"t", 1e12},     {"tb", 1e12},       {"tib", 1099511627776.0}};
+  for (const auto& [name, scale] : kUnits)
+    if (unit == name) {
+      const double bytes = value * scale;
+      if (!std::isfinite(bytes) || bytes < 0 || bytes > 1.8e19) fail("memory size \"{}\" is out of range", text);
+      return uint64_t(bytes);
+    }
+  fail("\"{}\": unknown memory unit \"{}\" (use B, KB, MB, GB, KiB, MiB, GiB, TiB)", text, unit);
+}
+
+LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& options) : model_(model) {
+  const ModelConfig& config = model.config();
+  const int64_t context = config.context_length();
+  int max_model_len = options.max_model_len > 0 ? options.max_model_len : int(std::min<int64_t>(context, INT32_MAX));
+  if (max_model_len > context)
+    fail("--max-model-len {} exceeds the model's context length {}", max_model_len, context);
+  scheduler_config_.max_num_batched_tokens = options.max_num_batched_tokens;
+  scheduler_config_.max_num_seqs = options.max_num_seqs;
+  scheduler_config_.max_model_len = max_model_len;
+  scheduler_config_.policy = options.policy;
+  scheduler_config_.eos_token_ids = config.eos_token_ids;
+  scheduler_config_.validate();
+  capacity_ = plan_kv_cache(config, backend.activation_dtype(), options, max_model_len);
+
+  KvCacheConfig kv;
+  kv.num_blocks = capacity_.num_blocks + 1;  // + the reserved null block
+  kv.block_size = options.block_size;
+  kv.enable_prefix_caching = options.enable_prefix_caching;
+  scheduler_ = std::make_unique<Scheduler>(scheduler_config_, kv);
+  runner_ = std::make_unique<ModelRunner>(model, backend, kv.num_blocks, kv.block_size);
+  spdlog::info("KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB), max {} sequences, context {}",
+               capacity_.num_blocks, capacity_.block_size, capacity_.tokens(), double(capacity_.bytes) / 1048576.0,
+               options.max_num_seqs, max_model_len);
+  thread_ = std::thread([this] { run(); });
+}
+
+LlmEngine::~LlmEngine() {
+  stopping_ = true;
+  scheduler_->queue().close();
+  if (thread_.joinable()) thread_.join();
+  fail_all("the engine shut down");
+}
+
+void LlmEngine::submit(std::unique_ptr<Request> request, OutputSink sink) {
+  TURBINE_CHECK(request != nullptr);
+  request->params.sampling.validate();
+  request->params.validate();
+  const int64_t vocab = model_.config().vocab_size;
+  const auto prompt = request->prompt_token_ids();
+  for (size_t i = 0; i < prompt.size(); ++i)
+    if (prompt[i] < 0 || prompt[i] >= vocab)
+      fail("request '{}': prompt token {} (at index {}) is outside the vocabulary [0, {})", request->id, prompt[i], i,
+           vocab);
+  const std::string id = request->id;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) fail("the engine is shutting down");
+    if (sinks_.contains(id)) fail("request id '{}' is already in use", id);
+    sinks_[id] = SinkEntry{std::move(sink), request->params.n};
+  }
+  try {
+    scheduler_->add_request(std::move(request));
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    sinks_.erase(id);
+    throw;
+  }
+}
+
+void LlmEngine::abort(const std::string& id) { scheduler_->abort_request(id); }
+
+EngineStats LlmEngine::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void LlmEngine::run() {
+  while (!stopping_) {
+    if (!scheduler_->has_unfinished_requests()) {
+      scheduler_->queue().wait_for_work(std::chrono::milliseconds(100));
+      continue;
+    }
+    try {
+      step();
+    } catch (const std::exception& e) {
+      // The scheduler's and runner's state can no longer be trusted: fail every request and stop.
+      spdlog::error("engine step failed: {}", e.what());
+      stopping_ = true;
+      scheduler_->queue().close();
+      fail_all(std::string("engine failure: ") + e.what());
+    }
+  }
+}
+
+void LlmEngine::step() {
+  const SchedulerOutput output = scheduler_->schedule();
+  const StepResult result = runner_->execute(output);
+  const std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
+  emit(deltas, output, result);
+
+  const SchedulerStats s = scheduler_->stats();
+  std::lock_guard lock(mutex_);
+  stats_.num_running = s.num_running;
+  stats_.num_waiting = s.num_waiting;
+  stats_.kv_cache_usage = s.kv_cache_usage;
+  stats_.prefix_cache_queried_tokens = s.prefix_cache.queried_tokens;
+  stats_.prefix_cache_hit_tokens = s.prefix_cache.hit_tokens;
+  stats_.num_preemptions = s.num_preemptions;
+  stats_.num_steps += 1;
+  for (const ScheduledSequence& seq : output.scheduled)
+    if (seq.num_computed_tokens < seq.request->num_prompt_tokens())
+      stats_.prompt_tokens_computed +=
+          uint64_t(std::min(seq.num_computed_tokens + seq.num_scheduled_tokens(), seq.request->num_prompt_tokens()) -
+                   seq.num_computed_tokens);
+  for (int32_t t : result.token_ids) stats_.generation_tokens += t != kNoSampledToken;
+}
+
+void LlmEngine::emit(const std::vector<RequestDelta>& deltas, const SchedulerOutput& output, const StepResult& result) {
+  (void)output;
+  for (const RequestDelta& d : deltas) {
+    RequestOutput out;
+    out.id = d.id;
+    out.sample_index = d.sample_index;
+    out.finish_reason = d.finish_reason;
+    out.stop_token_id = d.stop_token_id;
+    out.num_prompt_tokens = d.num_prompt_tokens;
+    out.num_cached_tokens = d.num_cached_tokens;
+    out.num_output_tokens = d.num_output_tokens;
+    for (int32_t token : d.new_token_ids) {
+      GeneratedTokenInfo info{token, 0.0f, {}};
+      if (d.scheduled_index >= 0) {
+        const SampledToken& s = result.samples[size_t(d.scheduled_index)];
+        if (s.token == token) info = {token, s.logprob, s.top_logprobs};
+      }
+      out.new_tokens.push_back(std::move(info));
+    }
+    OutputSink sink;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = sinks_.find(d.id);
+      if (it == sinks_.end()) continue;
+      sink = it->second.sink;
+      if (d.finish_reason && --it->second.samples_left == 0) sinks_.erase(it);
+    }
+    if (sink) sink(out);
+  }
+}
+
+void LlmEngine::fail_all(const std::string& message) {
+  std::unordered_map<std::string, SinkEntry> sinks;
+  {
+    std::lock_guard lock(mutex_);
+    sinks.swap(sinks_);
+  }
+  for (auto& [id, entry] : sinks) {
+    RequestOutput out;
+    out.id = id;
+    out.finish_reason = RequestFinishReason::kAbort;
+    out.error = message;
+    if (entry.sink) entry.sink(out);
+  }
+}
+
+}  // namespace turbine

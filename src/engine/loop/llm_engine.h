@@ -1,0 +1,127 @@
+// LlmEngine: the scheduler, the model runner and the thread that drives them.
+//
+// Any thread may submit() requests and abort() them; the engine thread runs steps while there
+// is work: schedule -> run the model and sample -> update requests -> push each request's new
+// tokens to its sink. Sinks are called on the engine thread and must return quickly (the server
+// only queues the delta for its connection).
+//
+// KV capacity comes from a memory budget (EngineOptions::kv_cache_memory), turned into blocks
+// once at construction; `capacity()` reports what fits.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "backend/backend.h"
+#include "engine/request.h"
+#include "engine/scheduler/scheduler.h"
+#include "model/model.h"
+
+namespace turbine {
+
+class ModelRunner;
+
+struct EngineOptions {
+  int block_size = 16;
+  uint64_t kv_cache_memory = uint64_t(1) << 30;  // bytes for K and V of every layer
+  bool enable_prefix_caching = true;
+  int max_num_seqs = 128;
+  int max_num_batched_tokens = 2048;
+  int max_model_len = 0;  // 0: the model's context length
+  SchedulingPolicy policy = SchedulingPolicy::kFcfs;
+};
+
+struct KvCapacity {
+  int num_blocks = 0;  // usable blocks (the reserved null block not counted)
+  int block_size = 0;
+  uint64_t bytes = 0;
+  int64_t tokens() const { return int64_t(num_blocks) * block_size; }
+};
+
+struct GeneratedTokenInfo {
+  int32_t token = 0;
+  float logprob = 0.0f;
+  std::vector<std::pair<int32_t, float>> top_logprobs;
+};
+
+// What one step did for one sample of one request.
+struct RequestOutput {
+  std::string id;
+  int sample_index = 0;
+  std::vector<GeneratedTokenInfo> new_tokens;
+  std::optional<RequestFinishReason> finish_reason;  // set on the sample's last output
+  std::optional<int32_t> stop_token_id;
+  int num_prompt_tokens = 0;
+  int num_cached_tokens = 0;
+  int num_output_tokens = 0;
+  std::string error;  // non-empty when the engine failed and aborted the request
+};
+
+using OutputSink = std::function<void(const RequestOutput&)>;
+
+struct EngineStats {
+  int num_running = 0;
+  int num_waiting = 0;
+  double kv_cache_usage = 0.0;
+  uint64_t prefix_cache_queried_tokens = 0;
+  uint64_t prefix_cache_hit_tokens = 0;
+  uint64_t num_preemptions = 0;
+  uint64_t num_steps = 0;
+  uint64_t prompt_tokens_computed = 0;  // tokens run through the model as prompt (not cached)
+  uint64_t generation_tokens = 0;
+};
+
+class LlmEngine {
+ public:
+  LlmEngine(Model& model, Backend& backend, const EngineOptions& options);
+  ~LlmEngine();  // aborts what is left and joins the engine thread
+  LlmEngine(const LlmEngine&) = delete;
+  LlmEngine& operator=(const LlmEngine&) = delete;
+
+  // Validates the request (sampling and engine parameters, prompt ids against the vocabulary
+  // and the context) on the caller's thread; throws turbine::Error for bad input.
+  void submit(std::unique_ptr<Request> request, OutputSink sink);
+  void abort(const std::string& id);
+
+  EngineStats stats() const;
+  const KvCapacity& capacity() const { return capacity_; }
+  int max_model_len() const { return scheduler_config_.max_model_len; }
+  const ModelConfig& model_config() const { return model_.config(); }
+
+ private:
+  void run();
+  void step();
+  void emit(const std::vector<RequestDelta>& deltas, const SchedulerOutput& output, const struct StepResult& result);
+  void fail_all(const std::string& message);
+
+  Model& model_;
+  SchedulerConfig scheduler_config_;
+  KvCapacity capacity_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<ModelRunner> runner_;
+
+  mutable std::mutex mutex_;  // guards sinks_ and stats_
+  struct SinkEntry {
+    OutputSink sink;
+    int samples_left = 1;
+  };
+  std::unordered_map<std::string, SinkEntry> sinks_;
+  EngineStats stats_;
+
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+// Parses a memory size such as "512MiB", "4GiB", "2GB", "1048576" into bytes.
+uint64_t parse_memory_size(const std::string& text);
+
+}  // namespace turbine

@@ -1,0 +1,30 @@
+// Runs a list of prompts through an LlmEngine at once and collects their results in input order:
+// the engine behind `turbine generate` (one prompt or a --prompts-file).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/loop/llm_engine.h"
+
+namespace turbine {
+
+struct OfflinePrompt {
+  std::vector<int32_t> prompt_ids;
+  RequestParams params;
+};
+
+struct OfflineResult {
+  std::vector<GeneratedTokenInfo> tokens;
+  RequestFinishReason finish_reason = RequestFinishReason::kLength;
+  std::string error;
+};
+
+// `on_token(index, token)` (optional) sees each token as it is generated, on the engine thread.
+// `on_progress(done, total)` (optional) is called on the caller's thread about twice a second.
+std::vector<OfflineResult> run_offline(LlmEngine& engine, const std::vector<OfflinePrompt>& prompts,
+                                       const std::function<void(size_t, const GeneratedTokenInfo&)>& on_token = {},
+                                       const std::function<void(size_t, size_t)>& on_progress = {});
+
+}  // namespace turbine

@@ -1,0 +1,152 @@
+#include "runner/model_runner.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace turbine {
+
+ModelRunner::ModelRunner(Model& model, Backend& backend, int num_blocks, int block_size)
+    : model_(model), backend_(backend), kv_(backend, model.config(), num_blocks, block_size) {}
+
+void ModelRunner::update_states(const SchedulerOutput& output) {
+  for (SeqId id : output.finished_seq_ids) sequences_.erase(id);
+  // A preempted sequence keeps its random stream (seeded ones are re-positioned anyway) but its
+  // blocks are gone; its next entry is is_new and replaces the table.
+  for (SeqId id : output.preempted_seq_ids)
+    if (auto it = sequences_.find(id); it != sequences_.end()) it->second.block_table.clear();
+  for (const ScheduledSequence& seq : output.scheduled) {
+    SequenceState& state = sequences_[seq.seq_id];
+    if (seq.is_new) state.block_table.clear();
+    const auto& ids = seq.block_table.block_ids;
+    if (seq.block_table.kind == BlockTableUpdate::Kind::kReplace) {
+      state.block_table.assign(ids.begin(), ids.end());
+    } else {
+      state.block_table.insert(state.block_table.end(), ids.begin(), ids.end());
+    }
+  }
+}
+
+ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_logits) {
+  const int num_seqs = int(output.scheduled.size());
+  const int num_tokens = output.num_scheduled_tokens;
+  const int block_size = kv_.block_size();
+  size_t max_blocks = 1;
+  for (const ScheduledSequence& seq : output.scheduled)
+    max_blocks = std::max(max_blocks, sequences_.at(seq.seq_id).block_table.size());
+
+  // One host array, sliced: ids, positions, step lens, slots [num_tokens each], query_start
+  // [num_seqs + 1], seq_lens [num_seqs], logits rows [num_logits], block tables [num_seqs x max].
+  const size_t total = size_t(4 * num_tokens + 2 * num_seqs + 1 + num_logits) + size_t(num_seqs) * max_blocks;
+  host_inputs_.assign(total, 0);
+  int32_t* ids = host_inputs_.data();
+  int32_t* positions = ids + num_tokens;
+  int32_t* step_lens = positions + num_tokens;
+  int32_t* slots = step_lens + num_tokens;
+  int32_t* query_start = slots + num_tokens;
+  int32_t* seq_lens = query_start + num_seqs + 1;
+  int32_t* logits_rows = seq_lens + num_seqs;
+  int32_t* block_tables = logits_rows + num_logits;
+
+  int row = 0, logit = 0;
+  for (int s = 0; s < num_seqs; ++s) {
+    const ScheduledSequence& seq = output.scheduled[size_t(s)];
+    const std::vector<BlockId>& table = sequences_.at(seq.seq_id).block_table;
+    const int n = seq.num_scheduled_tokens();
+    const int end = seq.num_computed_tokens + n;
+    TURBINE_CHECK(size_t((end + block_size - 1) / block_size) <= table.size(),
+                  "sequence {} needs {} tokens of KV but holds {} blocks", seq.seq_id, end, table.size());
+    query_start[s] = row;
+    seq_lens[s] = end;
+    for (int j = 0; j < n; ++j, ++row) {
+      const int pos = seq.num_computed_tokens + j;
+      ids[row] = seq.token_ids[size_t(j)];
+      positions[row] = pos;
+      step_lens[row] = end;
+      slots[row] = table[size_t(pos / block_size)] * block_size + pos % block_size;
+    }
+    if (seq.samples_token) logits_rows[logit++] = row - 1;
+    std::copy(table.begin(), table.end(), block_tables + size_t(s) * max_blocks);
+  }
+  query_start[num_seqs] = row;
+
+  const size_t bytes = total * sizeof(int32_t);
+  if (device_inputs_.bytes() < bytes) device_inputs_ = backend_.allocate(bytes * 2);
+  backend_.copy_to_device(device_inputs_.data(), host_inputs_.data(), bytes);
+  auto on_device = [&](const int32_t* p) {
+    return static_cast<const int32_t*>(device_inputs_.data()) + (p - host_inputs_.data());
+  };
+  ForwardBatch b;
+  b.num_tokens = num_tokens;
+  b.token_ids = on_device(ids);
+  b.attention.num_seqs = num_seqs;
+  b.attention.num_tokens = num_tokens;
+  b.attention.query_start = on_device(query_start);
+  b.attention.seq_lens = on_device(seq_lens);
+  b.attention.block_tables = on_device(block_tables);
+  b.attention.max_blocks_per_seq = int(max_blocks);
+  b.attention.slot_mapping = on_device(slots);
+  b.logits_rows = on_device(logits_rows);
+  b.num_logits = num_logits;
+  b.positions_host = positions;
+  b.step_lens_host = step_lens;
+  return b;
+}
+
+SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const float> logits) {
+  const Request& request = *seq.request;
+  const SamplingParams& params = request.params.sampling;
+  SequenceState& state = sequences_.at(seq.seq_id);
+  if (params.seed) {
+    // A seeded stream is a pure function of (seed, tokens sampled so far): each non-greedy
+    // sample takes one double (two 32-bit words), so resuming after preemption is exact.
+    if (!state.rng) state.rng.emplace(*params.seed);
+    state.rng->seek(uint64_t(2) * uint64_t(request.num_output_tokens()));
+  } else if (!state.rng) {
+    state.rng.emplace(RandomGenerator::from_entropy());
+  }
+  const SampleResult r = sampler_.sample(logits, params, *state.rng);
+  return {r.token, r.logprob, r.top_logprobs};
+}
+
+StepResult ModelRunner::execute(const SchedulerOutput& output) {
+  update_states(output);
+  StepResult result;
+  result.token_ids.assign(output.scheduled.size(), kNoSampledToken);
+  result.samples.resize(output.scheduled.size());
+  if (output.empty()) return result;
+
+  if (!output.block_copies.empty()) {
+    std::vector<int32_t> pairs;
+    for (const BlockCopy& c : output.block_copies) pairs.insert(pairs.end(), {c.src, c.dst});
+    for (KvCacheLayer& layer : kv_.view().layers)
+      backend_.copy_kv_blocks(layer, pairs.data(), int(output.block_copies.size()), kv_.block_size());
+  }
+
+  const int num_logits = int(std::count_if(output.scheduled.begin(), output.scheduled.end(),
+                                           [](const ScheduledSequence& s) { return s.samples_token; }));
+  const ForwardBatch batch = build_batch(output, num_logits);
+  const int64_t vocab = model_.config().vocab_size;
+  const DType dtype = backend_.activation_dtype();
+  TURBINE_CHECK(dtype == DType::kF32, "host sampling expects F32 logits");
+  const size_t logits_bytes = size_t(std::max(num_logits, 1)) * size_t(vocab) * dtype_size(dtype);
+  if (logits_buffer_.bytes() < logits_bytes) logits_buffer_ = backend_.allocate(logits_bytes);
+  Tensor logits = logits_buffer_.as_tensor(dtype, num_logits, vocab);
+  model_.forward(batch, kv_.view(), logits);
+  result.num_tokens = batch.num_tokens;
+  if (num_logits == 0) return result;
+
+  host_logits_.resize(size_t(num_logits) * size_t(vocab));
+  backend_.copy_to_host(host_logits_.data(), logits.data, host_logits_.size() * sizeof(float));
+  int row = 0;
+  for (size_t i = 0; i < output.scheduled.size(); ++i) {
+    const ScheduledSequence& seq = output.scheduled[i];
+    if (!seq.samples_token) continue;
+    const std::span<const float> row_logits(host_logits_.data() + size_t(row++) * size_t(vocab), size_t(vocab));
+    result.samples[i] = sample(seq, row_logits);
+    result.token_ids[i] = result.samples[i].token;
+  }
+  return result;
+}
+
+}  // namespace turbine

@@ -1,0 +1,71 @@
+// ModelRunner: executes one scheduler step on the model.
+//
+// It keeps one row of state per live sequence (its block table and random stream), updated only
+// from SchedulerOutput (see engine/scheduler/scheduler_output.h for the protocol), turns the
+// step into one flat ForwardBatch (prefill chunks and decode tokens mixed), runs the model,
+// and samples one token for every sequence whose step reaches its last known token.
+//
+// Only the engine thread uses a ModelRunner.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "backend/backend.h"
+#include "engine/scheduler/scheduler_output.h"
+#include "model/model.h"
+#include "runner/kv_cache.h"
+#include "runner/random_generator.h"
+#include "runner/sampler.h"
+
+namespace turbine {
+
+struct SampledToken {
+  int32_t token = kNoSampledToken;
+  float logprob = 0.0f;
+  std::vector<std::pair<int32_t, float>> top_logprobs;  // best first; params.logprobs of them
+};
+
+struct StepResult {
+  std::vector<int32_t> token_ids;     // parallel to SchedulerOutput::scheduled (for update_from_output)
+  std::vector<SampledToken> samples;  // parallel too, with logprobs
+  int num_tokens = 0;                 // tokens the forward pass ran
+};
+
+class ModelRunner {
+ public:
+  // `num_blocks` includes the reserved null block 0 (engine/kv/block_id.h).
+  ModelRunner(Model& model, Backend& backend, int num_blocks, int block_size);
+
+  StepResult execute(const SchedulerOutput& output);
+
+  const KvCache& kv_cache() const { return kv_; }
+  size_t num_sequences() const { return sequences_.size(); }
+
+ private:
+  struct SequenceState {
+    std::vector<BlockId> block_table;
+    std::optional<RandomGenerator> rng;  // unseeded requests keep their OS-seeded stream here
+  };
+
+  void update_states(const SchedulerOutput& output);
+  ForwardBatch build_batch(const SchedulerOutput& output, int num_logits);
+  SampledToken sample(const ScheduledSequence& seq, std::span<const float> logits);
+
+  Model& model_;
+  Backend& backend_;
+  KvCache kv_;
+  Sampler sampler_;
+  std::unordered_map<SeqId, SequenceState> sequences_;
+
+  // Staging of the step's int32 inputs on the host, and their copy in backend memory.
+  std::vector<int32_t> host_inputs_;
+  DeviceBuffer device_inputs_;
+  DeviceBuffer logits_buffer_;
+  std::vector<float> host_logits_;
+};
+
+}  // namespace turbine
