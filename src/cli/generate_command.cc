@@ -17,6 +17,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "cli/commands.h"
+#include "cli/default_model.h"
 #include "cli/engine_options.h"
 #include "engine/loop/offline_batch.h"
 #include "common/error.h"
@@ -262,7 +263,7 @@ void run_generate(const GenerateArgs& args) {
 void register_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* cmd = app.add_subcommand("generate", "Generate text from a prompt, or from a JSONL file of prompts");
-  cmd->add_option("--model", args->model_dir, "Hugging Face model folder")->required();
+  cmd->add_option("--model", args->model_dir, "Hugging Face model folder (default: the bundled demo model)");
   auto* prompt = cmd->add_option("--prompt", args->prompt, "Prompt text (needs tokenizer.json)");
   auto* ids = cmd->add_option("--prompt-ids", args->prompt_ids, "Prompt token ids, comma-separated");
   auto* file = cmd->add_option("--prompts-file", args->prompts_file,
@@ -283,6 +284,7 @@ void register_generate_command(CLI::App& app) {
   cmd->callback([args, prompt, ids, file] {
     if (prompt->count() == 0 && ids->count() == 0 && file->count() == 0)
       fail("give a prompt: --prompt TEXT, --prompt-ids 1,2,3 or --prompts-file FILE.jsonl");
+    if (args->model_dir.empty()) args->model_dir = default_model_dir();
     run_generate(*args);
   });
 }

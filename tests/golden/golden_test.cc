@@ -131,6 +131,15 @@ TEST(Golden, Stories260KMatchesTransformersLogprobs) {
                       fs::path(TURBINE_SOURCE_DIR) / "tests/golden/stories260K/golden.json");
 }
 
+// The demo models that ship in models/ (tools/train_demo_model.py), against their goldens.
+TEST(Golden, DemoModelsMatchTransformers) {
+  for (const char* name : {"turbine-demo-20m", "turbine-demo-3m"}) {
+    SCOPED_TRACE(name);
+    check_model_against(fs::path(TURBINE_SOURCE_DIR) / "models" / name,
+                        fs::path(TURBINE_SOURCE_DIR) / "tests/golden/demo" / (std::string(name) + ".golden.json"));
+  }
+}
+
 std::vector<fs::path> golden_model_dirs() {
   std::vector<fs::path> dirs;
   const fs::path root = fs::path(TURBINE_SOURCE_DIR) / "tests/golden/models";
