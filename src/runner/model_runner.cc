@@ -105,7 +105,16 @@ SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const f
   } else if (!state.rng) {
     state.rng.emplace(RandomGenerator::from_entropy());
   }
-  const SampleResult r = sampler_.sample(logits, params, *state.rng);
+  // Before min_tokens, EOS (unless ignore_eos) and stop tokens are masked so that the output
+  // really has min_tokens tokens before a stop (vLLM's rule; stop_conditions.h is the backstop).
+  std::vector<int32_t> suppressed;
+  if (request.num_output_tokens() < request.params.min_tokens) {
+    if (!request.params.ignore_eos) suppressed = model_.config().eos_token_ids;
+    const std::vector<int32_t>& stop_ids = request.params.stop_token_ids;
+    suppressed.insert(suppressed.end(), stop_ids.begin(), stop_ids.end());
+  }
+  const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
+  const SampleResult r = sampler_.sample(logits, params, context, *state.rng);
   return {r.token, r.logprob, r.top_logprobs};
 }
 

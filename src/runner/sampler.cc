@@ -55,18 +55,32 @@ int32_t argmax(std::span<const float> logits) {
   return int32_t(best);
 }
 
+Sampler::SamplingRow Sampler::sampling_row(std::span<const float> logits,
+                                            const LogSoftmaxStats& raw_stats,
+                                            const SamplingParams& params,
+                                            const SamplingContext& context) {
+  if (!LogitTransforms::any_active(params, context)) return {logits, raw_stats.max_logit};
+  transformed_logits_.assign(logits.begin(), logits.end());
+  transforms_.apply(transformed_logits_, params, context);
+  const float max_logit = transformed_logits_[size_t(argmax(transformed_logits_))];
+  TURBINE_CHECK(std::isfinite(max_logit),
+                "every token with a finite logit is suppressed ({} suppressed ids, vocab {})",
+                context.suppressed_ids.size(), logits.size());
+  return {transformed_logits_, max_logit};
+}
+
 SampleResult Sampler::sample(std::span<const float> logits, const SamplingParams& params,
-                             RandomGenerator& rng) {
+                             const SamplingContext& context, RandomGenerator& rng) {
   TURBINE_CHECK(logits.size() <= size_t(std::numeric_limits<int32_t>::max()));
   const LogSoftmaxStats stats = log_softmax_stats(logits);
   SampleResult result;
   if (params.logprobs > 0) result.top_logprobs = top_logprobs(logits, stats, params.logprobs);
 
-  // Logit transforms (penalties, logit_bias) will produce a working row here; see the header.
+  const SamplingRow row = sampling_row(logits, stats, params, context);
   if (params.is_greedy()) {
-    result.token = argmax(logits);
+    result.token = argmax(row.logits);
   } else {
-    const double total = filter_candidates(logits, stats.max_logit, params);
+    const double total = filter_candidates(row.logits, row.max_logit, params);
     const double target = rng.next_double() * total;
     // Rounding can leave target a hair above the last cumulative sum: fall back to the last.
     result.token = candidates_.back().id;
@@ -79,15 +93,16 @@ SampleResult Sampler::sample(std::span<const float> logits, const SamplingParams
       }
     }
   }
-  result.logprob = stats.logprob(logits[size_t(result.token)]);
+  result.logprob = stats.logprob(logits[size_t(result.token)]);  // raw, see the header
   return result;
 }
 
 std::vector<std::pair<int32_t, double>> Sampler::candidate_distribution(
-    std::span<const float> logits, const SamplingParams& params) {
+    std::span<const float> logits, const SamplingParams& params, const SamplingContext& context) {
   const LogSoftmaxStats stats = log_softmax_stats(logits);
-  if (params.is_greedy()) return {{argmax(logits), 1.0}};
-  const double total = filter_candidates(logits, stats.max_logit, params);
+  const SamplingRow row = sampling_row(logits, stats, params, context);
+  if (params.is_greedy()) return {{argmax(row.logits), 1.0}};
+  const double total = filter_candidates(row.logits, row.max_logit, params);
   if (!candidates_sorted_) {
     std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& a, const Candidate& b) {
       return a.weight > b.weight || (a.weight == b.weight && a.id < b.id);

@@ -1,15 +1,21 @@
 // Picks the next token of one sequence from its logits.
 //
 // Input: one row of float logits [vocab_size] as the model produced it. Contract on the row:
-// no NaN and no +inf; -inf is allowed (a banned token) as long as one logit is finite.
+// no NaN and no +inf; -inf is allowed (a banned token) as long as one logit is finite, and one
+// finite logit must also survive suppression (below).
 //
 // What a call does, in order:
-//  1. Logprobs, always from the RAW logits: log_softmax before temperature and filters, which
-//     is what vLLM and OpenAI report. SampleResult::logprob is the chosen token's, and
-//     top_logprobs the params.logprobs best tokens, best first, ties to the lower id.
-//  2. (Later) logit transforms: repetition/frequency/presence penalties, logit_bias, bad words.
-//     They will edit a working copy of the row here, so that both greedy and random sampling
-//     see them while logprobs stay raw. None exist yet, so the raw row is read in place.
+//  1. Logprobs, always from the RAW logits: log_softmax before any transform, temperature or
+//     filter. They describe the model's own distribution, which is what OpenAI reports and what
+//     vLLM returns by default (its logprobs_mode "raw_logprobs"). SampleResult::logprob is the
+//     chosen token's, and top_logprobs the params.logprobs best tokens, best first, ties to the
+//     lower id. So a token forced by logit_bias can come back with a low logprob: that is the
+//     model's opinion of it, not the sampler's.
+//  2. Logit transforms (logit_transforms.h), on a working copy of the row so that greedy and
+//     random sampling both see them while step 1 stays raw: logit_bias, then the repetition,
+//     frequency and presence penalties, then suppression of SamplingContext::suppressed_ids
+//     (EOS and stop tokens before min_tokens) to -inf. With none active (the common case) no
+//     copy is made and the raw row is read in place.
 //  3. Greedy (temperature < kGreedyTemperatureEpsilon): argmax, ties to the lowest id like
 //     torch.argmax. O(V); draws nothing from the generator.
 //  4. Otherwise, in Hugging Face's logits-processor order:
@@ -29,10 +35,14 @@
 //     next_double() per call), walking the survivors best first when top-p sorted them and
 //     in id order otherwise. That walk order is part of what a seed reproduces.
 //
+// Suppressing every token that has a finite logit is a caller bug (the suppressed set is a
+// handful of EOS and stop ids) and fails a TURBINE_CHECK.
+//
 // Cost: O(V) for every call (max, log-sum-exp, weights); top-k adds an O(V) selection. Top-p
 // first drops every token too light to ever be in the nucleus (one O(V) pass, exact), then
 // sorts only a growing prefix of the rest (64, 512, 4096, ... at a time), so a peaked
-// distribution costs O(V) and only a flat one pays O(V log V).
+// distribution costs O(V) and only a flat one pays O(V log V). Active transforms add one O(V)
+// copy and one O(V) argmax, plus work proportional to the tokens they touch.
 //
 // A Sampler owns scratch buffers so that, after warm-up, a call allocates only the returned
 // top_logprobs. It is used by one thread at a time (the runner's) and keeps no state between
@@ -44,10 +54,24 @@
 #include <utility>
 #include <vector>
 
+#include "runner/logit_transforms.h"
 #include "runner/random_generator.h"
 #include "runner/sampling_params.h"
 
 namespace turbine {
+
+// log_softmax helpers over a raw row, exposed for the logprob paths and their tests.
+struct LogSoftmaxStats {
+  float max_logit;
+  double log_sum_exp;  // log(sum_i exp(l_i - max_logit))
+  float logprob(float logit) const { return float(double(logit - max_logit) - log_sum_exp); }
+};
+LogSoftmaxStats log_softmax_stats(std::span<const float> logits);
+// The n highest logits as (id, logprob), best first, ties to the lower id; n <= vocab size.
+std::vector<std::pair<int32_t, float>> top_logprobs(std::span<const float> logits,
+                                                    const LogSoftmaxStats& stats, int n);
+// First index of the maximum (torch.argmax's tie rule).
+int32_t argmax(std::span<const float> logits);
 
 struct SampleResult {
   int32_t token = -1;
@@ -57,17 +81,31 @@ struct SampleResult {
 
 class Sampler {
  public:
-  // `params` must have passed validate(). Draws from `rng` only when not greedy.
+  // `params` must have passed validate(logits.size()). Draws from `rng` only when not greedy.
   SampleResult sample(std::span<const float> logits, const SamplingParams& params,
-                      RandomGenerator& rng);
+                      const SamplingContext& context, RandomGenerator& rng);
+  // No prompt, no output, nothing suppressed: only logit_bias applies among the transforms.
+  SampleResult sample(std::span<const float> logits, const SamplingParams& params,
+                      RandomGenerator& rng) {
+    return sample(logits, params, SamplingContext{}, rng);
+  }
 
   // The distribution sample() draws from: (token, probability) for every token it can return,
   // sorted by probability descending, ties to the lower id. Greedy gives {argmax, 1}. For
   // tests, debugging and later speculative-decoding checks; not on the hot path.
-  std::vector<std::pair<int32_t, double>> candidate_distribution(std::span<const float> logits,
-                                                                 const SamplingParams& params);
+  std::vector<std::pair<int32_t, double>> candidate_distribution(
+      std::span<const float> logits, const SamplingParams& params,
+      const SamplingContext& context = {});
 
  private:
+  // The row steps 3-4 read and its maximum: `logits` itself, or the transformed copy.
+  struct SamplingRow {
+    std::span<const float> logits;
+    float max_logit;
+  };
+  SamplingRow sampling_row(std::span<const float> logits, const LogSoftmaxStats& raw_stats,
+                           const SamplingParams& params, const SamplingContext& context);
+
   struct Candidate {
     int32_t id;
     float weight;  // unnormalised probability after temperature
@@ -86,19 +124,8 @@ class Sampler {
   bool candidates_sorted_ = false;
   std::vector<float> weights_;  // per token, after temperature and top-k
   std::vector<float> scratch_logits_;
+  std::vector<float> transformed_logits_;  // step 2's working copy
+  LogitTransforms transforms_;
 };
-
-// log_softmax helpers over a raw row, exposed for the logprob paths and their tests.
-struct LogSoftmaxStats {
-  float max_logit;
-  double log_sum_exp;  // log(sum_i exp(l_i - max_logit))
-  float logprob(float logit) const { return float(double(logit - max_logit) - log_sum_exp); }
-};
-LogSoftmaxStats log_softmax_stats(std::span<const float> logits);
-// The n highest logits as (id, logprob), best first, ties to the lower id; n <= vocab size.
-std::vector<std::pair<int32_t, float>> top_logprobs(std::span<const float> logits,
-                                                    const LogSoftmaxStats& stats, int n);
-// First index of the maximum (torch.argmax's tie rule).
-int32_t argmax(std::span<const float> logits);
 
 }  // namespace turbine

@@ -23,6 +23,37 @@ void SamplingParams::validate() const {
   if (logprobs < 0 || logprobs > kMaxLogprobs) {
     fail("logprobs must be in [0, {}], got {}", kMaxLogprobs, logprobs);
   }
+  if (!(std::fabs(presence_penalty) <= kMaxAbsOpenAiPenalty)) {
+    fail("presence_penalty must be in [-{0}, {0}], got {1}", kMaxAbsOpenAiPenalty,
+         presence_penalty);
+  }
+  if (!(std::fabs(frequency_penalty) <= kMaxAbsOpenAiPenalty)) {
+    fail("frequency_penalty must be in [-{0}, {0}], got {1}", kMaxAbsOpenAiPenalty,
+         frequency_penalty);
+  }
+  if (!(repetition_penalty > 0.0f) || std::isinf(repetition_penalty)) {
+    fail("repetition_penalty must be a finite number > 0 (1 is off), got {}",
+         repetition_penalty);
+  }
+  for (const auto& [id, bias] : logit_bias) {
+    if (id < 0) fail("logit_bias token id {} is negative", id);
+    if (!(std::fabs(bias) <= kMaxAbsLogitBias)) {
+      fail("logit_bias for token {0} must be in [-{2}, {2}], got {1}", id, bias, kMaxAbsLogitBias);
+    }
+  }
+}
+
+void SamplingParams::validate(int64_t vocab_size) const {
+  validate();
+  validate_token_ids(vocab_size);
+}
+
+void SamplingParams::validate_token_ids(int64_t vocab_size) const {
+  // The map is sorted, so its last id is the largest.
+  if (!logit_bias.empty() && logit_bias.rbegin()->first >= vocab_size) {
+    fail("logit_bias token id {} is outside the vocabulary [0, {})", logit_bias.rbegin()->first,
+         vocab_size);
+  }
 }
 
 }  // namespace turbine

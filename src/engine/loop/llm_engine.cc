@@ -92,7 +92,7 @@ LlmEngine::~LlmEngine() {
 
 void LlmEngine::submit(std::unique_ptr<Request> request, OutputSink sink) {
   TURBINE_CHECK(request != nullptr);
-  request->params.sampling.validate();
+  request->params.sampling.validate(model_.config().vocab_size);
   request->params.validate();
   const int64_t vocab = model_.config().vocab_size;
   const auto prompt = request->prompt_token_ids();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "reference_logit_transforms.h"
 #include "runner/sampler.h"
 
 namespace turbine {
@@ -75,11 +76,11 @@ std::vector<double> expected_probabilities(const std::vector<float>& logits,
 }
 
 std::vector<int> draw_counts(const std::vector<float>& logits, const SamplingParams& p,
-                             uint64_t seed, int draws) {
+                             uint64_t seed, int draws, const SamplingContext& context = {}) {
   Sampler sampler;
   RandomGenerator rng(seed);
   std::vector<int> counts(logits.size(), 0);
-  for (int i = 0; i < draws; ++i) counts[size_t(sampler.sample(logits, p, rng).token)]++;
+  for (int i = 0; i < draws; ++i) counts[size_t(sampler.sample(logits, p, context, rng).token)]++;
   return counts;
 }
 
@@ -188,6 +189,54 @@ TEST(SamplerStatisticsPower, DetectsAMissingFilter) {
   const ChiSquare fit =
       chi_square(draw_counts(kLogits, drawn, 99, kDraws), expected_probabilities(kLogits, claimed));
   EXPECT_GT(fit.impossible_draws, 1000);
+}
+
+// ---- with logit transforms active ----
+
+// Every transform at once on kLogits: the argmax (id 1) suppressed, id 5 (second best) and id 3
+// penalised as repeats, id 7 pushed up by a bias. Expected probabilities: the reference
+// transforms (reference_logit_transforms.h), then the reference filters above.
+struct TransformedCase {
+  SamplingParams params;
+  std::vector<int32_t> prompt = {3, 9};
+  std::vector<int32_t> output = {5, 5, 3, 0};
+  std::vector<int32_t> suppressed = {1};
+
+  TransformedCase() {
+    params.temperature = 0.9f;
+    params.top_p = 0.97f;
+    params.presence_penalty = 0.3f;
+    params.frequency_penalty = 0.4f;
+    params.repetition_penalty = 1.3f;
+    params.logit_bias = {{7, 1.5f}};
+  }
+  SamplingContext context() const { return {prompt, output, suppressed}; }
+  std::vector<double> expected() const {
+    return expected_probabilities(
+        reference::reference_transformed_logits(kLogits, params, context()),
+        reference::without_transforms(params));
+  }
+};
+
+TEST(SamplerStatisticsTransforms, CountsFitTheTransformedDistribution) {
+  const TransformedCase c;
+  const std::vector<double> expected = c.expected();
+  const ChiSquare fit = chi_square(draw_counts(kLogits, c.params, 31337, kDraws, c.context()), expected);
+  EXPECT_EQ(fit.impossible_draws, 0) << "sampled a suppressed or filtered token";
+  ASSERT_GE(fit.dof, 4);
+  RecordProperty("chi_square", std::to_string(fit.statistic));
+  EXPECT_LT(fit.statistic, chi_square_critical_999(fit.dof))
+      << "chi-square " << fit.statistic << " with " << fit.dof << " dof";
+}
+
+TEST(SamplerStatisticsPower, DetectsAMissingPenalty) {
+  // Draw with everything but the frequency penalty: the test must reject it.
+  const TransformedCase c;
+  SamplingParams drawn = c.params;
+  drawn.frequency_penalty = 0.0f;
+  const ChiSquare fit = chi_square(draw_counts(kLogits, drawn, 99, kDraws, c.context()), c.expected());
+  RecordProperty("chi_square", std::to_string(fit.statistic));
+  EXPECT_GT(fit.statistic, 3.0 * chi_square_critical_999(fit.dof));
 }
 
 }  // namespace
