@@ -22,6 +22,7 @@
 #include "engine/loop/offline_batch.h"
 #include "common/error.h"
 #include "model/model.h"
+#include "tokenizer/incremental_detokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace turbine::cli {
@@ -171,29 +172,6 @@ json result_json(const OfflinePrompt& prompt, const OfflineResult& result, const
   return out;
 }
 
-// Prints a generation's text as it grows: the part of the full decode that can no longer change
-// (not ending in an incomplete UTF-8 character, shown as U+FFFD).
-class TextStreamer {
- public:
-  explicit TextStreamer(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
-  void add(int32_t token) {
-    ids_.push_back(token);
-    const std::string text = tokenizer_.decode(ids_, true);
-    static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-    if (text.size() >= kReplacement.size() && text.compare(text.size() - 3, 3, kReplacement) == 0) return;
-    if (text.size() > printed_ && text.compare(0, printed_, text, 0, printed_) == 0) {
-      std::fwrite(text.data() + printed_, 1, text.size() - printed_, stdout);
-      std::fflush(stdout);
-      printed_ = text.size();
-    }
-  }
-
- private:
-  const Tokenizer& tokenizer_;
-  std::vector<int32_t> ids_;
-  size_t printed_ = 0;
-};
-
 void run_generate(const GenerateArgs& args) {
   const std::optional<Tokenizer> tokenizer = load_tokenizer(args.model_dir);
   std::vector<OfflinePrompt> prompts;
@@ -212,13 +190,15 @@ void run_generate(const GenerateArgs& args) {
   LlmEngine engine(*model, *backend, args.engine.to_options());
 
   const bool stream = !args.json && !args.prompts_file;
-  std::optional<TextStreamer> streamer;
-  if (stream && tokenizer) streamer.emplace(*tokenizer);
+  std::optional<IncrementalDetokenizer> streamer;  // the prompt as context keeps a leading space
+  if (stream && tokenizer) streamer.emplace(*tokenizer, /*skip_special_tokens=*/true, prompts[0].prompt_ids);
   std::optional<std::chrono::steady_clock::time_point> first_token;
   auto on_token = [&](size_t, const GeneratedTokenInfo& t) {
     if (!first_token) first_token = std::chrono::steady_clock::now();
     if (streamer) {
-      streamer->add(t.token);
+      const std::string piece = streamer->push(t.token);
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
     } else if (stream) {
       std::printf("%d ", t.token);
       std::fflush(stdout);
@@ -246,6 +226,7 @@ void run_generate(const GenerateArgs& args) {
     if (!stream) std::printf("%s\n", result_json(prompts[i], results[i], tokenizer).dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   }
   if (stream) {
+    if (streamer) std::fputs(streamer->finish().c_str(), stdout);
     std::printf("\n");
     const double ttft = first_token ? std::chrono::duration<double>(*first_token - start).count() : seconds;
     const double decode = seconds - ttft;

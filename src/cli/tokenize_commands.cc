@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "tokenizer/incremental_detokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace turbine {
@@ -23,6 +24,7 @@ struct TokenizeOptions {
   std::string jsonl_path;
   bool no_special = false;
   bool skip_special = false;
+  bool stream = false;
 };
 
 Tokenizer load_tokenizer(const std::string& path) {
@@ -93,6 +95,19 @@ void run_tokenize(const TokenizeOptions& options) {
   });
 }
 
+// One piece per id: what the incremental detokenizer releases after each id, the last one
+// also carrying the end-of-stream flush.
+std::vector<std::string> stream_pieces(const Tokenizer& tokenizer, const std::vector<int32_t>& ids,
+                                       bool skip_special) {
+  IncrementalDetokenizer detokenizer(tokenizer, skip_special);
+  std::vector<std::string> pieces;
+  pieces.reserve(ids.size());
+  for (const int32_t id : ids) pieces.push_back(detokenizer.push(id));
+  std::string tail = detokenizer.finish();
+  if (!pieces.empty()) pieces.back().append(tail);
+  return pieces;
+}
+
 void run_detokenize(const TokenizeOptions& options) {
   const Tokenizer tokenizer = load_tokenizer(options.tokenizer_path);
   for_each_jsonl_line(options.jsonl_path, [&](const std::string& line, size_t line_number) {
@@ -110,27 +125,30 @@ void run_detokenize(const TokenizeOptions& options) {
       }
       ids.push_back(id.get<int32_t>());
     }
-    std::string text;
+    nlohmann::json out;
     try {
-      text = tokenizer.decode(ids, options.skip_special);
+      if (options.stream) {
+        out["pieces"] = stream_pieces(tokenizer, ids, options.skip_special);
+      } else {
+        out["text"] = tokenizer.decode(ids, options.skip_special);
+      }
     } catch (const Error& e) {
       fail("{}:{}: {}", options.jsonl_path, line_number, e.what());
     }
-    write_line(nlohmann::json{{"text", text}}.dump(-1, ' ', false,
-                                                   nlohmann::json::error_handler_t::replace));
+    write_line(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
 }
 
-// Runs a command body, turning a turbine::Error into a message and exit status 1.
-void run_reporting_errors(const char* command, const std::function<void()>& body) {
+// Runs a command body; on an error, the lines already written are flushed before main reports
+// it, so the output stays in order.
+void run_flushing_output(const std::function<void()>& body) {
   try {
     body();
+  } catch (...) {
     std::fflush(stdout);
-  } catch (const Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "turbine %s: error: %s\n", command, e.what());
-    throw CLI::RuntimeError(1);
+    throw;
   }
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -149,11 +167,8 @@ void register_tokenize_commands(CLI::App& app) {
   tokenize->add_flag("--no-special", options->no_special,
                      "Do not add the post-processor's special tokens");
   tokenize->callback([options, text, jsonl] {
-    if (text->count() == 0 && jsonl->count() == 0) {
-      std::fprintf(stderr, "turbine tokenize: error: give --text or --jsonl\n");
-      throw CLI::RuntimeError(2);
-    }
-    run_reporting_errors("tokenize", [&] { run_tokenize(*options); });
+    if (text->count() == 0 && jsonl->count() == 0) fail("tokenize: give --text or --jsonl");
+    run_flushing_output([&] { run_tokenize(*options); });
   });
 
   CLI::App* detokenize =
@@ -165,8 +180,10 @@ void register_tokenize_commands(CLI::App& app) {
                          "JSON lines {\"ids\": [...]} to decode ('-' for stdin)")
       ->required();
   detokenize->add_flag("--skip-special", options->skip_special, "Leave special tokens out");
+  detokenize->add_flag("--stream", options->stream,
+                       "Decode incrementally: {\"pieces\": [...]}, one piece per id");
   detokenize->callback(
-      [options] { run_reporting_errors("detokenize", [&] { run_detokenize(*options); }); });
+      [options] { run_flushing_output([&] { run_detokenize(*options); }); });
 }
 
 }  // namespace turbine
