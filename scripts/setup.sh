@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libpcre2-dev libutf8proc-dev libxxhash-dev libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-jinja2                      # second oracle for chat templates (what transformers runs)
 )
 # Node.js + npm run the test oracles (HF tokenizers, @huggingface/jinja, the openai client).
 # A machine that already has a node with npm keeps it (Debian's npm conflicts with NodeSource's).
