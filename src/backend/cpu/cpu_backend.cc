@@ -1,0 +1,202 @@
+#include "backend/cpu/cpu_backend.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/cpu_linear.h"
+#include "backend/cpu/op_checks.h"
+#include "backend/cpu/paged_attention.h"
+#include "backend/cpu/scratch_buffer.h"
+#include "common/error.h"
+#include "common/thread_pool.h"
+
+namespace turbine {
+namespace {
+
+// Elementwise and per-row ops go to the pool only above this many elements: below it, the
+// dispatch costs more than the work.
+constexpr int64_t kMinParallelElements = 64 * 1024;
+// Allocations this large get 2 MiB alignment and transparent huge pages: fewer TLB misses when
+// the weights are streamed.
+constexpr size_t kHugePage = size_t(2) << 20;
+
+cpu::CpuKernels make_kernels(CpuIsa isa, const CpuFeatures& features, bool use_avx512_bf16) {
+  switch (isa) {
+    case CpuIsa::kScalar: return cpu::scalar_kernels();
+    case CpuIsa::kAvx2: return cpu::avx2_kernels();
+    case CpuIsa::kAvx512: return cpu::avx512_kernels(use_avx512_bf16 && features.avx512_bf16);
+  }
+  return cpu::scalar_kernels();
+}
+
+void* allocate_host(size_t bytes) {
+  const size_t align = bytes >= kHugePage ? kHugePage : 64;
+  const size_t rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, rounded);
+  if (p == nullptr) fail("out of host memory: cannot allocate {} bytes", bytes);
+  if (align == kHugePage) madvise(p, rounded, MADV_HUGEPAGE);  // a hint; failure is harmless
+  std::memset(p, 0, rounded);
+  return p;
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const CpuBackendOptions& options) : pool_(options.num_threads) {
+    const CpuFeatures features = detect_cpu_features();
+    const CpuIsa best = max_cpu_isa(features);
+    const CpuIsa isa = options.isa ? *options.isa : select_cpu_isa();
+    if (int(isa) > int(best)) {
+      fail("CPU backend: instruction set {} requested but this CPU supports at most {}", cpu_isa_name(isa),
+           cpu_isa_name(best));
+    }
+    kernels_ = make_kernels(isa, features, options.use_avx512_bf16);
+    name_ = std::string("cpu-") + kernels_.name;
+  }
+
+  std::string_view name() const override { return name_; }
+  DType activation_dtype() const override { return DType::kF32; }
+
+  DeviceBuffer allocate(size_t bytes) override { return DeviceBuffer(allocate_host(bytes), bytes, std::free); }
+  void copy_to_device(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void copy_to_host(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void synchronize() override {}
+
+  void embedding(const Tensor& table, const int32_t* ids, Tensor& out) override {
+    cpu::check_embedding_shapes(table, out);
+    cpu::check_embedding_indices(table, ids, out.rows);
+    for_rows(out.rows, out.cols, [&](int64_t r) {
+      kernels_.convert_to_f32(static_cast<const char*>(table.data) + size_t(ids[r]) * table.row_bytes(), table.dtype,
+                              out.as<float>() + r * out.cols, out.cols);
+    });
+  }
+
+  void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
+    cpu::check_rms_norm_shapes("rms_norm", x, weight, out);
+    const float* w = weight_f32(weight);
+    for_rows(x.rows, x.cols, [&](int64_t r) {
+      kernels_.rms_norm(x.as<const float>() + r * x.cols, w, eps, out.as<float>() + r * out.cols, x.cols);
+    });
+  }
+
+  void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
+    cpu::check_same_shape("add_rms_norm", residual, x);
+    cpu::check_rms_norm_shapes("add_rms_norm", residual, weight, out);
+    const float* w = weight_f32(weight);
+    for_rows(x.rows, x.cols, [&](int64_t r) {
+      kernels_.add_rms_norm(residual.as<float>() + r * x.cols, x.as<const float>() + r * x.cols, w, eps,
+                            out.as<float>() + r * x.cols, x.cols);
+    });
+  }
+
+  void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) override {
+    cpu::check_linear_shapes(x, weight, bias, out);
+    cpu::run_linear(kernels_, pool_, linear_scratch_, x, weight, bias, out);
+  }
+
+  void rope(Tensor& x, int head_dim, const Tensor& cos_sin) override {
+    cpu::check_rope_shapes(x, head_dim, cos_sin);
+    for_rows(x.rows, x.cols, [&](int64_t r) {
+      kernels_.rope(x.as<float>() + r * x.cols, cos_sin.as<const float>() + r * head_dim, x.cols / head_dim, head_dim);
+    });
+  }
+
+  void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) override {
+    cpu::check_same_shape("silu_mul", gate, up);
+    cpu::check_same_shape("silu_mul", gate, out);
+    for_ranges(gate.numel(), [&](int64_t b, int64_t e) {
+      kernels_.silu_mul(gate.as<const float>() + b, up.as<const float>() + b, out.as<float>() + b, e - b);
+    });
+  }
+
+  void add(Tensor& x, const Tensor& y) override {
+    cpu::check_same_shape("add", x, y);
+    for_ranges(x.numel(), [&](int64_t b, int64_t e) { kernels_.add(x.as<float>() + b, y.as<const float>() + b, e - b); });
+  }
+
+  void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvCacheLayer& cache) override {
+    cpu::check_write_kv_shapes(k, v, batch, cache);
+    cpu::check_write_kv_indices(batch, cache);
+    for (int t = 0; t < batch.num_tokens; ++t) {
+      const int64_t slot = batch.slot_mapping[t];
+      if (slot < 0) continue;  // padding token
+      std::memcpy(cache.k.as<float>() + slot * cache.k.cols, k.as<const float>() + int64_t(t) * k.cols, k.row_bytes());
+      std::memcpy(cache.v.as<float>() + slot * cache.v.cols, v.as<const float>() + int64_t(t) * v.cols, v.row_bytes());
+    }
+  }
+
+  void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape,
+                 Tensor& out) override {
+    cpu::check_attention_shapes(q, cache, batch, shape, out);
+    cpu::check_attention_indices(cache, batch, shape);
+    cpu::run_paged_attention(kernels_, pool_, attention_scratch_, q, cache, batch, shape, out);
+  }
+
+  void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out) override {
+    cpu::check_gather_rows_shapes(x, out);
+    cpu::check_gather_rows_indices(x, rows, out.rows);
+    for (int64_t i = 0; i < out.rows; ++i) {
+      std::memmove(static_cast<char*>(out.data) + size_t(i) * out.row_bytes(),
+                   static_cast<const char*>(x.data) + size_t(rows[i]) * x.row_bytes(), x.row_bytes());
+    }
+  }
+
+ private:
+  // fn(r) for every row, on the pool when the op is big enough.
+  template <typename Fn>
+  void for_rows(int64_t rows, int64_t cols, Fn fn) {
+    auto range = [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) fn(r);
+    };
+    if (rows > 1 && rows * cols >= kMinParallelElements) {
+      pool_.parallel_for(rows, range);
+    } else {
+      range(0, rows);
+    }
+  }
+
+  // fn(begin, end) over [0, n), split into cache-line-aligned ranges on the pool when large.
+  template <typename Fn>
+  void for_ranges(int64_t n, Fn fn) {
+    if (n < kMinParallelElements) {
+      if (n > 0) fn(0, n);
+      return;
+    }
+    constexpr int64_t kGroup = 16;
+    pool_.parallel_for((n + kGroup - 1) / kGroup,
+                       [&](int64_t g0, int64_t g1) { fn(g0 * kGroup, std::min(g1 * kGroup, n)); });
+  }
+
+  // The norm weight as f32 (already f32: used in place).
+  const float* weight_f32(const Tensor& weight) {
+    if (weight.dtype == DType::kF32) return weight.as<const float>();
+    float* w = norm_weight_.get<float>(size_t(weight.numel()));
+    kernels_.convert_to_f32(weight.data, weight.dtype, w, weight.numel());
+    return w;
+  }
+
+  ThreadPool pool_;
+  cpu::CpuKernels kernels_{};
+  std::string name_;
+  cpu::LinearScratch linear_scratch_;
+  cpu::AttentionScratch attention_scratch_;
+  cpu::ScratchBuffer norm_weight_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int num_threads) {
+  CpuBackendOptions options;
+  options.num_threads = num_threads;
+  return make_cpu_backend(options);
+}
+
+std::unique_ptr<Backend> make_cpu_backend(const CpuBackendOptions& options) {
+  return std::make_unique<CpuBackend>(options);
+}
+
+}  // namespace turbine

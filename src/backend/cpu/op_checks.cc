@@ -1,0 +1,170 @@
+#include "backend/cpu/op_checks.h"
+
+#include "common/error.h"
+
+namespace turbine::cpu {
+namespace {
+
+void check_f32(const char* op, const char* what, const Tensor& t) {
+  TURBINE_CHECK(t.dtype == DType::kF32, "{}: {} must be F32, got {}", op, what, dtype_name(t.dtype));
+  TURBINE_CHECK(t.rows >= 0 && t.cols >= 0, "{}: {} has negative shape [{}, {}]", op, what, t.rows, t.cols);
+  TURBINE_CHECK(t.data != nullptr || t.numel() == 0, "{}: {} has no data", op, what);
+}
+
+void check_weight(const char* op, const char* what, const Tensor& t) {
+  TURBINE_CHECK(t.rows >= 0 && t.cols >= 0, "{}: {} has negative shape [{}, {}]", op, what, t.rows, t.cols);
+  TURBINE_CHECK(t.data != nullptr || t.numel() == 0, "{}: {} has no data", op, what);
+}
+
+}  // namespace
+
+void check_embedding_shapes(const Tensor& table, const Tensor& out) {
+  check_weight("embedding", "table", table);
+  check_f32("embedding", "out", out);
+  TURBINE_CHECK(out.cols == table.cols, "embedding: out has {} columns, table has {}", out.cols, table.cols);
+}
+
+void check_embedding_indices(const Tensor& table, const int32_t* ids, int64_t count) {
+  TURBINE_CHECK(ids != nullptr || count == 0, "embedding: ids is null");
+  for (int64_t i = 0; i < count; ++i) {
+    TURBINE_CHECK(ids[i] >= 0 && ids[i] < table.rows, "embedding: id {} at {} is outside [0, {})", ids[i], i,
+                  table.rows);
+  }
+}
+
+void check_rms_norm_shapes(const char* op, const Tensor& x, const Tensor& weight, const Tensor& out) {
+  check_f32(op, "x", x);
+  check_f32(op, "out", out);
+  check_weight(op, "weight", weight);
+  TURBINE_CHECK(weight.rows == 1 && weight.cols == x.cols, "{}: weight is [{}, {}], expected [1, {}]", op,
+                weight.rows, weight.cols, x.cols);
+  TURBINE_CHECK(out.rows == x.rows && out.cols == x.cols, "{}: out is [{}, {}], x is [{}, {}]", op, out.rows,
+                out.cols, x.rows, x.cols);
+  TURBINE_CHECK(x.cols > 0 || x.rows == 0, "{}: rows of zero width", op);
+}
+
+void check_linear_shapes(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out) {
+  check_f32("linear", "x", x);
+  check_f32("linear", "out", out);
+  check_weight("linear", "weight", weight);
+  TURBINE_CHECK(weight.cols == x.cols, "linear: x is [{}, {}] but weight is [{}, {}]", x.rows, x.cols, weight.rows,
+                weight.cols);
+  TURBINE_CHECK(out.rows == x.rows && out.cols == weight.rows, "linear: out is [{}, {}], expected [{}, {}]",
+                out.rows, out.cols, x.rows, weight.rows);
+  TURBINE_CHECK(out.data != x.data || out.numel() == 0, "linear: out aliases x");
+  if (bias != nullptr) {
+    check_weight("linear", "bias", *bias);
+    TURBINE_CHECK(bias->rows == 1 && bias->cols == weight.rows, "linear: bias is [{}, {}], expected [1, {}]",
+                  bias->rows, bias->cols, weight.rows);
+  }
+}
+
+void check_rope_shapes(const Tensor& x, int head_dim, const Tensor& cos_sin) {
+  check_f32("rope", "x", x);
+  check_f32("rope", "cos_sin", cos_sin);
+  TURBINE_CHECK(head_dim > 0 && head_dim % 2 == 0, "rope: head_dim {} must be positive and even", head_dim);
+  TURBINE_CHECK(x.cols % head_dim == 0, "rope: x has {} columns, not a multiple of head_dim {}", x.cols, head_dim);
+  TURBINE_CHECK(cos_sin.rows == x.rows && cos_sin.cols == head_dim, "rope: cos_sin is [{}, {}], expected [{}, {}]",
+                cos_sin.rows, cos_sin.cols, x.rows, head_dim);
+}
+
+void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
+  check_f32(op, "first operand", a);
+  check_f32(op, "second operand", b);
+  TURBINE_CHECK(a.rows == b.rows && a.cols == b.cols, "{}: shapes differ: [{}, {}] vs [{}, {}]", op, a.rows, a.cols,
+                b.rows, b.cols);
+}
+
+void check_write_kv_shapes(const Tensor& k, const Tensor& v, const AttentionBatch& batch, const KvCacheLayer& cache) {
+  check_f32("write_kv", "k", k);
+  check_f32("write_kv", "v", v);
+  check_f32("write_kv", "cache.k", cache.k);
+  check_f32("write_kv", "cache.v", cache.v);
+  TURBINE_CHECK(k.rows == batch.num_tokens && v.rows == batch.num_tokens,
+                "write_kv: k has {} rows and v {}, the batch has {} tokens", k.rows, v.rows, batch.num_tokens);
+  TURBINE_CHECK(k.cols == cache.k.cols && v.cols == cache.v.cols && k.cols == v.cols,
+                "write_kv: k/v have {}/{} columns, the caches {}/{}", k.cols, v.cols, cache.k.cols, cache.v.cols);
+  TURBINE_CHECK(cache.k.rows == cache.v.rows, "write_kv: K cache has {} rows, V cache {}", cache.k.rows, cache.v.rows);
+  TURBINE_CHECK(batch.slot_mapping != nullptr || batch.num_tokens == 0, "write_kv: slot_mapping is null");
+}
+
+void check_write_kv_indices(const AttentionBatch& batch, const KvCacheLayer& cache) {
+  for (int i = 0; i < batch.num_tokens; ++i) {
+    TURBINE_CHECK(batch.slot_mapping[i] < cache.k.rows, "write_kv: slot {} of token {} is outside a cache of {} rows",
+                  batch.slot_mapping[i], i, cache.k.rows);
+  }
+}
+
+void check_attention_shapes(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch,
+                            const AttentionShape& shape, const Tensor& out) {
+  check_f32("attention", "q", q);
+  check_f32("attention", "out", out);
+  check_f32("attention", "cache.k", cache.k);
+  check_f32("attention", "cache.v", cache.v);
+  TURBINE_CHECK(shape.num_heads > 0 && shape.num_kv_heads > 0 && shape.num_heads % shape.num_kv_heads == 0,
+                "attention: {} heads cannot share {} KV heads", shape.num_heads, shape.num_kv_heads);
+  TURBINE_CHECK(shape.head_dim > 0 && shape.block_size > 0 && shape.sliding_window >= 0,
+                "attention: bad head_dim {}, block_size {} or sliding_window {}", shape.head_dim, shape.block_size,
+                shape.sliding_window);
+  const int64_t q_cols = int64_t(shape.num_heads) * shape.head_dim;
+  const int64_t kv_cols = int64_t(shape.num_kv_heads) * shape.head_dim;
+  TURBINE_CHECK(q.rows == batch.num_tokens && q.cols == q_cols, "attention: q is [{}, {}], expected [{}, {}]", q.rows,
+                q.cols, batch.num_tokens, q_cols);
+  TURBINE_CHECK(out.rows == q.rows && out.cols == q.cols, "attention: out is [{}, {}], q is [{}, {}]", out.rows,
+                out.cols, q.rows, q.cols);
+  TURBINE_CHECK(out.data != q.data || out.numel() == 0, "attention: out aliases q");
+  TURBINE_CHECK(cache.k.cols == kv_cols && cache.v.cols == kv_cols && cache.k.rows == cache.v.rows,
+                "attention: caches are [{}, {}] and [{}, {}], expected [*, {}]", cache.k.rows, cache.k.cols,
+                cache.v.rows, cache.v.cols, kv_cols);
+  TURBINE_CHECK(cache.k.rows % shape.block_size == 0, "attention: cache rows {} are not whole blocks of {}",
+                cache.k.rows, shape.block_size);
+  TURBINE_CHECK(batch.num_seqs >= 0 && batch.max_blocks_per_seq >= 0, "attention: bad batch sizes");
+  TURBINE_CHECK(batch.num_seqs == 0 || (batch.query_start && batch.seq_lens && batch.block_tables),
+                "attention: batch index arrays are null");
+}
+
+void check_attention_indices(const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape) {
+  const int64_t num_blocks = cache.k.rows / shape.block_size;
+  TURBINE_CHECK(batch.num_seqs == 0 || batch.query_start[0] == 0, "attention: query_start[0] is {}",
+                batch.num_seqs ? batch.query_start[0] : 0);
+  TURBINE_CHECK(batch.num_seqs > 0 || batch.num_tokens == 0, "attention: {} tokens but no sequences",
+                batch.num_tokens);
+  for (int s = 0; s < batch.num_seqs; ++s) {
+    const int64_t q_len = int64_t(batch.query_start[s + 1]) - batch.query_start[s];
+    const int64_t seq_len = batch.seq_lens[s];
+    TURBINE_CHECK(q_len >= 0, "attention: query_start decreases at sequence {}", s);
+    TURBINE_CHECK(seq_len >= q_len, "attention: sequence {} has {} queries but only {} tokens of KV", s, q_len,
+                  seq_len);
+    TURBINE_CHECK(seq_len <= int64_t(batch.max_blocks_per_seq) * shape.block_size,
+                  "attention: sequence {} has {} tokens, more than {} blocks of {} hold", s, seq_len,
+                  batch.max_blocks_per_seq, shape.block_size);
+    if (q_len == 0) continue;
+    const int64_t first = attention_window_start(attention_query_position(seq_len, q_len, 0), shape.sliding_window);
+    const int32_t* table = batch.block_tables + int64_t(s) * batch.max_blocks_per_seq;
+    for (int64_t b = first / shape.block_size; b <= (seq_len - 1) / shape.block_size; ++b) {
+      TURBINE_CHECK(table[b] >= 0 && table[b] < num_blocks,
+                    "attention: sequence {} block {} is id {}, outside a cache of {} blocks", s, b, table[b],
+                    num_blocks);
+    }
+  }
+  TURBINE_CHECK(batch.num_seqs == 0 || batch.query_start[batch.num_seqs] == batch.num_tokens,
+                "attention: query_start ends at {}, the batch has {} tokens",
+                batch.num_seqs ? batch.query_start[batch.num_seqs] : 0, batch.num_tokens);
+}
+
+void check_gather_rows_shapes(const Tensor& x, const Tensor& out) {
+  check_weight("gather_rows", "x", x);
+  check_weight("gather_rows", "out", out);
+  TURBINE_CHECK(x.dtype == out.dtype && x.cols == out.cols, "gather_rows: x is {} [{}, {}], out is {} [{}, {}]",
+                dtype_name(x.dtype), x.rows, x.cols, dtype_name(out.dtype), out.rows, out.cols);
+}
+
+void check_gather_rows_indices(const Tensor& x, const int32_t* rows, int64_t count) {
+  TURBINE_CHECK(rows != nullptr || count == 0, "gather_rows: rows is null");
+  for (int64_t i = 0; i < count; ++i) {
+    TURBINE_CHECK(rows[i] >= 0 && rows[i] < x.rows, "gather_rows: row {} at {} is outside [0, {})", rows[i], i,
+                  x.rows);
+  }
+}
+
+}  // namespace turbine::cpu

@@ -1,0 +1,182 @@
+#include "backend/cpu/reference_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "backend/cpu/op_checks.h"
+#include "common/error.h"
+
+namespace turbine::reference {
+namespace {
+
+float* row_f32(const Tensor& t, int64_t r) { return t.as<float>() + r * t.cols; }
+
+double row_inv_rms(const float* x, int64_t n, float eps) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += double(x[i]) * x[i];
+  return 1.0 / std::sqrt(sum / double(n) + eps);
+}
+
+void normalize_row(const float* x, const Tensor& weight, float eps, float* out, int64_t n) {
+  const double r = row_inv_rms(x, n, eps);
+  for (int64_t i = 0; i < n; ++i) out[i] = float(double(x[i]) * r * element(weight, i));
+}
+
+}  // namespace
+
+double element(const Tensor& t, int64_t i) {
+  switch (t.dtype) {
+    case DType::kF32: return t.as<const float>()[i];
+    case DType::kBF16: return bf16_to_f32(t.as<const uint16_t>()[i]);
+    case DType::kF16: return f16_to_f32(t.as<const uint16_t>()[i]);
+  }
+  return 0.0;
+}
+
+void embedding(const Tensor& table, const int32_t* ids, Tensor& out) {
+  cpu::check_embedding_shapes(table, out);
+  cpu::check_embedding_indices(table, ids, out.rows);
+  for (int64_t r = 0; r < out.rows; ++r) {
+    for (int64_t c = 0; c < out.cols; ++c) row_f32(out, r)[c] = float(element(table, int64_t(ids[r]) * table.cols + c));
+  }
+}
+
+void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) {
+  cpu::check_rms_norm_shapes("rms_norm", x, weight, out);
+  for (int64_t r = 0; r < x.rows; ++r) normalize_row(row_f32(x, r), weight, eps, row_f32(out, r), x.cols);
+}
+
+void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps, Tensor& out) {
+  cpu::check_same_shape("add_rms_norm", residual, x);
+  cpu::check_rms_norm_shapes("add_rms_norm", residual, weight, out);
+  for (int64_t r = 0; r < x.rows; ++r) {
+    float* res = row_f32(residual, r);
+    const float* xr = row_f32(x, r);
+    for (int64_t c = 0; c < x.cols; ++c) res[c] += xr[c];
+    normalize_row(res, weight, eps, row_f32(out, r), x.cols);
+  }
+}
+
+void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) {
+  cpu::check_linear_shapes(x, weight, bias, out);
+  const int64_t k = x.cols;
+  std::vector<double> w(static_cast<size_t>(k));
+  for (int64_t c = 0; c < weight.rows; ++c) {
+    for (int64_t i = 0; i < k; ++i) w[size_t(i)] = element(weight, c * k + i);
+    const double b = bias ? element(*bias, c) : 0.0;
+    for (int64_t r = 0; r < x.rows; ++r) {
+      const float* xr = row_f32(x, r);
+      double sum = 0.0;
+      for (int64_t i = 0; i < k; ++i) sum += xr[i] * w[size_t(i)];
+      row_f32(out, r)[c] = float(sum + b);
+    }
+  }
+}
+
+double linear_abs_sum(const Tensor& x, const Tensor& weight, int64_t r, int64_t c) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < x.cols; ++i) sum += std::abs(element(x, r * x.cols + i) * element(weight, c * weight.cols + i));
+  return sum;
+}
+
+void rope(Tensor& x, int head_dim, const Tensor& cos_sin) {
+  cpu::check_rope_shapes(x, head_dim, cos_sin);
+  const int64_t half = head_dim / 2;
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const float* cs = row_f32(cos_sin, r);
+    for (int64_t h = 0; h < x.cols / head_dim; ++h) {
+      float* x1 = row_f32(x, r) + h * head_dim;
+      float* x2 = x1 + half;
+      for (int64_t i = 0; i < half; ++i) {
+        const double a = x1[i], b = x2[i], c = cs[i], s = cs[half + i];
+        x1[i] = float(a * c - b * s);
+        x2[i] = float(b * c + a * s);
+      }
+    }
+  }
+}
+
+void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) {
+  cpu::check_same_shape("silu_mul", gate, up);
+  cpu::check_same_shape("silu_mul", gate, out);
+  const float* g = gate.as<const float>();
+  const float* u = up.as<const float>();
+  float* o = out.as<float>();
+  for (int64_t i = 0; i < gate.numel(); ++i) {
+    const double gi = g[i];
+    o[i] = float(gi / (1.0 + std::exp(-gi)) * u[i]);
+  }
+}
+
+void add(Tensor& x, const Tensor& y) {
+  cpu::check_same_shape("add", x, y);
+  for (int64_t i = 0; i < x.numel(); ++i) x.as<float>()[i] += y.as<const float>()[i];
+}
+
+void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvCacheLayer& cache) {
+  cpu::check_write_kv_shapes(k, v, batch, cache);
+  cpu::check_write_kv_indices(batch, cache);
+  for (int t = 0; t < batch.num_tokens; ++t) {
+    const int32_t slot = batch.slot_mapping[t];
+    if (slot < 0) continue;
+    std::memcpy(row_f32(cache.k, slot), row_f32(k, t), k.row_bytes());
+    std::memcpy(row_f32(cache.v, slot), row_f32(v, t), v.row_bytes());
+  }
+}
+
+void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape,
+               Tensor& out) {
+  cpu::check_attention_shapes(q, cache, batch, shape, out);
+  cpu::check_attention_indices(cache, batch, shape);
+  const int d = shape.head_dim;
+  const int group = shape.num_heads / shape.num_kv_heads;
+  std::vector<double> scores, acc(static_cast<size_t>(d));
+  for (int s = 0; s < batch.num_seqs; ++s) {
+    const int64_t q_begin = batch.query_start[s], q_len = batch.query_start[s + 1] - q_begin;
+    const int64_t seq_len = batch.seq_lens[s];
+    const int32_t* table = batch.block_tables + int64_t(s) * batch.max_blocks_per_seq;
+    for (int64_t j = 0; j < q_len; ++j) {
+      const int64_t pos = cpu::attention_query_position(seq_len, q_len, j);
+      const int64_t first = cpu::attention_window_start(pos, shape.sliding_window);
+      for (int h = 0; h < shape.num_heads; ++h) {
+        const int kv_head = h / group;
+        const float* qh = row_f32(q, q_begin + j) + int64_t(h) * d;
+        scores.assign(size_t(pos - first + 1), 0.0);
+        double max_score = -std::numeric_limits<double>::infinity();
+        for (int64_t p = first; p <= pos; ++p) {
+          const int64_t slot = int64_t(table[p / shape.block_size]) * shape.block_size + p % shape.block_size;
+          const float* kp = row_f32(cache.k, slot) + int64_t(kv_head) * d;
+          double dot = 0.0;
+          for (int i = 0; i < d; ++i) dot += double(qh[i]) * kp[i];
+          scores[size_t(p - first)] = dot * shape.scale;
+          max_score = std::max(max_score, dot * shape.scale);
+        }
+        double denom = 0.0;
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t p = first; p <= pos; ++p) {
+          const double e = std::exp(scores[size_t(p - first)] - max_score);
+          denom += e;
+          const int64_t slot = int64_t(table[p / shape.block_size]) * shape.block_size + p % shape.block_size;
+          const float* vp = row_f32(cache.v, slot) + int64_t(kv_head) * d;
+          for (int i = 0; i < d; ++i) acc[size_t(i)] += e * vp[i];
+        }
+        float* o = row_f32(out, q_begin + j) + int64_t(h) * d;
+        for (int i = 0; i < d; ++i) o[i] = float(acc[size_t(i)] / denom);
+      }
+    }
+  }
+}
+
+void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out) {
+  cpu::check_gather_rows_shapes(x, out);
+  cpu::check_gather_rows_indices(x, rows, out.rows);
+  for (int64_t i = 0; i < out.rows; ++i) {
+    std::memmove(static_cast<char*>(out.data) + size_t(i) * out.row_bytes(),
+                 static_cast<const char*>(x.data) + size_t(rows[i]) * x.row_bytes(), x.row_bytes());
+  }
+}
+
+}  // namespace turbine::reference

@@ -1,0 +1,37 @@
+// Reference implementations of every Backend op: plain scalar loops over host memory, written
+// to be obviously right rather than fast. Semantics are exactly those of backend.h; arguments are
+// checked with the same checks as the CPU backend (op_checks.h). Accumulations, norms,
+// exponentials and softmax run in double and round once when stored, so the results are the
+// exact values to within f32 rounding: the CPU kernels are tested against them, and a GPU
+// backend's conformance test can use them on copied-back data.
+//
+// Activations are F32; weights (embedding table, norm weights, linear weight and bias) may be
+// F32, BF16 or F16.
+#pragma once
+
+#include <cstdint>
+
+#include "backend/backend.h"
+
+namespace turbine::reference {
+
+void embedding(const Tensor& table, const int32_t* ids, Tensor& out);
+void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out);
+void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps, Tensor& out);
+void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out);
+void rope(Tensor& x, int head_dim, const Tensor& cos_sin);
+void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out);
+void add(Tensor& x, const Tensor& y);
+void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvCacheLayer& cache);
+void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape,
+               Tensor& out);
+void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out);
+
+// Element i (row-major) of a weight or activation tensor of any dtype, widened to double.
+double element(const Tensor& t, int64_t i);
+
+// sum_i |x[r, i] * w[c, i]| for linear's output (r, c): the natural scale of that output's
+// rounding error, used by tests to set tolerances.
+double linear_abs_sum(const Tensor& x, const Tensor& weight, int64_t r, int64_t c);
+
+}  // namespace turbine::reference

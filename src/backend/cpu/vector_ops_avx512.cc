@@ -1,0 +1,292 @@
+// AVX-512 elementwise ops, row norms, RoPE and the attention tile (see cpu_kernels.h).
+//
+// Rounding follows Hugging Face's fp32 order where it is cheap to do so (RMSNorm multiplies
+// x * r first and the weight after; RoPE rounds each product before the add), so results stay
+// within an ulp or two of PyTorch. exp is a Cody-Waite reduction plus a degree-7 Taylor
+// polynomial: the truncation error (< 0.05 ulp on |r| <= ln2/2) is far below the rounding of the
+// evaluation, so it is accurate to about 1 ulp.
+#include <immintrin.h>
+
+#include "backend/cpu/cpu_kernels.h"
+
+namespace turbine::cpu {
+namespace {
+
+int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+__mmask16 mask16(int64_t count) {
+  return count >= 16 ? __mmask16(0xffff) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1);
+}
+
+// e^x for every lane; overflows to +inf above ~88.7, underflows to 0 below ~-103.
+__m512 exp16(__m512 x) {
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(89.0f)), _mm512_set1_ps(-104.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // r = x - n ln2, with ln2 split so that n * kLn2Hi is exact.
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+float reduce_max(__m512 v) { return _mm512_reduce_max_ps(v); }
+float reduce_add(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+// ---- conversions and elementwise ---------------------------------------------------------------
+
+void convert_to_f32(const void* src, DType dtype, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = mask16(n - i);
+    __m512 v;
+    switch (dtype) {
+      case DType::kF32: v = _mm512_maskz_loadu_ps(m, static_cast<const float*>(src) + i); break;
+      case DType::kBF16:
+        v = _mm512_castsi512_ps(_mm512_slli_epi32(
+            _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(src) + i)), 16));
+        break;
+      case DType::kF16: v = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(src) + i)); break;
+      default: v = _mm512_setzero_ps(); break;
+    }
+    _mm512_mask_storeu_ps(dst + i, m, v);
+  }
+}
+
+__m512 silu_mul16(__m512 g, __m512 u) {
+  const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), g));
+  return _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), u);
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm512_storeu_ps(out + i, silu_mul16(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
+  }
+  if (i < n) {
+    const __mmask16 m = mask16(n - i);
+    _mm512_mask_storeu_ps(out + i, m, silu_mul16(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+void add(float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = mask16(n - i);
+    _mm512_mask_storeu_ps(x + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+// ---- norms -----------------------------------------------------------------------------------
+
+float sum_squares(const float* x, int64_t n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + i + 16);
+    s0 = _mm512_fmadd_ps(a, a, s0);
+    s1 = _mm512_fmadd_ps(b, b, s1);
+  }
+  for (; i < n; i += 16) {
+    const __m512 a = _mm512_maskz_loadu_ps(mask16(n - i), x + i);
+    s0 = _mm512_fmadd_ps(a, a, s0);
+  }
+  return reduce_add(_mm512_add_ps(s0, s1));
+}
+
+void scale_by_weight(const float* x, const float* w, float r, float* out, int64_t n) {
+  const __m512 rv = _mm512_set1_ps(r);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = mask16(n - i);
+    const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), rv);
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, w + i)));
+  }
+}
+
+float inv_rms(float sum_sq, int64_t n, float eps) { return 1.0f / __builtin_sqrtf(sum_sq / float(n) + eps); }
+
+void rms_norm(const float* x, const float* w, float eps, float* out, int64_t n) {
+  scale_by_weight(x, w, inv_rms(sum_squares(x, n), n, eps), out, n);
+}
+
+void add_rms_norm(float* residual, const float* x, const float* w, float eps, float* out, int64_t n) {
+  add(residual, x, n);
+  rms_norm(residual, w, eps, out, n);
+}
+
+// ---- RoPE ------------------------------------------------------------------------------------
+
+void rope(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim) {
+  const int64_t half = head_dim / 2;
+  for (int64_t h = 0; h < num_heads; ++h) {
+    float* x1p = x + h * head_dim;
+    float* x2p = x1p + half;
+    for (int64_t i = 0; i < half; i += 16) {
+      const __mmask16 m = mask16(half - i);
+      const __m512 x1 = _mm512_maskz_loadu_ps(m, x1p + i), x2 = _mm512_maskz_loadu_ps(m, x2p + i);
+      const __m512 c = _mm512_maskz_loadu_ps(m, cos_sin + i), s = _mm512_maskz_loadu_ps(m, cos_sin + half + i);
+      _mm512_mask_storeu_ps(x1p + i, m, _mm512_sub_ps(_mm512_mul_ps(x1, c), _mm512_mul_ps(x2, s)));
+      _mm512_mask_storeu_ps(x2p + i, m, _mm512_add_ps(_mm512_mul_ps(x2, c), _mm512_mul_ps(x1, s)));
+    }
+  }
+}
+
+// ---- attention -------------------------------------------------------------------------------
+
+// Lane j of the result is the sum of all lanes of v[j] (same tree as in linear_avx512.cc).
+__m512 sum_lanes16(const __m512* v) {
+  __m512 s8[8];
+  for (int i = 0; i < 8; ++i) {
+    s8[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+  }
+  __m512 s4[4];
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a = _mm512_castps_pd(s8[2 * i]), b = _mm512_castps_pd(s8[2 * i + 1]);
+    s4[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+  }
+  __m512 s2[2];
+  for (int i = 0; i < 2; ++i) {
+    s2[i] = _mm512_add_ps(_mm512_shuffle_f32x4(s4[2 * i], s4[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_f32x4(s4[2 * i], s4[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  return _mm512_add_ps(_mm512_shuffle_f32x4(s2[0], s2[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_f32x4(s2[0], s2[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// scores[j] = scale * q · k_j for j < count (count <= 16), and lanes >= count = -inf.
+// NV = ceil(head_dim / 16) vectors of q stay in registers; `last` masks the final one.
+template <int NV>
+__m512 scores16(const float* q, const float* const* k_rows, int count, __mmask16 last, float scale) {
+  __m512 qv[NV];
+  for (int i = 0; i < NV; ++i) qv[i] = _mm512_maskz_loadu_ps(i == NV - 1 ? last : __mmask16(0xffff), q + 16 * i);
+  __m512 dots[16];
+  for (int j = 0; j < 16; ++j) {
+    __m512 acc = _mm512_setzero_ps();
+    if (j < count) {
+      const float* kj = k_rows[j];
+      for (int i = 0; i < NV; ++i) {
+        acc = _mm512_fmadd_ps(qv[i], _mm512_maskz_loadu_ps(i == NV - 1 ? last : __mmask16(0xffff), kj + 16 * i), acc);
+      }
+    }
+    dots[j] = acc;
+  }
+  const __m512 s = _mm512_mul_ps(sum_lanes16(dots), _mm512_set1_ps(scale));
+  return _mm512_mask_blend_ps(mask16(count), _mm512_set1_ps(-__builtin_inff()), s);
+}
+
+// Head dims above 128: q from memory, any length.
+__m512 scores16_long(const float* q, const float* const* k_rows, int count, int head_dim, float scale) {
+  __m512 dots[16];
+  for (int j = 0; j < 16; ++j) {
+    __m512 acc = _mm512_setzero_ps();
+    if (j < count) {
+      const float* kj = k_rows[j];
+      for (int d = 0; d < head_dim; d += 16) {
+        const __mmask16 m = mask16(head_dim - d);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + d), _mm512_maskz_loadu_ps(m, kj + d), acc);
+      }
+    }
+    dots[j] = acc;
+  }
+  const __m512 s = _mm512_mul_ps(sum_lanes16(dots), _mm512_set1_ps(scale));
+  return _mm512_mask_blend_ps(mask16(count), _mm512_set1_ps(-__builtin_inff()), s);
+}
+
+__m512 scores16_any(const float* q, const float* const* k_rows, int count, int head_dim, float scale) {
+  const __mmask16 last = mask16(head_dim - (head_dim - 1) / 16 * 16);
+  switch ((head_dim + 15) / 16) {
+    case 1: return scores16<1>(q, k_rows, count, last, scale);
+    case 2: return scores16<2>(q, k_rows, count, last, scale);
+    case 3: return scores16<3>(q, k_rows, count, last, scale);
+    case 4: return scores16<4>(q, k_rows, count, last, scale);
+    case 5: return scores16<5>(q, k_rows, count, last, scale);
+    case 6: return scores16<6>(q, k_rows, count, last, scale);
+    case 7: return scores16<7>(q, k_rows, count, last, scale);
+    case 8: return scores16<8>(q, k_rows, count, last, scale);
+    default: return scores16_long(q, k_rows, count, head_dim, scale);
+  }
+}
+
+constexpr int kSlabVectors = 8;
+
+// acc[0:dims] = alpha * acc[0:dims] + sum_j p[j] * v_j[0:dims], NV = ceil(dims / 16) registers.
+template <int NV>
+void accumulate_values(const float* p, const float* const* v_rows, int64_t d0, int count, int dims, float alpha,
+                       float* acc) {
+  __mmask16 masks[NV];
+  __m512 sums[NV];
+  for (int i = 0; i < NV; ++i) {
+    masks[i] = mask16(dims - 16 * i);
+    sums[i] = _mm512_mul_ps(_mm512_maskz_loadu_ps(masks[i], acc + 16 * i), _mm512_set1_ps(alpha));
+  }
+  for (int j = 0; j < count; ++j) {
+    const __m512 pj = _mm512_set1_ps(p[j]);
+    const float* vj = v_rows[j] + d0;
+    for (int i = 0; i < NV; ++i) sums[i] = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(masks[i], vj + 16 * i), sums[i]);
+  }
+  for (int i = 0; i < NV; ++i) _mm512_mask_storeu_ps(acc + 16 * i, masks[i], sums[i]);
+}
+
+void attention_tile(const AttentionTile& t, const AttentionState& st) {
+  const int d = t.head_dim;
+  for (int h = 0; h < t.num_q_heads; ++h) {
+    const float* q = t.q + int64_t(h) * d;
+    float* scores = st.scores;  // reused per head
+    __m512 vmax = _mm512_set1_ps(-__builtin_inff());
+    for (int j = 0; j < t.count; j += 16) {
+      const int cnt = int(min64(16, t.count - j));
+      const __m512 s = scores16_any(q, t.k_rows + j, cnt, d, t.scale);
+      _mm512_storeu_ps(scores + j, s);
+      vmax = _mm512_max_ps(vmax, s);
+    }
+    const float old_max = st.max[h];
+    const float tile_max = reduce_max(vmax);
+    const float new_max = tile_max > old_max ? tile_max : old_max;
+    // The first tile has old_max = -inf (and sum = acc = 0): nothing to rescale.
+    const float alpha =
+        old_max == -__builtin_inff() ? 0.0f : _mm512_cvtss_f32(exp16(_mm512_set1_ps(old_max - new_max)));
+    __m512 vsum = _mm512_setzero_ps();
+    for (int j = 0; j < t.count; j += 16) {
+      const __m512 p = exp16(_mm512_sub_ps(_mm512_loadu_ps(scores + j), _mm512_set1_ps(new_max)));
+      const __m512 p_masked = _mm512_maskz_mov_ps(mask16(t.count - j), p);
+      _mm512_storeu_ps(scores + j, p_masked);
+      vsum = _mm512_add_ps(vsum, p_masked);
+    }
+    st.max[h] = new_max;
+    st.sum[h] = st.sum[h] * alpha + reduce_add(vsum);
+    // acc[h] = alpha * acc[h] + sum_j p[j] v_j, in slabs of up to 128 dims held in registers.
+    for (int d0 = 0; d0 < d; d0 += 16 * kSlabVectors) {
+      float* acc = st.acc + int64_t(h) * d + d0;
+      const int dims = int(min64(16 * kSlabVectors, d - d0));
+      switch ((dims + 15) / 16) {
+        case 1: accumulate_values<1>(scores, t.v_rows, d0, t.count, dims, alpha, acc); break;
+        case 2: accumulate_values<2>(scores, t.v_rows, d0, t.count, dims, alpha, acc); break;
+        case 3: accumulate_values<3>(scores, t.v_rows, d0, t.count, dims, alpha, acc); break;
+        case 4: accumulate_values<4>(scores, t.v_rows, d0, t.count, dims, alpha, acc); break;
+        case 5: accumulate_values<5>(scores, t.v_rows, d0, t.count, dims, alpha, acc); break;
+        case 6: accumulate_values<6>(scores, t.v_rows, d0, t.count, dims, alpha, acc); break;
+        case 7: accumulate_values<7>(scores, t.v_rows, d0, t.count, dims, alpha, acc); break;
+        default: accumulate_values<8>(scores, t.v_rows, d0, t.count, dims, alpha, acc); break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void fill_avx512_vector_ops(CpuKernels& k) {
+  k.convert_to_f32 = convert_to_f32;
+  k.rms_norm = rms_norm;
+  k.add_rms_norm = add_rms_norm;
+  k.silu_mul = silu_mul;
+  k.add = add;
+  k.rope = rope;
+  k.attention_tile = attention_tile;
+}
+
+}  // namespace turbine::cpu
