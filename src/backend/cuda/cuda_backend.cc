@@ -1,0 +1,301 @@
+#include "backend/cuda/cuda_backend.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "backend/cuda/attention/paged_attention.h"
+#include "backend/cuda/common/cuda_check.h"
+#include "backend/cuda/common/device_error.h"
+#include "backend/cuda/elementwise/elementwise.h"
+#include "backend/cuda/embedding/embedding.h"
+#include "backend/cuda/gather_rows/gather_rows.h"
+#include "backend/cuda/linear/cublaslt_linear.h"
+#include "backend/cuda/op_checks.h"
+#include "backend/cuda/rms_norm/rms_norm.h"
+#include "backend/cuda/rope/rope.h"
+#include "backend/cuda/write_kv/write_kv.h"
+#include "common/error.h"
+
+namespace turbine {
+namespace cuda {
+namespace {
+
+void free_device_memory(void* p) { TURBINE_CUDA_CHECK_TEARDOWN(cudaFree(p)); }
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(const CudaBackendOptions& options) : device_(options.device), options_(options) {
+    int count = 0;
+    const cudaError_t status = cudaGetDeviceCount(&count);
+    if (status != cudaSuccess || options.device < 0 || options.device >= count) {
+      fail("CUDA backend: device {} is not available ({} devices; {})", options.device,
+           status == cudaSuccess ? count : 0, status == cudaSuccess ? "ok" : cudaGetErrorString(status));
+    }
+    TURBINE_CUDA_CHECK(cudaSetDevice(device_));
+    TURBINE_CUDA_CHECK(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, device_));
+    TURBINE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    // Device-side index checks: the claim word in device memory, the record in mapped host memory.
+    TURBINE_CUDA_CHECK(cudaMalloc(&error_claim_, sizeof(int32_t)));
+    TURBINE_CUDA_CHECK(cudaMemset(error_claim_, 0, sizeof(int32_t)));
+    TURBINE_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&error_record_), sizeof(DeviceErrorRecord),
+                                     cudaHostAllocMapped));
+    std::memset(error_record_, 0, sizeof(DeviceErrorRecord));
+    TURBINE_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&error_record_device_), error_record_, 0));
+    linear_ = std::make_unique<CublasLtLinear>();
+  }
+
+  ~CudaBackend() override {
+    TURBINE_CUDA_CHECK_TEARDOWN(cudaSetDevice(device_));
+    TURBINE_CUDA_CHECK_TEARDOWN(cudaStreamSynchronize(stream_));
+    attention_workspace_ = DeviceBuffer();
+    linear_.reset();
+    TURBINE_CUDA_CHECK_TEARDOWN(cudaFreeHost(error_record_));
+    TURBINE_CUDA_CHECK_TEARDOWN(cudaFree(error_claim_));
+    TURBINE_CUDA_CHECK_TEARDOWN(cudaStreamDestroy(stream_));
+  }
+
+  std::string_view name() const override { return "cuda"; }
+  DType activation_dtype() const override { return DType::kBF16; }
+
+  DeviceBuffer allocate(size_t bytes) override {
+    use_device();
+    if (bytes == 0) return {};
+    void* p = nullptr;
+    const cudaError_t status = cudaMalloc(&p, bytes);
+    if (status == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();  // an allocation failure is not sticky: clear it, then report it
+      size_t free_bytes = 0, total_bytes = 0;
+      TURBINE_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+      fail("CUDA backend: out of memory on device {} allocating {:.1f} MiB ({:.1f} of {:.1f} MiB free)", device_,
+           double(bytes) / (1 << 20), double(free_bytes) / (1 << 20), double(total_bytes) / (1 << 20));
+    }
+    TURBINE_CUDA_CHECK(status);
+    TURBINE_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream_));
+    return DeviceBuffer(p, bytes, &free_device_memory);
+  }
+
+  void copy_to_device(void* dst, const void* src, size_t bytes) override {
+    if (bytes == 0) return;
+    use_device();
+    TURBINE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
+    // The caller may reuse `src` as soon as this returns (a pinned source would still be in flight).
+    // Step inputs are copied while the GPU is idle anyway; a pinned staging ring is the later fix.
+    TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void copy_to_host(void* dst, const void* src, size_t bytes) override {
+    use_device();
+    if (bytes > 0) TURBINE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    check_device_errors();
+  }
+
+  void synchronize() override {
+    use_device();
+    TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    check_device_errors();
+  }
+
+  void embedding(const Tensor& table, const int32_t* ids, Tensor& out) override {
+    check_embedding(table, out);
+    use_device();
+    EmbeddingParams p;
+    p.table = table.data;
+    p.table_dtype = table.dtype;
+    p.table_rows = table.rows;
+    p.cols = table.cols;
+    p.ids = ids;
+    p.out = out.data;
+    p.num_ids = out.rows;
+    TURBINE_CHECK(ids != nullptr || out.rows == 0, "embedding: ids is null");
+    launch_embedding(p, errors(), stream_);
+  }
+
+  void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
+    check_rms_norm("rms_norm", x, weight, out);
+    use_device();
+    launch_rms_norm(norm_params(x, nullptr, weight, eps, out), stream_);
+  }
+
+  void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
+    check_same_shape("add_rms_norm", residual, x);
+    check_rms_norm("add_rms_norm", residual, weight, out);
+    use_device();
+    launch_rms_norm(norm_params(x, residual.data, weight, eps, out), stream_);
+  }
+
+  void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) override {
+    check_linear(x, weight, bias, out);
+    use_device();
+    linear_->run(x, weight, bias, out, stream_);
+  }
+
+  void rope(Tensor& x, int head_dim, const Tensor& cos_sin) override {
+    check_rope(x, head_dim, cos_sin);
+    use_device();
+    RopeParams p;
+    p.x = x.data;
+    p.cos_sin = cos_sin.as<const float>();
+    p.tokens = x.rows;
+    p.cols = x.cols;
+    p.head_dim = head_dim;
+    launch_rope(p, stream_);
+  }
+
+  void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) override {
+    check_same_shape("silu_mul", gate, up);
+    check_same_shape("silu_mul", gate, out);
+    use_device();
+    launch_silu_mul(gate.data, up.data, out.data, gate.numel(), stream_);
+  }
+
+  void add(Tensor& x, const Tensor& y) override {
+    check_same_shape("add", x, y);
+    use_device();
+    launch_add(x.data, y.data, x.numel(), stream_);
+  }
+
+  void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvCacheLayer& cache) override {
+    check_write_kv(k, v, batch, cache);
+    use_device();
+    WriteKvParams p;
+    p.k = k.data;
+    p.v = v.data;
+    p.slot_mapping = batch.slot_mapping;
+    p.k_cache = cache.k.data;
+    p.v_cache = cache.v.data;
+    p.tokens = batch.num_tokens;
+    p.cols = k.cols;
+    p.cache_rows = cache.k.rows;
+    launch_write_kv(p, errors(), stream_);
+  }
+
+  void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape,
+                 Tensor& out) override {
+    check_attention(q, cache, batch, shape, out);
+    use_device();
+    PagedAttentionParams p;
+    p.q = q.data;
+    p.out = out.data;
+    p.k_cache = cache.k.data;
+    p.v_cache = cache.v.data;
+    p.query_start = batch.query_start;
+    p.seq_lens = batch.seq_lens;
+    p.block_tables = batch.block_tables;
+    p.num_seqs = batch.num_seqs;
+    p.num_tokens = batch.num_tokens;
+    p.max_blocks_per_seq = batch.max_blocks_per_seq;
+    p.block_size = shape.block_size;
+    p.num_blocks = cache.k.rows / shape.block_size;
+    p.num_heads = shape.num_heads;
+    p.num_kv_heads = shape.num_kv_heads;
+    p.head_dim = shape.head_dim;
+    p.sliding_window = shape.sliding_window;
+    p.scale = shape.scale;
+    int64_t max_context = int64_t(batch.max_blocks_per_seq) * shape.block_size;
+    if (shape.sliding_window > 0) max_context = std::min<int64_t>(max_context, shape.sliding_window);
+    plan_paged_attention(p, max_context, num_sms_, options_.attention_splits);
+    const size_t workspace = paged_attention_workspace_bytes(p);
+    if (workspace > attention_workspace_.bytes()) {
+      TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the old workspace may still be in use
+      attention_workspace_ = allocate(workspace + workspace / 2);
+    }
+    p.workspace = workspace > 0 ? static_cast<float*>(attention_workspace_.data()) : nullptr;
+    launch_paged_attention(p, errors(), stream_);
+  }
+
+  void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out) override {
+    check_gather_rows(x, out);
+    TURBINE_CHECK(rows != nullptr || out.rows == 0, "gather_rows: rows is null");
+    use_device();
+    GatherRowsParams p;
+    p.x = x.data;
+    p.x_rows = x.rows;
+    p.row_bytes = x.row_bytes();
+    p.rows = rows;
+    p.out = out.data;
+    p.out_rows = out.rows;
+    launch_gather_rows(p, errors(), stream_);
+  }
+
+  void copy_kv_blocks(KvCacheLayer& cache, const int32_t* pairs, int num_pairs, int block_size) override {
+    TURBINE_CHECK(block_size > 0 && cache.k.rows % block_size == 0 && cache.k.rows == cache.v.rows,
+                  "copy_kv_blocks: caches of {}/{} rows are not whole blocks of {}", cache.k.rows, cache.v.rows,
+                  block_size);
+    use_device();
+    const int64_t num_blocks = cache.k.rows / block_size;
+    for (Tensor* t : {&cache.k, &cache.v}) {
+      const size_t block_bytes = t->row_bytes() * size_t(block_size);
+      char* base = static_cast<char*>(t->data);
+      for (int i = 0; i < num_pairs; ++i) {
+        const int32_t src = pairs[2 * i], dst = pairs[2 * i + 1];
+        TURBINE_CHECK(src >= 0 && src < num_blocks && dst >= 0 && dst < num_blocks,
+                      "copy_kv_blocks: pair {} ({} -> {}) is outside a cache of {} blocks", i, src, dst, num_blocks);
+        TURBINE_CUDA_CHECK(cudaMemcpyAsync(base + size_t(dst) * block_bytes, base + size_t(src) * block_bytes,
+                                           block_bytes, cudaMemcpyDeviceToDevice, stream_));
+      }
+    }
+  }
+
+ private:
+  void use_device() const { TURBINE_CUDA_CHECK(cudaSetDevice(device_)); }
+
+  DeviceErrorSink errors() const { return {error_claim_, error_record_device_}; }
+
+  // Called after the stream is synchronised: the kernels' writes to the mapped record are visible.
+  void check_device_errors() const {
+    if (error_record_->code != 0) {
+      check_failed("device-side index check", __FILE__, __LINE__, describe_device_error(*error_record_));
+    }
+  }
+
+  static RmsNormParams norm_params(const Tensor& x, void* residual, const Tensor& weight, float eps, Tensor& out) {
+    RmsNormParams p;
+    p.x = x.data;
+    p.residual = residual;
+    p.weight = weight.data;
+    p.weight_dtype = weight.dtype;
+    p.out = out.data;
+    p.rows = x.rows;
+    p.cols = x.cols;
+    p.eps = eps;
+    return p;
+  }
+
+  int device_ = 0;
+  CudaBackendOptions options_;
+  int num_sms_ = 0;
+  cudaStream_t stream_ = nullptr;
+  int32_t* error_claim_ = nullptr;
+  DeviceErrorRecord* error_record_ = nullptr;         // host view
+  DeviceErrorRecord* error_record_device_ = nullptr;  // device view of the same memory
+  std::unique_ptr<CublasLtLinear> linear_;
+  DeviceBuffer attention_workspace_;
+};
+
+}  // namespace
+}  // namespace cuda
+
+bool cuda_device_available() {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    (void)cudaGetLastError();  // no driver / no device: clear the error, report "none"
+    return false;
+  }
+  return count > 0;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(int device) {
+  CudaBackendOptions options;
+  options.device = device;
+  return make_cuda_backend(options);
+}
+
+std::unique_ptr<Backend> make_cuda_backend(const CudaBackendOptions& options) {
+  return std::make_unique<cuda::CudaBackend>(options);
+}
+
+}  // namespace turbine

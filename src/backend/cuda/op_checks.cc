@@ -1,0 +1,166 @@
+#include "backend/cuda/op_checks.h"
+
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+#include "backend/cuda/attention/paged_attention.h"
+#include "common/error.h"
+
+namespace turbine::cuda {
+namespace {
+
+bool aligned(const void* p, uintptr_t bytes) { return (reinterpret_cast<uintptr_t>(p) & (bytes - 1)) == 0; }
+
+void check_tensor(const char* op, const char* what, const Tensor& t) {
+  TURBINE_CHECK(t.rows >= 0 && t.cols >= 0, "{}: {} has negative shape [{}, {}]", op, what, t.rows, t.cols);
+  TURBINE_CHECK(t.data != nullptr || t.numel() == 0, "{}: {} has no data", op, what);
+  TURBINE_CHECK(aligned(t.data, dtype_size(t.dtype)), "{}: {} ({}) is not aligned to its element size", op, what,
+                dtype_name(t.dtype));
+}
+
+// Activations and the KV cache: BF16 on this backend.
+void check_bf16(const char* op, const char* what, const Tensor& t) {
+  TURBINE_CHECK(t.dtype == DType::kBF16, "{}: {} must be BF16 on the CUDA backend, got {}", op, what,
+                dtype_name(t.dtype));
+  check_tensor(op, what, t);
+}
+
+}  // namespace
+
+void check_embedding(const Tensor& table, const Tensor& out) {
+  check_tensor("embedding", "table", table);
+  check_bf16("embedding", "out", out);
+  TURBINE_CHECK(out.cols == table.cols, "embedding: out has {} columns, table has {}", out.cols, table.cols);
+  TURBINE_CHECK(table.rows <= std::numeric_limits<int32_t>::max(), "embedding: table has {} rows", table.rows);
+}
+
+void check_rms_norm(const char* op, const Tensor& x, const Tensor& weight, const Tensor& out) {
+  check_bf16(op, "x", x);
+  check_bf16(op, "out", out);
+  check_tensor(op, "weight", weight);
+  TURBINE_CHECK(weight.rows == 1 && weight.cols == x.cols, "{}: weight is [{}, {}], expected [1, {}]", op,
+                weight.rows, weight.cols, x.cols);
+  TURBINE_CHECK(out.rows == x.rows && out.cols == x.cols, "{}: out is [{}, {}], x is [{}, {}]", op, out.rows,
+                out.cols, x.rows, x.cols);
+  TURBINE_CHECK(x.cols > 0 || x.rows == 0, "{}: rows of zero width", op);
+}
+
+void check_linear(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out) {
+  check_bf16("linear", "x", x);
+  check_tensor("linear", "weight", weight);
+  check_tensor("linear", "out", out);
+  if (weight.dtype != DType::kBF16) {
+    fail("linear: the CUDA backend runs BF16 weights only, this weight is {} [{}, {}] (convert the model to "
+         "bfloat16)",
+         dtype_name(weight.dtype), weight.rows, weight.cols);
+  }
+  TURBINE_CHECK(out.dtype == DType::kBF16 || out.dtype == DType::kF32, "linear: out must be BF16 or F32, got {}",
+                dtype_name(out.dtype));
+  TURBINE_CHECK(weight.cols == x.cols, "linear: x is [{}, {}] but weight is [{}, {}]", x.rows, x.cols, weight.rows,
+                weight.cols);
+  TURBINE_CHECK(out.rows == x.rows && out.cols == weight.rows, "linear: out is [{}, {}], expected [{}, {}]", out.rows,
+                out.cols, x.rows, weight.rows);
+  TURBINE_CHECK(out.data != x.data || out.numel() == 0, "linear: out aliases x");
+  // cuBLASLt's BF16 kernels need every row to start 16-byte aligned: in_features % 8 == 0.
+  if (x.cols % 8 != 0) {
+    fail("linear: in_features {} (weight [{}, {}]) is not a multiple of 8, which the CUDA backend's cuBLASLt GEMM "
+         "needs for 16-byte aligned BF16 rows",
+         x.cols, weight.rows, weight.cols);
+  }
+  // cuBLASLt returned wrong results (no error) on an H200 with CUDA 13.0 for a weight at 8 bytes past
+  // a 16-byte boundary, although the heuristic was told the real alignment; 16-byte aligned
+  // operands are the well-trodden path. Upload each weight tensor at a 16-byte boundary.
+  for (const auto& [what, t] : {std::pair<const char*, const Tensor*>{"x", &x}, {"weight", &weight}, {"out", &out}}) {
+    TURBINE_CHECK(aligned(t->data, 16), "linear: {} is at {} bytes past a 16-byte boundary; the CUDA backend needs "
+                  "16-byte aligned x, weight and out", what, reinterpret_cast<uintptr_t>(t->data) % 16);
+  }
+  if (bias != nullptr) {
+    check_tensor("linear", "bias", *bias);
+    TURBINE_CHECK(bias->rows == 1 && bias->cols == weight.rows, "linear: bias is [{}, {}], expected [1, {}]",
+                  bias->rows, bias->cols, weight.rows);
+  }
+}
+
+void check_rope(const Tensor& x, int head_dim, const Tensor& cos_sin) {
+  check_bf16("rope", "x", x);
+  check_tensor("rope", "cos_sin", cos_sin);
+  TURBINE_CHECK(cos_sin.dtype == DType::kF32, "rope: cos_sin must be F32, got {}", dtype_name(cos_sin.dtype));
+  TURBINE_CHECK(head_dim > 0 && head_dim % 2 == 0, "rope: head_dim {} must be positive and even", head_dim);
+  TURBINE_CHECK(x.cols % head_dim == 0, "rope: x has {} columns, not a multiple of head_dim {}", x.cols, head_dim);
+  TURBINE_CHECK(cos_sin.rows == x.rows && cos_sin.cols == head_dim, "rope: cos_sin is [{}, {}], expected [{}, {}]",
+                cos_sin.rows, cos_sin.cols, x.rows, head_dim);
+}
+
+void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
+  check_bf16(op, "first operand", a);
+  check_bf16(op, "second operand", b);
+  TURBINE_CHECK(a.rows == b.rows && a.cols == b.cols, "{}: shapes differ: [{}, {}] vs [{}, {}]", op, a.rows, a.cols,
+                b.rows, b.cols);
+}
+
+void check_write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, const KvCacheLayer& cache) {
+  check_bf16("write_kv", "k", k);
+  check_bf16("write_kv", "v", v);
+  check_bf16("write_kv", "cache.k", cache.k);
+  check_bf16("write_kv", "cache.v", cache.v);
+  TURBINE_CHECK(k.rows == batch.num_tokens && v.rows == batch.num_tokens,
+                "write_kv: k has {} rows and v {}, the batch has {} tokens", k.rows, v.rows, batch.num_tokens);
+  TURBINE_CHECK(k.cols == cache.k.cols && v.cols == cache.v.cols && k.cols == v.cols,
+                "write_kv: k/v have {}/{} columns, the caches {}/{}", k.cols, v.cols, cache.k.cols, cache.v.cols);
+  TURBINE_CHECK(cache.k.rows == cache.v.rows, "write_kv: K cache has {} rows, V cache {}", cache.k.rows, cache.v.rows);
+  TURBINE_CHECK(cache.k.rows <= std::numeric_limits<int32_t>::max(), "write_kv: cache has {} rows", cache.k.rows);
+  TURBINE_CHECK(batch.slot_mapping != nullptr || batch.num_tokens == 0, "write_kv: slot_mapping is null");
+}
+
+void check_attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch,
+                     const AttentionShape& shape, const Tensor& out) {
+  check_bf16("attention", "q", q);
+  check_bf16("attention", "out", out);
+  check_bf16("attention", "cache.k", cache.k);
+  check_bf16("attention", "cache.v", cache.v);
+  TURBINE_CHECK(shape.num_heads > 0 && shape.num_kv_heads > 0 && shape.num_heads % shape.num_kv_heads == 0,
+                "attention: {} heads cannot share {} KV heads", shape.num_heads, shape.num_kv_heads);
+  TURBINE_CHECK(shape.head_dim > 0 && shape.block_size > 0 && shape.sliding_window >= 0,
+                "attention: bad head_dim {}, block_size {} or sliding_window {}", shape.head_dim, shape.block_size,
+                shape.sliding_window);
+  if (shape.head_dim % 8 != 0 || shape.head_dim > kAttentionMaxHeadDim) {
+    fail("attention: head_dim {} is not supported by the CUDA backend (a multiple of 8, at most {})", shape.head_dim,
+         kAttentionMaxHeadDim);
+  }
+  const int64_t q_cols = int64_t(shape.num_heads) * shape.head_dim;
+  const int64_t kv_cols = int64_t(shape.num_kv_heads) * shape.head_dim;
+  TURBINE_CHECK(q.rows == batch.num_tokens && q.cols == q_cols, "attention: q is [{}, {}], expected [{}, {}]", q.rows,
+                q.cols, batch.num_tokens, q_cols);
+  TURBINE_CHECK(out.rows == q.rows && out.cols == q.cols, "attention: out is [{}, {}], q is [{}, {}]", out.rows,
+                out.cols, q.rows, q.cols);
+  TURBINE_CHECK(out.data != q.data || out.numel() == 0, "attention: out aliases q");
+  TURBINE_CHECK(cache.k.cols == kv_cols && cache.v.cols == kv_cols && cache.k.rows == cache.v.rows,
+                "attention: caches are [{}, {}] and [{}, {}], expected [*, {}]", cache.k.rows, cache.k.cols,
+                cache.v.rows, cache.v.cols, kv_cols);
+  TURBINE_CHECK(cache.k.rows % shape.block_size == 0, "attention: cache rows {} are not whole blocks of {}",
+                cache.k.rows, shape.block_size);
+  TURBINE_CHECK(cache.k.rows <= std::numeric_limits<int32_t>::max(), "attention: cache has {} rows", cache.k.rows);
+  TURBINE_CHECK(aligned(cache.k.data, 16) && aligned(cache.v.data, 16) && aligned(out.data, 16),
+                "attention: the caches and out must be 16-byte aligned on the CUDA backend");
+  TURBINE_CHECK(batch.num_seqs >= 0 && batch.max_blocks_per_seq >= 0, "attention: bad batch sizes");
+  TURBINE_CHECK(batch.num_seqs > 0 || batch.num_tokens == 0, "attention: {} tokens but no sequences",
+                batch.num_tokens);
+  TURBINE_CHECK(batch.num_seqs == 0 || (batch.query_start && batch.seq_lens && batch.block_tables),
+                "attention: batch index arrays are null");
+}
+
+void check_gather_rows(const Tensor& x, const Tensor& out) {
+  check_tensor("gather_rows", "x", x);
+  check_tensor("gather_rows", "out", out);
+  TURBINE_CHECK(x.dtype == out.dtype && x.cols == out.cols, "gather_rows: x is {} [{}, {}], out is {} [{}, {}]",
+                dtype_name(x.dtype), x.rows, x.cols, dtype_name(out.dtype), out.rows, out.cols);
+  TURBINE_CHECK(x.rows <= std::numeric_limits<int32_t>::max(), "gather_rows: x has {} rows", x.rows);
+  // Rows are copied in parallel, so out may not overlap x (the CPU's memmove allows it).
+  const auto* xb = static_cast<const char*>(x.data);
+  const auto* ob = static_cast<const char*>(out.data);
+  TURBINE_CHECK(out.numel() == 0 || x.numel() == 0 || ob + out.nbytes() <= xb || xb + x.nbytes() <= ob,
+                "gather_rows: out overlaps x");
+}
+
+}  // namespace turbine::cuda

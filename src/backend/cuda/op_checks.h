@@ -1,0 +1,25 @@
+// Argument checks of the CUDA backend, made on the host before a launch.
+//
+// The CUDA backend's activations and KV cache are BF16 (the CPU's are F32), so the CPU's
+// op_checks do not apply as they are; these mirror them op for op, plus what the kernels need
+// (alignment, head_dim limits). A wrong shape or dtype from the model or runner is a Turbine bug
+// and aborts through TURBINE_CHECK; a model the backend cannot run (F16/F32 linear weights, a
+// hidden size cuBLASLt cannot take) is the user's input and throws turbine::Error. Index arrays
+// live in device memory and are checked by the kernels (common/device_error.h).
+#pragma once
+
+#include "backend/backend.h"
+
+namespace turbine::cuda {
+
+void check_embedding(const Tensor& table, const Tensor& out);
+void check_rms_norm(const char* op, const Tensor& x, const Tensor& weight, const Tensor& out);
+void check_linear(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out);
+void check_rope(const Tensor& x, int head_dim, const Tensor& cos_sin);
+void check_same_shape(const char* op, const Tensor& a, const Tensor& b);
+void check_write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, const KvCacheLayer& cache);
+void check_attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch,
+                     const AttentionShape& shape, const Tensor& out);
+void check_gather_rows(const Tensor& x, const Tensor& out);
+
+}  // namespace turbine::cuda

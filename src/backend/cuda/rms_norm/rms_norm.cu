@@ -1,0 +1,122 @@
+// RMSNorm, optionally fused with the residual add.
+//
+// Memory-bound: per row it must read x (and the residual), write the out row (and the residual),
+// and read the small weight vector, which stays in L1/L2. Shape of the kernel:
+//  - Each row is owned by one warp when it is short (up to 256 vector units, e.g. hidden sizes up
+//    to 2048 and the per-head q/k norms of Qwen3 with [tokens * heads, head_dim] views), so the
+//    reduction is shuffles only and a block of 4 warps handles 4 rows; longer rows get a whole
+//    block and a two-level (shuffle + shared memory) reduction.
+//  - Loads are 16 bytes (8 BF16) when the row length is a multiple of 8 and the pointers are
+//    16-byte aligned, element-wise otherwise.
+//  - Two passes over the row: sum of squares, then scale. The second pass re-reads the row the
+//    same thread read in the first (an L1/L2 hit), and each thread writes only the elements it
+//    read, which is why `out` may alias `x` with no barrier.
+//  - The fused variant rounds residual + x to BF16, stores it, and normalises the rounded values.
+// Accumulation is F32; 1/rms is rsqrtf (about 2 ulp), far below the BF16 output rounding.
+#include <algorithm>
+
+#include "backend/cuda/common/bf16_io.cuh"
+#include "backend/cuda/common/cuda_check.h"
+#include "backend/cuda/rms_norm/rms_norm.h"
+
+namespace turbine::cuda {
+namespace {
+
+constexpr int kWarpRowsPerBlock = 4;
+constexpr int64_t kMaxWarpRowUnits = 256;
+
+template <typename W, int V, bool kAdd, bool kWarpPerRow>
+__global__ void rms_norm_kernel(RmsNormParams p) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int64_t row;
+  int tid, group;
+  if constexpr (kWarpPerRow) {
+    row = int64_t(blockIdx.x) * kWarpRowsPerBlock + warp;
+    if (row >= p.rows) return;  // whole warp leaves together; no block barriers in this mode
+    tid = lane, group = 32;
+  } else {
+    row = blockIdx.x;
+    tid = threadIdx.x, group = blockDim.x;
+  }
+  const bf16* x = static_cast<const bf16*>(p.x) + row * p.cols;
+  bf16* residual = kAdd ? static_cast<bf16*>(p.residual) + row * p.cols : nullptr;
+  bf16* out = static_cast<bf16*>(p.out) + row * p.cols;
+  const W* weight = static_cast<const W*>(p.weight);
+
+  float sum_sq = 0.0f;
+  for (int64_t c = int64_t(tid) * V; c < p.cols; c += int64_t(group) * V) {
+    float v[V];
+    load_bf16<V>(x + c, v);
+    if constexpr (kAdd) {
+      float r[V];
+      load_bf16<V>(residual + c, r);
+#pragma unroll
+      for (int i = 0; i < V; ++i) v[i] = __bfloat162float(__float2bfloat16_rn(r[i] + v[i]));
+      store_bf16<V>(residual + c, v);
+    }
+#pragma unroll
+    for (int i = 0; i < V; ++i) sum_sq += v[i] * v[i];
+  }
+  sum_sq = warp_sum(sum_sq);
+  if constexpr (!kWarpPerRow) {
+    __shared__ float partial[32];
+    if (lane == 0) partial[warp] = sum_sq;
+    __syncthreads();
+    if (warp == 0) {
+      float s = lane < int(blockDim.x / 32) ? partial[lane] : 0.0f;
+      s = warp_sum(s);
+      if (lane == 0) partial[0] = s;
+    }
+    __syncthreads();
+    sum_sq = partial[0];
+  }
+  const float inv_rms = rsqrtf(sum_sq / float(p.cols) + p.eps);
+
+  const bf16* src = kAdd ? residual : x;
+  for (int64_t c = int64_t(tid) * V; c < p.cols; c += int64_t(group) * V) {
+    float v[V];
+    load_bf16<V>(src + c, v);
+#pragma unroll
+    for (int i = 0; i < V; ++i) v[i] = v[i] * inv_rms * to_f32(weight[c + i]);
+    store_bf16<V>(out + c, v);
+  }
+}
+
+template <typename W, int V, bool kAdd>
+void launch_shape(const RmsNormParams& p, cudaStream_t stream) {
+  const int64_t units = (p.cols + V - 1) / V;
+  if (units <= kMaxWarpRowUnits) {
+    const int64_t blocks = (p.rows + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock;
+    rms_norm_kernel<W, V, kAdd, true><<<unsigned(blocks), 32 * kWarpRowsPerBlock, 0, stream>>>(p);
+  } else {
+    // About two vector units per thread: enough threads to keep loads in flight, few enough that
+    // the block reduction stays cheap.
+    const int threads = int(std::min<int64_t>(1024, (units / 2 + 31) / 32 * 32));
+    rms_norm_kernel<W, V, kAdd, false><<<unsigned(p.rows), threads, 0, stream>>>(p);
+  }
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+template <typename W>
+void launch_weight(const RmsNormParams& p, cudaStream_t stream) {
+  const bool vector = p.cols % 8 == 0 && is_aligned(p.x, 16) && is_aligned(p.out, 16) &&
+                      (p.residual == nullptr || is_aligned(p.residual, 16));
+  if (p.residual != nullptr) {
+    vector ? launch_shape<W, 8, true>(p, stream) : launch_shape<W, 1, true>(p, stream);
+  } else {
+    vector ? launch_shape<W, 8, false>(p, stream) : launch_shape<W, 1, false>(p, stream);
+  }
+}
+
+}  // namespace
+
+void launch_rms_norm(const RmsNormParams& p, cudaStream_t stream) {
+  if (p.rows == 0) return;
+  switch (p.weight_dtype) {
+    case DType::kBF16: launch_weight<bf16>(p, stream); return;
+    case DType::kF16: launch_weight<__half>(p, stream); return;
+    case DType::kF32: launch_weight<float>(p, stream); return;
+  }
+}
+
+}  // namespace turbine::cuda

@@ -1,0 +1,245 @@
+// write_kv and paged attention on the CUDA backend against the reference, over flat batches that
+// mix fresh single tokens, full prefills, decodes at block edges, prefill chunks on cached
+// context, and long contexts (1000 and 4099 keys), with shuffled block tables.
+//
+// Each batch runs on three backends: split-KV picked by the backend, forced to one split (the
+// direct path), and forced to five (partials + merge, including splits left empty by short
+// sequences). write_kv must copy exactly. Attention outputs are convex combinations of V values
+// in [-1, 1]: the bound is one BF16 ulp of the output (2^-7 relative; the rounding costs up to
+// 2^-8) plus 2e-4 absolute for F32 softmax and accumulation over up to 4099 keys.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/cpu/reference_ops.h"
+#include "cuda_test_util.h"
+
+namespace turbine::test {
+namespace {
+
+struct SeqSpec {
+  int seq_len;  // KV tokens after this step
+  int q_len;    // new tokens in this step
+};
+
+struct AttentionCase {
+  int num_heads, num_kv_heads, head_dim, block_size, sliding_window;
+};
+
+struct Batch {
+  std::vector<int32_t> query_start, seq_lens, block_tables, slot_mapping;
+  int max_blocks = 0, num_blocks = 0, num_tokens = 0;
+};
+
+Batch make_batch(const std::vector<SeqSpec>& seqs, int block_size, std::mt19937& rng) {
+  Batch b;
+  for (const SeqSpec& s : seqs) {
+    b.max_blocks = std::max(b.max_blocks, (s.seq_len + block_size - 1) / block_size);
+    b.num_blocks += (s.seq_len + block_size - 1) / block_size;
+  }
+  b.num_blocks += 3;  // spare blocks nobody owns
+  std::vector<int32_t> ids(size_t(b.num_blocks));
+  std::iota(ids.begin(), ids.end(), 0);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  size_t next = 0;
+  b.block_tables.assign(size_t(seqs.size()) * b.max_blocks, -1);  // unused entries stay invalid
+  b.query_start.push_back(0);
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    const int blocks = (seqs[s].seq_len + block_size - 1) / block_size;
+    for (int i = 0; i < blocks; ++i) b.block_tables[s * b.max_blocks + i] = ids[next++];
+    for (int j = 0; j < seqs[s].q_len; ++j) {
+      const int pos = seqs[s].seq_len - seqs[s].q_len + j;
+      b.slot_mapping.push_back(b.block_tables[s * b.max_blocks + pos / block_size] * block_size + pos % block_size);
+    }
+    b.seq_lens.push_back(seqs[s].seq_len);
+    b.query_start.push_back(b.query_start.back() + seqs[s].q_len);
+  }
+  b.num_tokens = b.query_start.back();
+  return b;
+}
+
+AttentionBatch host_view(const Batch& b) {
+  AttentionBatch v;
+  v.num_seqs = int(b.seq_lens.size());
+  v.num_tokens = b.num_tokens;
+  v.query_start = b.query_start.data();
+  v.seq_lens = b.seq_lens.data();
+  v.block_tables = b.block_tables.data();
+  v.max_blocks_per_seq = b.max_blocks;
+  v.slot_mapping = b.slot_mapping.data();
+  return v;
+}
+
+// The same batch with its index arrays in device memory.
+struct DeviceBatch {
+  DeviceBuffer query_start, seq_lens, block_tables, slot_mapping;
+  AttentionBatch view;
+  DeviceBatch(Backend& backend, const Batch& b) {
+    query_start = upload_ints(backend, b.query_start);
+    seq_lens = upload_ints(backend, b.seq_lens);
+    block_tables = upload_ints(backend, b.block_tables);
+    slot_mapping = upload_ints(backend, b.slot_mapping);
+    view = host_view(b);
+    view.query_start = static_cast<const int32_t*>(query_start.data());
+    view.seq_lens = static_cast<const int32_t*>(seq_lens.data());
+    view.block_tables = static_cast<const int32_t*>(block_tables.data());
+    view.slot_mapping = static_cast<const int32_t*>(slot_mapping.data());
+  }
+};
+
+std::string describe(const AttentionCase& c, const std::string& batch_name) {
+  return batch_name + " heads=" + std::to_string(c.num_heads) + "/" + std::to_string(c.num_kv_heads) +
+         " d=" + std::to_string(c.head_dim) + " bs=" + std::to_string(c.block_size) +
+         " window=" + std::to_string(c.sliding_window);
+}
+
+void run_case(const AttentionCase& c, const std::vector<SeqSpec>& seqs, const std::string& batch_name, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const Batch batch = make_batch(seqs, c.block_size, rng);
+  AttentionShape shape;
+  shape.num_heads = c.num_heads;
+  shape.num_kv_heads = c.num_kv_heads;
+  shape.head_dim = c.head_dim;
+  shape.block_size = c.block_size;
+  shape.scale = 1.0f / std::sqrt(float(c.head_dim));
+  shape.sliding_window = c.sliding_window;
+
+  const int64_t kv_cols = int64_t(c.num_kv_heads) * c.head_dim, q_cols = int64_t(c.num_heads) * c.head_dim;
+  const int64_t cache_rows = int64_t(batch.num_blocks) * c.block_size;
+  const int64_t tokens = batch.num_tokens;
+  // Cached context everywhere (including slots this step overwrites), then the new K/V.
+  const std::vector<float> k_cache = random_bf16(rng, cache_rows * kv_cols, -2.0f, 2.0f);
+  const std::vector<float> v_cache = random_bf16(rng, cache_rows * kv_cols);
+  std::vector<float> k_new = random_bf16(rng, tokens * kv_cols, -2.0f, 2.0f);
+  std::vector<float> v_new = random_bf16(rng, tokens * kv_cols);
+  std::vector<float> q = random_bf16(rng, tokens * q_cols, -2.0f, 2.0f);
+
+  std::vector<float> ref_k = k_cache, ref_v = v_cache, ref_out(size_t(tokens * q_cols));
+  KvCacheLayer ref_cache{f32_view(ref_k, cache_rows, kv_cols), f32_view(ref_v, cache_rows, kv_cols)};
+  const AttentionBatch view = host_view(batch);
+  reference::write_kv(f32_view(k_new, tokens, kv_cols), f32_view(v_new, tokens, kv_cols), view, ref_cache);
+  Tensor ro = f32_view(ref_out, tokens, q_cols);
+  reference::attention(f32_view(q, tokens, q_cols), ref_cache, view, shape, ro);
+
+  const std::string what = describe(c, batch_name);
+  for (int splits : {0, 1, 5}) {
+    Backend& b = cuda_backend(splits);
+    const DeviceBatch db(b, batch);
+    DeviceTensor kc(b, DType::kBF16, cache_rows, kv_cols, k_cache), vc(b, DType::kBF16, cache_rows, kv_cols, v_cache);
+    const DeviceTensor dk(b, DType::kBF16, tokens, kv_cols, k_new), dv(b, DType::kBF16, tokens, kv_cols, v_new);
+    const DeviceTensor dq(b, DType::kBF16, tokens, q_cols, q);
+    KvCacheLayer cache{kc.t, vc.t};
+    b.write_kv(dk.t, dv.t, db.view, cache);
+    const std::string tag = what + (splits == 0 ? " auto" : " splits=" + std::to_string(splits));
+    if (splits == 0) {  // the cache write is the same kernel on every backend
+      expect_close(kc.download(b), ref_k, 0.0, 0.0, tag + " write_kv K");
+      expect_close(vc.download(b), ref_v, 0.0, 0.0, tag + " write_kv V");
+    }
+    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, tokens, q_cols);
+    b.attention(dq.t, cache, db.view, shape, out.t);
+    expect_close(out.download(b), ref_out, 1.0 / 128, 2e-4, tag + " attention");
+  }
+}
+
+// seq_len 1 fresh; 15 full prefill; 16 and 17 decodes at and past a block edge; 17 with a 5-token
+// chunk; 1000 decode and 37-token chunk; 4099 decode and 3-token chunk.
+const std::vector<SeqSpec> kMixed = {{1, 1},    {15, 15},  {16, 1},   {17, 1},  {17, 5},
+                                     {1000, 1}, {1000, 37}, {4099, 1}, {4099, 3}};
+
+using CudaAttention = CudaTest;
+
+TEST_F(CudaAttention, MixedBatchSweep) {
+  uint32_t seed = 1;
+  const std::pair<int, int> layouts[] = {{2, 2}, {8, 2}, {16, 2}};  // GQA 1, 4, 8
+  for (int head_dim : {64, 128})
+    for (auto [heads, kv_heads] : layouts)
+      for (int window : {0, 100}) run_case({heads, kv_heads, head_dim, 16, window}, kMixed, "mixed", seed++);
+}
+
+// Decode-only batches of 1, 3, 17 and 255 sequences with contexts cycling through the awkward
+// lengths (1, 15, 16, 17, 1000, 4099) and random ones, so the automatic split count varies.
+TEST_F(CudaAttention, DecodeBatches) {
+  uint32_t seed = 100;
+  const int lengths[] = {1, 15, 16, 17, 1000, 4099};
+  for (int batch : {1, 3, 17, 255}) {
+    std::mt19937 rng(seed);
+    std::vector<SeqSpec> seqs;
+    for (int s = 0; s < batch; ++s) {
+      const int len = batch == 1 ? 4099 : s % 3 == 2 ? int(1 + rng() % 600) : lengths[s % 6];
+      seqs.push_back({len, 1});
+    }
+    run_case({8, 1, 128, 16, 0}, seqs, "decode x" + std::to_string(batch), seed++);
+    run_case({4, 4, 64, 16, 0}, seqs, "decode x" + std::to_string(batch), seed++);
+  }
+}
+
+// Prefill-heavy batches: many queries per sequence, chunks on top of cached context.
+TEST_F(CudaAttention, PrefillBatches) {
+  run_case({4, 1, 64, 16, 0}, {{1000, 1000}, {300, 300}}, "prefill 1000+300", 200);
+  run_case({4, 1, 64, 16, 256}, {{1000, 1000}, {300, 300}}, "prefill 1000+300", 201);
+  std::mt19937 rng(202);
+  std::vector<SeqSpec> seqs;
+  for (int s = 0; s < 17; ++s) {
+    const int len = int(1 + rng() % 700);
+    seqs.push_back({len, s % 2 == 0 ? 1 : int(1 + rng() % std::min(len, 64))});
+  }
+  run_case({16, 2, 128, 16, 0}, seqs, "mixed x17", 203);
+  run_case({12, 4, 64, 16, 33}, seqs, "mixed x17", 204);  // GQA 3 (the demo model's), windowed
+}
+
+// Head dims other than 64/128, odd block sizes, window 1, and a GQA group above 8 (two blocks of
+// query heads per KV head).
+TEST_F(CudaAttention, OtherShapes) {
+  run_case({4, 2, 256, 16, 0}, kMixed, "mixed", 300);
+  run_case({2, 1, 96, 16, 0}, kMixed, "mixed", 301);
+  run_case({3, 3, 16, 16, 0}, kMixed, "mixed", 302);
+  run_case({6, 3, 24, 5, 40}, kMixed, "mixed", 303);
+  run_case({2, 1, 64, 1, 0}, {{1, 1}, {17, 5}, {300, 1}}, "small", 304);
+  run_case({3, 3, 64, 16, 1}, kMixed, "mixed", 305);
+  run_case({16, 1, 64, 16, 0}, kMixed, "mixed", 306);
+}
+
+TEST_F(CudaAttention, EmptySequencesInTheBatch) {
+  // Sequences with no queries this step (q_len 0) share query_start with their neighbour.
+  run_case({4, 2, 64, 16, 0}, {{5, 0}, {17, 3}, {40, 0}, {40, 1}, {1, 1}}, "with empty", 400);
+}
+
+using CudaAttentionDeathTest = CudaTest;
+
+TEST_F(CudaAttentionDeathTest, BadBlockIdAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto bad_block = [] {
+    Backend& b = cuda_backend();
+    const DeviceTensor q(b, DType::kBF16, 1, 64, std::vector<float>(64, 0.5f));
+    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, 1, 64);
+    DeviceTensor kc(b, DType::kBF16, 32, 64, std::vector<float>(32 * 64, 0.5f));
+    DeviceTensor vc(b, DType::kBF16, 32, 64, std::vector<float>(32 * 64, 0.5f));
+    KvCacheLayer cache{kc.t, vc.t};
+    Batch batch;
+    batch.query_start = {0, 1};
+    batch.seq_lens = {20};
+    batch.block_tables = {0, 7};  // block 7 of a 2-block cache
+    batch.slot_mapping = {0};
+    batch.max_blocks = 2;
+    batch.num_blocks = 2;
+    batch.num_tokens = 1;
+    const DeviceBatch db(b, batch);
+    AttentionShape shape;
+    shape.num_heads = 1;
+    shape.num_kv_heads = 1;
+    shape.head_dim = 64;
+    shape.block_size = 16;
+    shape.scale = 0.125f;
+    b.attention(q.t, cache, db.view, shape, out.t);
+    b.synchronize();
+  };
+  EXPECT_DEATH(bad_block(), "attention: sequence 0 block 1 is id 7");
+}
+
+}  // namespace
+}  // namespace turbine::test

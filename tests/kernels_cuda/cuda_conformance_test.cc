@@ -1,0 +1,315 @@
+// The CUDA backend against the CPU reference ops: memory, embedding, RMSNorm (plain and fused
+// with the residual add), RoPE, SiLU-mul, add, gather_rows, copy_kv_blocks, and the device-side
+// index checks. Linear and attention have their own files; all build one binary.
+//
+// Sizes are chosen to hit every kernel path: rows 1, 3, 17, 255 (one partial block, many
+// blocks); row lengths that are multiples of 8 (16-byte vector path) and that are not (element
+// path); short rows (one warp per row) and long ones (one block per row); pointers at offsets
+// that break 16-byte alignment. Tolerances: outputs that are a copy or a single rounding of an
+// exact F32 value must match exactly; computed outputs are allowed one BF16 ulp (2^-7 relative:
+// the final rounding costs up to 2^-8) plus a tiny absolute term for F32 arithmetic.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/cpu/reference_ops.h"
+#include "cuda_test_util.h"
+
+namespace turbine::test {
+namespace {
+
+// One BF16 rounding of the output costs up to 2^-8 relative; one ulp (2^-7) leaves room for the F32
+// arithmetic before it, and still catches any real indexing or math error.
+constexpr double kBf16Rel = 1.0 / 128;
+
+std::string shape_name(const char* op, int64_t rows, int64_t cols) {
+  return std::string(op) + " [" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
+}
+
+using CudaMemory = CudaTest;
+
+TEST_F(CudaMemory, AllocateIsZeroedAndCopiesRoundTrip) {
+  Backend& b = cuda_backend();
+  EXPECT_EQ(b.activation_dtype(), DType::kBF16);
+  EXPECT_EQ(b.name(), "cuda");
+  const size_t n = 1000003;
+  DeviceBuffer buf = b.allocate(n);
+  ASSERT_NE(buf.data(), nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(buf.data()) % 64, 0u);
+  std::vector<unsigned char> host(n, 7);
+  b.copy_to_host(host.data(), buf.data(), n);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(host[i], 0) << "byte " << i << " of a fresh allocation";
+  for (size_t i = 0; i < n; ++i) host[i] = static_cast<unsigned char>(i * 31 + 5);
+  b.copy_to_device(buf.data(), host.data(), n);
+  std::vector<unsigned char> back(n);
+  b.copy_to_host(back.data(), buf.data(), n);
+  EXPECT_EQ(back, host);
+  b.synchronize();
+  EXPECT_EQ(b.allocate(0).data(), nullptr);
+}
+
+class CudaEmbedding : public CudaTest, public ::testing::WithParamInterface<DType> {};
+
+TEST_P(CudaEmbedding, MatchesReference) {
+  Backend& b = cuda_backend();
+  const DType dtype = GetParam();
+  std::mt19937 rng(11 + int(dtype));
+  const int64_t vocab = 1000;
+  for (int64_t cols : {896, 100, 64}) {
+    for (size_t offset : {size_t(0), dtype_size(dtype)}) {  // aligned, and at one element past it
+      const std::vector<float> values = random_floats(rng, vocab * cols, -3.0f, 3.0f);
+      const HostTensor host_table(dtype, vocab, cols, values);
+      const DeviceTensor table(b, dtype, vocab, cols, values, offset);
+      for (int n : {1, 3, 17, 255}) {
+        std::vector<int32_t> ids(static_cast<size_t>(n));
+        for (int32_t& id : ids) id = int32_t(rng() % vocab);
+        ids[0] = int32_t(vocab - 1);
+        std::vector<float> expected(size_t(n * cols));
+        Tensor ref_out = f32_view(expected, n, cols);
+        reference::embedding(host_table.t, ids.data(), ref_out);
+        expected = round_bf16(expected);
+        DeviceBuffer d_ids = upload_ints(b, ids);
+        DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, n, cols);
+        b.embedding(table.t, static_cast<const int32_t*>(d_ids.data()), out.t);
+        expect_close(out.download(b), expected, 0.0, 0.0,
+                     shape_name("embedding", n, cols) + " table " + std::string(dtype_name(dtype)) + " offset " +
+                         std::to_string(offset));
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, CudaEmbedding, ::testing::Values(DType::kBF16, DType::kF16, DType::kF32),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+using CudaNorm = CudaTest;
+
+TEST_F(CudaNorm, RmsNormMatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(21);
+  const float eps = 1e-6f;
+  for (DType wdtype : {DType::kBF16, DType::kF32, DType::kF16}) {
+    for (int64_t cols : {64, 128, 100, 896, 4096, 5120, 8200}) {
+      const std::vector<float> w = random_bf16(rng, cols, 0.5f, 1.5f);
+      const HostTensor host_w(wdtype, 1, cols, w);
+      // Norm weights may sit at any offset that keeps their elements aligned.
+      const DeviceTensor weight(b, wdtype, 1, cols, w, dtype_size(wdtype));
+      for (int64_t rows : {1, 3, 17, 255}) {
+        std::vector<float> x = random_bf16(rng, rows * cols, -2.0f, 2.0f);
+        std::vector<float> expected(x.size());
+        Tensor ref_out = f32_view(expected, rows, cols);
+        reference::rms_norm(f32_view(x, rows, cols), host_w.t, eps, ref_out);
+        const std::string what = shape_name("rms_norm", rows, cols) + " w " + std::string(dtype_name(wdtype));
+        DeviceTensor dx(b, DType::kBF16, rows, cols, x);
+        DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, cols);
+        b.rms_norm(dx.t, weight.t, eps, out.t);
+        expect_close(out.download(b), expected, kBf16Rel, 1e-6, what);
+        b.rms_norm(dx.t, weight.t, eps, dx.t);  // in place, as the q/k norms run
+        expect_close(dx.download(b), expected, kBf16Rel, 1e-6, what + " in place");
+      }
+    }
+  }
+}
+
+TEST_F(CudaNorm, AddRmsNormMatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(22);
+  const float eps = 1e-5f;
+  for (int64_t cols : {64, 100, 896, 4096, 5120}) {
+    const std::vector<float> w = random_bf16(rng, cols, 0.5f, 1.5f);
+    const HostTensor host_w(DType::kBF16, 1, cols, w);
+    const DeviceTensor weight(b, DType::kBF16, 1, cols, w);
+    for (int64_t rows : {1, 3, 17, 255}) {
+      std::vector<float> residual = random_bf16(rng, rows * cols, -2.0f, 2.0f);
+      std::vector<float> x = random_bf16(rng, rows * cols, -1.0f, 1.0f);
+      // The reference adds in F32; the backend stores that sum rounded to BF16 and normalises the
+      // stored value, so the expectation normalises the rounded sum too.
+      std::vector<float> ref_residual = residual, ref_out(x.size());
+      Tensor rr = f32_view(ref_residual, rows, cols), ro = f32_view(ref_out, rows, cols);
+      reference::add_rms_norm(rr, f32_view(x, rows, cols), host_w.t, eps, ro);
+      ref_residual = round_bf16(ref_residual);
+      reference::rms_norm(f32_view(ref_residual, rows, cols), host_w.t, eps, ro);
+      DeviceTensor dres(b, DType::kBF16, rows, cols, residual), dx(b, DType::kBF16, rows, cols, x);
+      DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, cols);
+      b.add_rms_norm(dres.t, dx.t, weight.t, eps, out.t);
+      const std::string what = shape_name("add_rms_norm", rows, cols);
+      expect_close(dres.download(b), ref_residual, 0.0, 0.0, what + " residual");
+      expect_close(out.download(b), ref_out, kBf16Rel, 1e-6, what + " out");
+    }
+  }
+}
+
+using CudaRope = CudaTest;
+
+TEST_F(CudaRope, MatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(31);
+  for (int head_dim : {64, 128, 16}) {
+    for (int heads : {1, 4, 14}) {
+      for (int64_t tokens : {1, 17, 255}) {
+        const int64_t cols = int64_t(heads) * head_dim;
+        // Real rotary angles: position * theta^(-2i/d), positions up to 5000.
+        std::vector<float> cos_sin(size_t(tokens * head_dim));
+        for (int64_t t = 0; t < tokens; ++t) {
+          const double pos = double(rng() % 5000);
+          for (int i = 0; i < head_dim / 2; ++i) {
+            const double angle = pos * std::pow(10000.0, -2.0 * i / head_dim);
+            cos_sin[size_t(t * head_dim + i)] = float(std::cos(angle));
+            cos_sin[size_t(t * head_dim + head_dim / 2 + i)] = float(std::sin(angle));
+          }
+        }
+        std::vector<float> x = random_bf16(rng, tokens * cols, -2.0f, 2.0f);
+        std::vector<float> expected = x;
+        Tensor ref_x = f32_view(expected, tokens, cols);
+        reference::rope(ref_x, head_dim, f32_view(cos_sin, tokens, head_dim));
+        DeviceTensor dx(b, DType::kBF16, tokens, cols, x);
+        const DeviceTensor dcs(b, DType::kF32, tokens, head_dim, cos_sin);
+        b.rope(dx.t, head_dim, dcs.t);
+        expect_close(dx.download(b), expected, kBf16Rel, 1e-5,
+                     shape_name("rope", tokens, cols) + " d=" + std::to_string(head_dim));
+      }
+    }
+  }
+}
+
+using CudaElementwise = CudaTest;
+
+const std::vector<std::pair<int64_t, int64_t>> kElementwiseShapes = {{1, 4864}, {3, 100}, {17, 4864}, {255, 896},
+                                                                      {5, 7}};
+
+TEST_F(CudaElementwise, SiluMulMatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(41);
+  for (auto [rows, cols] : kElementwiseShapes) {
+    std::vector<float> gate = random_bf16(rng, rows * cols, -6.0f, 6.0f), up = random_bf16(rng, rows * cols, -2.0f, 2.0f);
+    std::vector<float> expected(gate.size());
+    Tensor ro = f32_view(expected, rows, cols);
+    reference::silu_mul(f32_view(gate, rows, cols), f32_view(up, rows, cols), ro);
+    DeviceTensor dg(b, DType::kBF16, rows, cols, gate), du(b, DType::kBF16, rows, cols, up);
+    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, cols);
+    b.silu_mul(dg.t, du.t, out.t);
+    expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("silu_mul", rows, cols));
+    b.silu_mul(dg.t, du.t, dg.t);  // in place over gate, as the MLP runs it
+    expect_close(dg.download(b), expected, kBf16Rel, 1e-6, shape_name("silu_mul", rows, cols) + " in place");
+  }
+}
+
+TEST_F(CudaElementwise, AddIsTheRoundedF32Sum) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(42);
+  for (auto [rows, cols] : kElementwiseShapes) {
+    std::vector<float> x = random_bf16(rng, rows * cols, -4.0f, 4.0f), y = random_bf16(rng, rows * cols);
+    std::vector<float> expected = x;
+    Tensor rx = f32_view(expected, rows, cols);
+    reference::add(rx, f32_view(y, rows, cols));
+    expected = round_bf16(expected);
+    DeviceTensor dx(b, DType::kBF16, rows, cols, x), dy(b, DType::kBF16, rows, cols, y);
+    b.add(dx.t, dy.t);
+    expect_close(dx.download(b), expected, 0.0, 0.0, shape_name("add", rows, cols));
+  }
+}
+
+using CudaGather = CudaTest;
+
+TEST_F(CudaGather, GatherRowsCopiesExactly) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(51);
+  const int64_t x_rows = 300;
+  for (auto [dtype, cols] : std::vector<std::pair<DType, int64_t>>{
+           {DType::kBF16, 896}, {DType::kBF16, 151}, {DType::kF32, 10}, {DType::kF32, 4096}}) {
+    const std::vector<float> values = random_bf16(rng, x_rows * cols);
+    std::vector<float> x_f32 = values;
+    const DeviceTensor x(b, dtype, x_rows, cols, values);
+    for (int n : {1, 3, 17}) {
+      std::vector<int32_t> rows(static_cast<size_t>(n));
+      for (int32_t& r : rows) r = int32_t(rng() % x_rows);
+      rows.back() = int32_t(x_rows - 1);
+      std::vector<float> expected(size_t(n * cols));
+      Tensor ro = f32_view(expected, n, cols);
+      reference::gather_rows(f32_view(x_f32, x_rows, cols), rows.data(), ro);
+      DeviceBuffer d_rows = upload_ints(b, rows);
+      DeviceTensor out = DeviceTensor::poisoned(b, dtype, n, cols);
+      b.gather_rows(x.t, static_cast<const int32_t*>(d_rows.data()), out.t);
+      expect_close(out.download(b), expected, 0.0, 0.0,
+                   shape_name("gather_rows", n, cols) + " " + std::string(dtype_name(dtype)));
+    }
+  }
+}
+
+TEST_F(CudaGather, CopyKvBlocksCopiesInOrder) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(52);
+  const int block_size = 16, num_blocks = 8;
+  const int64_t rows = int64_t(block_size) * num_blocks, cols = 2 * 64;
+  const std::vector<float> k = random_bf16(rng, rows * cols), v = random_bf16(rng, rows * cols);
+  DeviceTensor dk(b, DType::kBF16, rows, cols, k), dv(b, DType::kBF16, rows, cols, v);
+  KvCacheLayer cache{dk.t, dv.t};
+  // In order: block 5 becomes block 1, then block 7 becomes (the new) block 5, so block 1's rows.
+  const std::vector<int32_t> pairs = {1, 5, 2, 6, 5, 7};
+  b.copy_kv_blocks(cache, pairs.data(), 3, block_size);
+  auto apply = [&](std::vector<float> t) {
+    const size_t block = size_t(block_size * cols);
+    for (size_t i = 0; i < pairs.size(); i += 2)
+      std::copy_n(t.begin() + pairs[i] * block, block, t.begin() + pairs[i + 1] * block);
+    return t;
+  };
+  expect_close(dk.download(b), apply(k), 0.0, 0.0, "copy_kv_blocks K");
+  expect_close(dv.download(b), apply(v), 0.0, 0.0, "copy_kv_blocks V");
+}
+
+// Index arrays live on the GPU, so the kernels check them and the backend aborts at the next
+// synchronising call. Death tests re-run the binary for the statement ("threadsafe"), so the
+// child makes its own CUDA context.
+using CudaIndexChecksDeathTest = CudaTest;
+
+TEST_F(CudaIndexChecksDeathTest, BadIndicesAbortWithTheOpsMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto bad_embedding_id = [] {
+    Backend& b = cuda_backend();
+    const DeviceTensor table(b, DType::kBF16, 10, 8, std::vector<float>(80, 1.0f));
+    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, 2, 8);
+    DeviceBuffer ids = upload_ints(b, {3, 10});
+    b.embedding(table.t, static_cast<const int32_t*>(ids.data()), out.t);
+    b.synchronize();
+  };
+  EXPECT_DEATH(bad_embedding_id(), "embedding: id 10 at 1 is outside");
+  const auto bad_slot = [] {
+    Backend& b = cuda_backend();
+    const DeviceTensor k(b, DType::kBF16, 2, 16, std::vector<float>(32, 1.0f));
+    DeviceTensor kc(b, DType::kBF16, 32, 16, std::vector<float>(512, 0.0f));
+    DeviceTensor vc(b, DType::kBF16, 32, 16, std::vector<float>(512, 0.0f));
+    KvCacheLayer cache{kc.t, vc.t};
+    DeviceBuffer slots = upload_ints(b, {-1, 32});
+    AttentionBatch batch;
+    batch.num_tokens = 2;
+    batch.slot_mapping = static_cast<const int32_t*>(slots.data());
+    b.write_kv(k.t, k.t, batch, cache);
+    b.synchronize();
+  };
+  EXPECT_DEATH(bad_slot(), "write_kv: slot 32 of token 1 is outside");
+}
+
+using CudaWriteKv = CudaTest;
+
+TEST_F(CudaWriteKv, NegativeSlotsAreSkipped) {
+  Backend& b = cuda_backend();
+  const DeviceTensor k(b, DType::kBF16, 2, 16, std::vector<float>(32, 1.0f));
+  DeviceTensor kc(b, DType::kBF16, 32, 16, std::vector<float>(512, 0.0f));
+  DeviceTensor vc(b, DType::kBF16, 32, 16, std::vector<float>(512, 0.0f));
+  KvCacheLayer cache{kc.t, vc.t};
+  DeviceBuffer slots = upload_ints(b, {-1, 5});
+  AttentionBatch batch;
+  batch.num_tokens = 2;
+  batch.slot_mapping = static_cast<const int32_t*>(slots.data());
+  b.write_kv(k.t, k.t, batch, cache);
+  const std::vector<float> got = kc.download(b);
+  for (int64_t r = 0; r < 32; ++r)
+    for (int c = 0; c < 16; ++c) ASSERT_EQ(got[size_t(r * 16 + c)], r == 5 ? 1.0f : 0.0f) << r << "," << c;
+}
+
+}  // namespace
+}  // namespace turbine::test
