@@ -234,8 +234,13 @@ void run_generate(const GenerateArgs& args) {
                  prompt_tokens, generated, std::string(request_finish_reason_name(results[0].finish_reason)).c_str(),
                  ttft * 1e3, generated > 1 && decode > 0 ? double(generated - 1) / decode : 0.0);
   } else if (args.prompts_file) {
-    std::fprintf(stderr, "turbine: %zu requests, %zu prompt + %zu generated tokens in %.2f s (%.1f generated tokens/s)\n",
-                 results.size(), prompt_tokens, generated, seconds, double(generated) / seconds);
+    const EngineStats stats = engine.stats();
+    std::fprintf(stderr,
+                 "turbine: %zu requests, %zu prompt + %zu generated tokens in %.2f s (%.1f generated tokens/s); "
+                 "prefix cache hit %llu of %llu prompt tokens; %llu preemptions\n",
+                 results.size(), prompt_tokens, generated, seconds, double(generated) / seconds,
+                 static_cast<unsigned long long>(stats.prefix_cache_hit_tokens),
+                 static_cast<unsigned long long>(prompt_tokens), static_cast<unsigned long long>(stats.num_preemptions));
   }
 }
 
