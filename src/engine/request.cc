@@ -44,6 +44,8 @@ void RequestParams::validate() const {
   if (min_tokens < 0 || min_tokens > max_tokens)
     fail("min_tokens must be in [0, max_tokens = {}], got {}", max_tokens, min_tokens);
   if (n < 1) fail("n must be at least 1, got {}", n);
+  if (prompt_logprobs && (*prompt_logprobs < 0 || *prompt_logprobs > kMaxLogprobs))
+    fail("prompt_logprobs must be in [0, {}], got {}", kMaxLogprobs, *prompt_logprobs);
   for (size_t i = 0; i < stop_token_ids.size(); ++i)
     if (stop_token_ids[i] < 0) fail("stop token id {} (at index {}) is negative", stop_token_ids[i], i);
 }

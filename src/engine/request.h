@@ -62,6 +62,10 @@ struct RequestParams {
   std::vector<int32_t> stop_token_ids;  // finish with "stop" when sampled (and kept in the output)
   int priority = 0;         // lower runs first under the priority policy; ignored under FCFS
   int n = 1;                // samples to generate from the one prompt
+  // Log-probabilities of the prompt's own tokens (each given the tokens before it), with this
+  // many top alternatives, as vLLM's prompt_logprobs; unset: none. Such a request computes its
+  // whole prompt (the prefix cache is not used for it).
+  std::optional<int> prompt_logprobs;
   // Opaque keys that must match, besides the tokens, for KV to be shared through the prefix
   // cache (LoRA id, multimodal input hashes, a cache salt). Hashed into every block.
   std::vector<uint64_t> cache_extra_keys;

@@ -65,6 +65,8 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
       step_lens[row] = end;
       slots[row] = table[size_t(pos / block_size)] * block_size + pos % block_size;
     }
+    const auto [first, count] = prompt_logprob_rows(seq);
+    for (int j = 0; j < count; ++j) logits_rows[logit++] = query_start[s] + first + j;
     if (seq.samples_token) logits_rows[logit++] = row - 1;
     std::copy(table.begin(), table.end(), block_tables + size_t(s) * max_blocks);
   }
@@ -91,6 +93,15 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   b.positions_host = positions;
   b.step_lens_host = step_lens;
   return b;
+}
+
+std::pair<int, int> ModelRunner::prompt_logprob_rows(const ScheduledSequence& seq) {
+  if (!seq.request->params.prompt_logprobs) return {0, 0};
+  // Row j (position c + j) scores prompt token c + j + 1, which must exist in the prompt.
+  const int c = seq.num_computed_tokens;
+  const int last_scoring_position = seq.request->num_prompt_tokens() - 2;
+  const int count = std::min(seq.num_scheduled_tokens(), last_scoring_position - c + 1);
+  return {0, std::max(count, 0)};
 }
 
 SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const float> logits) {
@@ -123,6 +134,7 @@ StepResult ModelRunner::execute(const SchedulerOutput& output) {
   StepResult result;
   result.token_ids.assign(output.scheduled.size(), kNoSampledToken);
   result.samples.resize(output.scheduled.size());
+  result.prompt_logprobs.resize(output.scheduled.size());
   if (output.empty()) return result;
 
   if (!output.block_copies.empty()) {
@@ -132,8 +144,9 @@ StepResult ModelRunner::execute(const SchedulerOutput& output) {
       backend_.copy_kv_blocks(layer, pairs.data(), int(output.block_copies.size()), kv_.block_size());
   }
 
-  const int num_logits = int(std::count_if(output.scheduled.begin(), output.scheduled.end(),
-                                           [](const ScheduledSequence& s) { return s.samples_token; }));
+  int num_logits = 0;
+  for (const ScheduledSequence& seq : output.scheduled)
+    num_logits += int(seq.samples_token) + prompt_logprob_rows(seq).second;
   const ForwardBatch batch = build_batch(output, num_logits);
   const int64_t vocab = model_.config().vocab_size;
   const DType dtype = backend_.activation_dtype();
@@ -148,11 +161,20 @@ StepResult ModelRunner::execute(const SchedulerOutput& output) {
   host_logits_.resize(size_t(num_logits) * size_t(vocab));
   backend_.copy_to_host(host_logits_.data(), logits.data, host_logits_.size() * sizeof(float));
   int row = 0;
+  auto next_row = [&] { return std::span<const float>(host_logits_.data() + size_t(row++) * size_t(vocab), size_t(vocab)); };
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
+    const auto [first, count] = prompt_logprob_rows(seq);
+    for (int j = 0; j < count; ++j) {
+      const std::span<const float> row_logits = next_row();
+      const int position = seq.num_computed_tokens + first + j + 1;
+      const int32_t token = seq.request->prompt_token_ids()[size_t(position)];
+      const LogSoftmaxStats stats = log_softmax_stats(row_logits);
+      result.prompt_logprobs[i].push_back({position, token, stats.logprob(row_logits[size_t(token)]),
+                                           top_logprobs(row_logits, stats, *seq.request->params.prompt_logprobs)});
+    }
     if (!seq.samples_token) continue;
-    const std::span<const float> row_logits(host_logits_.data() + size_t(row++) * size_t(vocab), size_t(vocab));
-    result.samples[i] = sample(seq, row_logits);
+    result.samples[i] = sample(seq, next_row());
     result.token_ids[i] = result.samples[i].token;
   }
   return result;

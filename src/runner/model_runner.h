@@ -29,9 +29,18 @@ struct SampledToken {
   std::vector<std::pair<int32_t, float>> top_logprobs;  // best first; params.logprobs of them
 };
 
+// The logprob of prompt token `position` given the tokens before it (prompt_logprobs).
+struct PromptTokenLogprob {
+  int position = 0;
+  int32_t token = 0;
+  float logprob = 0.0f;
+  std::vector<std::pair<int32_t, float>> top_logprobs;
+};
+
 struct StepResult {
   std::vector<int32_t> token_ids;     // parallel to SchedulerOutput::scheduled (for update_from_output)
   std::vector<SampledToken> samples;  // parallel too, with logprobs
+  std::vector<std::vector<PromptTokenLogprob>> prompt_logprobs;  // parallel too; empty unless asked
   int num_tokens = 0;                 // tokens the forward pass ran
 };
 
@@ -53,6 +62,8 @@ class ModelRunner {
 
   void update_states(const SchedulerOutput& output);
   ForwardBatch build_batch(const SchedulerOutput& output, int num_logits);
+  // Rows of this step whose logits score a prompt token: [first, first + count) of the sequence's rows.
+  static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq);
   SampledToken sample(const ScheduledSequence& seq, std::span<const float> logits);
 
   Model& model_;

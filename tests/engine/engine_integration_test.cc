@@ -12,6 +12,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "common/error.h"
 #include "engine/loop/llm_engine.h"
+#include "engine/loop/offline_batch.h"
 #include "runner/kv_cache.h"
 
 namespace turbine {
@@ -260,6 +261,56 @@ TEST(EngineIntegration, MemorySizesTakeUnits) {
   EXPECT_EQ(parse_memory_size("4096"), 4096u);
   EXPECT_THROW(parse_memory_size("4 parsecs"), Error);
   EXPECT_THROW(parse_memory_size("lots"), Error);
+}
+
+}  // namespace
+}  // namespace turbine
+
+namespace turbine {
+namespace {
+
+// Prompt logprobs must agree with the logprobs the same tokens got when they were generated:
+// generate greedily from [1], then score the prompt [1, generated...].
+TEST(EngineIntegration, PromptLogprobsAgreeWithGenerationLogprobs) {
+  auto backend = make_cpu_backend(2);
+  auto model = load_model(kStories, *backend);
+  LlmEngine engine(*model, *backend, EngineOptions{});
+  std::vector<OfflinePrompt> first(1);
+  first[0].prompt_ids = {1, 403, 407};
+  first[0].params = greedy(20);
+  const OfflineResult generated = run_offline(engine, first)[0];
+
+  std::vector<OfflinePrompt> second(1);
+  second[0].prompt_ids = first[0].prompt_ids;
+  for (const auto& t : generated.tokens) second[0].prompt_ids.push_back(t.token);
+  second[0].params = greedy(1);
+  second[0].params.prompt_logprobs = 5;
+  std::vector<PromptTokenLogprobInfo> scored;
+  RequestParams params = second[0].params;
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  engine.submit(std::make_unique<Request>("scored", second[0].prompt_ids, params), [&](const RequestOutput& out) {
+    std::lock_guard lock(m);
+    scored.insert(scored.end(), out.prompt_logprobs.begin(), out.prompt_logprobs.end());
+    if (out.finish_reason) done = true, cv.notify_all();
+  });
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return done; });
+  ASSERT_EQ(scored.size(), second[0].prompt_ids.size() - 1);  // every token but the first
+  for (size_t i = 0; i < scored.size(); ++i) {
+    EXPECT_EQ(scored[i].position, int(i) + 1);
+    EXPECT_EQ(scored[i].token, second[0].prompt_ids[i + 1]);
+    EXPECT_EQ(scored[i].top_logprobs.size(), 5u);
+  }
+  for (size_t step = 0; step < generated.tokens.size(); ++step) {
+    const PromptTokenLogprobInfo& s = scored[first[0].prompt_ids.size() - 1 + step];
+    EXPECT_NEAR(s.logprob, generated.tokens[step].logprob, 1e-4) << "step " << step;
+    EXPECT_EQ(s.top_logprobs[0].first, generated.tokens[step].top_logprobs[0].first);
+  }
+  RequestParams bad = greedy(1);
+  bad.prompt_logprobs = 21;
+  EXPECT_THROW(engine.submit(std::make_unique<Request>("bad", std::vector<int32_t>{1, 2}, bad), {}), Error);
 }
 
 }  // namespace

@@ -144,6 +144,13 @@ void LlmEngine::run() {
 void LlmEngine::step() {
   const SchedulerOutput output = scheduler_->schedule();
   const StepResult result = runner_->execute(output);
+  for (size_t i = 0; i < output.scheduled.size(); ++i) {  // before update: requests may finish there
+    if (result.prompt_logprobs[i].empty()) continue;
+    auto& slots = prompt_logprobs_[output.scheduled[i].request->id];
+    slots.resize(size_t(output.scheduled[i].request->num_prompt_tokens()));
+    for (const PromptTokenLogprob& p : result.prompt_logprobs[i])
+      slots[size_t(p.position)] = PromptTokenLogprobInfo{p.position, p.token, p.logprob, p.top_logprobs};
+  }
   const std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
   emit(deltas, output, result);
 
@@ -175,6 +182,11 @@ void LlmEngine::emit(const std::vector<RequestDelta>& deltas, const SchedulerOut
     out.num_prompt_tokens = d.num_prompt_tokens;
     out.num_cached_tokens = d.num_cached_tokens;
     out.num_output_tokens = d.num_output_tokens;
+    if (auto it = prompt_logprobs_.find(d.id); it != prompt_logprobs_.end()) {
+      for (auto& entry : it->second)
+        if (entry) out.prompt_logprobs.push_back(std::move(*entry));
+      prompt_logprobs_.erase(it);
+    }
     for (int32_t token : d.new_token_ids) {
       GeneratedTokenInfo info{token, 0.0f, {}};
       if (d.scheduled_index >= 0) {

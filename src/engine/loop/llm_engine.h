@@ -53,11 +53,21 @@ struct GeneratedTokenInfo {
   std::vector<std::pair<int32_t, float>> top_logprobs;
 };
 
+// The logprob of prompt token `position` given the tokens before it (RequestParams::prompt_logprobs).
+struct PromptTokenLogprobInfo {
+  int position = 0;
+  int32_t token = 0;
+  float logprob = 0.0f;
+  std::vector<std::pair<int32_t, float>> top_logprobs;
+};
+
 // What one step did for one sample of one request.
 struct RequestOutput {
   std::string id;
   int sample_index = 0;
   std::vector<GeneratedTokenInfo> new_tokens;
+  // With prompt_logprobs: positions 1 .. prompt length - 1, on the request's first output only.
+  std::vector<PromptTokenLogprobInfo> prompt_logprobs;
   std::optional<RequestFinishReason> finish_reason;  // set on the sample's last output
   std::optional<int32_t> stop_token_id;
   int num_prompt_tokens = 0;
@@ -116,6 +126,9 @@ class LlmEngine {
   };
   std::unordered_map<std::string, SinkEntry> sinks_;
   EngineStats stats_;
+  // Engine thread only: prompt logprobs computed so far, by request id and position (a
+  // preempted request recomputes its prompt and overwrites them with the same values).
+  std::unordered_map<std::string, std::vector<std::optional<PromptTokenLogprobInfo>>> prompt_logprobs_;
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;

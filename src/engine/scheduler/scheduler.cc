@@ -194,8 +194,10 @@ void Scheduler::schedule_waiting(Step& step) {
     if (seats + num_seats(request) > config_.max_num_seqs) break;
     // A request that will fork keeps its last two prompt tokens to compute, so it reaches the
     // fork point (all but the last token) by computing at least one.
-    const int max_hit_tokens =
-        request.fork_pending ? fork_point(request) - 1 : std::numeric_limits<int>::max();
+    // Prompt logprobs need the logits of every prompt position, so such a request uses no cache.
+    const int max_hit_tokens = request.params.prompt_logprobs ? 0
+                               : request.fork_pending      ? fork_point(request) - 1
+                                                           : std::numeric_limits<int>::max();
     const ComputedBlocks computed = kv_.get_computed_blocks(request, max_hit_tokens);
     const int num_tokens = num_tokens_to_schedule(request, computed.num_tokens, step.token_budget, config_);
     TURBINE_CHECK(num_tokens > 0);
