@@ -9,5 +9,6 @@ class App;
 namespace turbine::cli {
 
 void register_generate_command(CLI::App& app);
+void register_serve_command(CLI::App& app);
 
 }  // namespace turbine::cli

@@ -190,8 +190,15 @@ void run_generate(const GenerateArgs& args) {
   LlmEngine engine(*model, *backend, args.engine.to_options());
 
   const bool stream = !args.json && !args.prompts_file;
-  std::optional<IncrementalDetokenizer> streamer;  // the prompt as context keeps a leading space
-  if (stream && tokenizer) streamer.emplace(*tokenizer, /*skip_special_tokens=*/true, prompts[0].prompt_ids);
+  // The prompt as context keeps a leading space; only ids the tokenizer knows (the engine
+  // rejects ids outside the model's vocabulary with a clear error of its own).
+  std::optional<IncrementalDetokenizer> streamer;
+  if (stream && tokenizer) {
+    std::vector<int32_t> context;
+    for (int32_t id : prompts[0].prompt_ids)
+      if (tokenizer->is_valid_id(id)) context.push_back(id);
+    streamer.emplace(*tokenizer, /*skip_special_tokens=*/true, context);
+  }
   std::optional<std::chrono::steady_clock::time_point> first_token;
   auto on_token = [&](size_t, const GeneratedTokenInfo& t) {
     if (!first_token) first_token = std::chrono::steady_clock::now();

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", TURBINE_VERSION);
   turbine::cli::register_generate_command(app);
+  turbine::cli::register_serve_command(app);
   turbine::cli::register_chat_template_command(app);
   turbine::register_tokenize_commands(app);
   try {

@@ -315,3 +315,25 @@ TEST(EngineIntegration, PromptLogprobsAgreeWithGenerationLogprobs) {
 
 }  // namespace
 }  // namespace turbine
+
+namespace turbine {
+namespace {
+
+// Aborting an n > 1 request before it forks still ends every one of its samples.
+TEST(EngineIntegration, AbortBeforeForkEndsEverySample) {
+  EngineOptions options;
+  options.max_num_batched_tokens = 16;  // a 300-token prompt takes many steps before the fork
+  Harness h(options);
+  RequestParams p = greedy(10);
+  p.n = 3;
+  std::vector<int32_t> prompt(300, 5);
+  prompt[0] = 1;
+  h.submit("n3", prompt, p);
+  h.engine().abort("n3");
+  h.wait();  // returns only when all three samples have finished
+  for (int s = 0; s < 3; ++s) EXPECT_EQ(h.result("n3", s).finish, RequestFinishReason::kAbort) << s;
+  h.expect_pool_empty();
+}
+
+}  // namespace
+}  // namespace turbine

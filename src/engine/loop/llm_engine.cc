@@ -105,7 +105,7 @@ void LlmEngine::submit(std::unique_ptr<Request> request, OutputSink sink) {
     std::lock_guard lock(mutex_);
     if (stopping_) fail("the engine is shutting down");
     if (sinks_.contains(id)) fail("request id '{}' is already in use", id);
-    sinks_[id] = SinkEntry{std::move(sink), request->params.n};
+    sinks_[id] = SinkEntry{std::move(sink), request->params.n, {}};
   }
   try {
     scheduler_->add_request(std::move(request));
@@ -196,14 +196,31 @@ void LlmEngine::emit(const std::vector<RequestDelta>& deltas, const SchedulerOut
       out.new_tokens.push_back(std::move(info));
     }
     OutputSink sink;
+    std::vector<int> unreported;  // samples an abort ended before they existed (n > 1, not forked)
     {
       std::lock_guard lock(mutex_);
       auto it = sinks_.find(d.id);
       if (it == sinks_.end()) continue;
-      sink = it->second.sink;
-      if (d.finish_reason && --it->second.samples_left == 0) sinks_.erase(it);
+      SinkEntry& entry = it->second;
+      sink = entry.sink;
+      if (d.finish_reason) {
+        entry.finished_samples.insert(d.sample_index);
+        if (*d.finish_reason == RequestFinishReason::kAbort)
+          for (int i = 0; i < entry.num_samples; ++i)
+            if (!entry.finished_samples.contains(i)) unreported.push_back(i), entry.finished_samples.insert(i);
+        if (int(entry.finished_samples.size()) == entry.num_samples) sinks_.erase(it);
+      }
     }
-    if (sink) sink(out);
+    if (!sink) continue;
+    sink(out);
+    for (int sample : unreported) {
+      RequestOutput aborted;
+      aborted.id = d.id;
+      aborted.sample_index = sample;
+      aborted.finish_reason = RequestFinishReason::kAbort;
+      aborted.num_prompt_tokens = d.num_prompt_tokens;
+      sink(aborted);
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -122,7 +123,8 @@ class LlmEngine {
   mutable std::mutex mutex_;  // guards sinks_ and stats_
   struct SinkEntry {
     OutputSink sink;
-    int samples_left = 1;
+    int num_samples = 1;
+    std::set<int> finished_samples;
   };
   std::unordered_map<std::string, SinkEntry> sinks_;
   EngineStats stats_;

@@ -1,0 +1,172 @@
+#include "server/generation_plan.h"
+
+#include <chrono>
+#include <mutex>
+#include <random>
+
+#include "common/error.h"
+#include "server/api_error.h"
+
+namespace turbine::server {
+namespace {
+
+// vLLM's default max_tokens for completions (OpenAI's too).
+constexpr int kDefaultCompletionMaxTokens = 16;
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void check_token_ids(const std::vector<int32_t>& ids, const ServedModel& model, const std::string& param) {
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] >= model.vocab_size)
+      fail_param(param, "token id {} (at index {} of '{}') is outside the vocabulary [0, {})", ids[i], i, param,
+                 model.vocab_size);
+}
+
+// Completes one prompt's parameters: context length, max_tokens default and range, min_tokens.
+RequestParams params_for_prompt(const GenerationFields& g, size_t prompt_len, int default_max_tokens,
+                                const ServedModel& model, const std::string& prompt_param) {
+  const int64_t limit = model.max_model_len;
+  if (prompt_len == 0) fail_param(prompt_param, "the prompt is empty (it has no tokens)");
+  if (int64_t(prompt_len) >= limit)
+    throw ApiError(400,
+                   fmt::format("This model's maximum context length is {} tokens, but the prompt has {} tokens; at "
+                               "least one token must be left for the output. Please shorten the prompt.",
+                               limit, prompt_len),
+                   prompt_param, "context_length_exceeded");
+  const int64_t room = limit - int64_t(prompt_len);
+  RequestParams p;
+  if (g.max_tokens) {
+    if (*g.max_tokens > room)
+      throw ApiError(400,
+                     fmt::format("'max_tokens' is too large: {}. This model's maximum context length is {} tokens and "
+                                 "the prompt has {} tokens, so at most {} can be generated.",
+                                 *g.max_tokens, limit, prompt_len, room),
+                     "max_tokens", "context_length_exceeded");
+    p.max_tokens = *g.max_tokens;
+  } else {
+    p.max_tokens = int(std::min<int64_t>(default_max_tokens, room));
+  }
+  if (g.min_tokens > p.max_tokens)
+    fail_param("min_tokens", "'min_tokens' ({}) must not exceed max_tokens ({})", g.min_tokens, p.max_tokens);
+  p.min_tokens = g.min_tokens;
+  p.ignore_eos = g.ignore_eos;
+  p.stop_token_ids = g.stop_token_ids;
+  p.priority = g.priority;
+  p.n = g.n;
+  p.sampling = g.sampling;
+  return p;
+}
+
+// Checks what depends on the model but not on a prompt, then runs the engine's own validation
+// so that it cannot fail later on the engine thread.
+void check_generation_fields(const GenerationFields& g, const ServedModel& model) {
+  model.check_model(g.model);
+  check_token_ids(g.stop_token_ids, model, "stop_token_ids");
+  for (const auto& [id, bias] : g.sampling.logit_bias)
+    if (id >= model.vocab_size)
+      fail_param("logit_bias", "logit_bias token id {} is outside the vocabulary [0, {})", id, model.vocab_size);
+  if (g.n > model.max_num_seqs)
+    fail_param("n", "'n' ({}) exceeds the number of sequences this server runs at once ({})", g.n, model.max_num_seqs);
+  if (g.priority != 0 && !model.priority_scheduling)
+    fail_param("priority", "'priority' needs the server to run with --scheduling-policy priority");
+  try {
+    g.sampling.validate(model.vocab_size);
+  } catch (const Error& e) {
+    throw ApiError(400, e.what(), {}, "invalid_value");
+  }
+}
+
+GenerationPlan common_plan(const GenerationFields& g, const ServedModel& model, ApiEndpoint endpoint) {
+  check_generation_fields(g, model);
+  GenerationPlan plan;
+  plan.endpoint = endpoint;
+  plan.id = make_request_id(endpoint == ApiEndpoint::kCompletions ? "cmpl-" : "chatcmpl-");
+  plan.created = unix_seconds();
+  plan.model_name = model.name();
+  plan.n = g.n;
+  plan.stream = g.stream;
+  plan.stream_options = g.stream_options;
+  plan.stop = g.stop;
+  plan.include_stop_str_in_output = g.include_stop_str_in_output;
+  plan.skip_special_tokens = g.skip_special_tokens;
+  plan.ignore_eos = g.ignore_eos;
+  return plan;
+}
+
+void validate_engine_params(const RequestParams& params) {
+  try {
+    params.validate();
+  } catch (const Error& e) {
+    throw ApiError(400, e.what(), {}, "invalid_value");
+  }
+}
+
+}  // namespace
+
+std::string make_request_id(std::string_view prefix) {
+  static std::mutex mutex;
+  static std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = 0, b = 0;
+  {
+    std::lock_guard lock(mutex);
+    a = rng();
+    b = rng();
+  }
+  return fmt::format("{}{:016x}{:016x}", prefix, a, b);
+}
+
+GenerationPlan plan_completion(const CompletionRequest& request, const ServedModel& model) {
+  const GenerationFields& g = request.generation;
+  GenerationPlan plan = common_plan(g, model, ApiEndpoint::kCompletions);
+  plan.echo = request.echo;
+  if (request.logprobs) {
+    plan.logprobs = LogprobsFormat::kCompletions;
+    plan.top_logprobs = *request.logprobs;
+  }
+  const bool add_special = g.add_special_tokens.value_or(true);
+  for (size_t i = 0; i < request.prompts.size(); ++i) {
+    const std::string param = request.prompts.size() == 1 ? "prompt" : fmt::format("prompt[{}]", i);
+    PlannedPrompt prompt;
+    if (const auto* text = std::get_if<std::string>(&request.prompts[i])) {
+      prompt.token_ids = model.tokenizer.encode(*text, add_special);
+      prompt.text = *text;
+    } else {
+      prompt.token_ids = std::get<std::vector<int32_t>>(request.prompts[i]);
+      check_token_ids(prompt.token_ids, model, param);
+      if (request.echo) {
+        try {
+          prompt.text = model.tokenizer.decode(prompt.token_ids, g.skip_special_tokens);
+        } catch (const Error& e) {
+          fail_param(param, "cannot echo the prompt: {}", e.what());
+        }
+      }
+    }
+    prompt.params = params_for_prompt(g, prompt.token_ids.size(), kDefaultCompletionMaxTokens, model, param);
+    if (request.echo && request.logprobs) prompt.params.prompt_logprobs = *request.logprobs;  // OpenAI's echo
+    validate_engine_params(prompt.params);
+    plan.prompts.push_back(std::move(prompt));
+  }
+  return plan;
+}
+
+GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const ServedModel& model) {
+  const GenerationFields& g = request.generation;
+  GenerationPlan plan = common_plan(g, model, ApiEndpoint::kChatCompletions);
+  if (request.logprobs) {
+    plan.logprobs = LogprobsFormat::kChat;
+    plan.top_logprobs = request.top_logprobs;
+  }
+  TURBINE_CHECK(model.chat != nullptr);
+  PlannedPrompt prompt;
+  prompt.text = model.chat->render(request.prompt);
+  // The template writes the special tokens itself (BOS included), so none are added by default.
+  prompt.token_ids = model.tokenizer.encode(prompt.text, g.add_special_tokens.value_or(false));
+  prompt.params = params_for_prompt(g, prompt.token_ids.size(), model.max_model_len, model, "messages");
+  validate_engine_params(prompt.params);
+  plan.prompts.push_back(std::move(prompt));
+  return plan;
+}
+
+}  // namespace turbine::server

@@ -1,0 +1,56 @@
+// GenerationPlan: a validated completions or chat request turned into engine inputs.
+//
+// Here the request meets the model: text prompts and conversations are rendered and tokenized
+// (on the request's worker thread, never the engine's), token ids are checked against the
+// vocabulary, the prompt against the context length (the message gives both), max_tokens gets
+// its default (completions: 16, chat: the rest of the context; both capped by the context), and
+// the engine's own parameter validation runs, so that LlmEngine::submit only fails for reasons
+// of its own. Everything a client can get wrong is an ApiError (400; 404 for an unknown model).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/request.h"
+#include "server/protocol.h"
+#include "server/served_model.h"
+
+namespace turbine::server {
+
+enum class ApiEndpoint { kCompletions, kChatCompletions };
+enum class LogprobsFormat { kNone, kCompletions, kChat };
+
+struct PlannedPrompt {
+  std::vector<int32_t> token_ids;
+  std::string text;      // the prompt as text (given, or decoded from ids), for echo
+  RequestParams params;  // this prompt's engine parameters (max_tokens depends on its length)
+};
+
+struct GenerationPlan {
+  ApiEndpoint endpoint = ApiEndpoint::kCompletions;
+  std::string id;  // "cmpl-..." or "chatcmpl-..."
+  int64_t created = 0;  // Unix seconds
+  std::string model_name;
+  std::vector<PlannedPrompt> prompts;  // each gives n choices: index = prompt * n + sample
+  int n = 1;
+  bool stream = false;
+  StreamOptions stream_options;
+  bool echo = false;
+  LogprobsFormat logprobs = LogprobsFormat::kNone;
+  int top_logprobs = 0;
+  std::vector<std::string> stop;
+  bool include_stop_str_in_output = false;
+  bool skip_special_tokens = true;
+  bool ignore_eos = false;
+
+  int num_choices() const { return int(prompts.size()) * n; }
+};
+
+GenerationPlan plan_completion(const CompletionRequest& request, const ServedModel& model);
+GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const ServedModel& model);
+
+// "cmpl-" + 32 random hex digits (unique per process run with overwhelming probability).
+std::string make_request_id(std::string_view prefix);
+
+}  // namespace turbine::server

@@ -1,0 +1,113 @@
+// The OpenAI API's requests as typed values, parsed and validated from their JSON.
+//
+// Parsing checks everything the request alone can decide: types, ranges, combinations (a
+// parameter we do not support is a 400, never silently ignored). What needs the model - token
+// ids against the vocabulary, prompt length against the context, defaults that depend on the
+// prompt length - is checked when the request is turned into engine requests
+// (engine_request_builder.h). Every function here throws ApiError (400) naming the field.
+//
+// Fields follow vLLM's OpenAI server: the OpenAI ones plus vLLM's sampling extras (top_k, min_p,
+// repetition_penalty, min_tokens, ignore_eos, stop_token_ids, priority, skip_special_tokens,
+// include_stop_str_in_output, add_special_tokens, add_generation_prompt, continue_final_message,
+// chat_template_kwargs). Unknown fields are ignored, as vLLM does.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "runner/sampling_params.h"
+#include "server/json_request.h"
+
+namespace turbine::server {
+
+// Most prompts in one completions request, samples per prompt, and stop strings: generous, but
+// bounded so that a request's size in memory stays proportional to its body.
+inline constexpr int kMaxPromptsPerRequest = 1024;
+inline constexpr int kMaxSamplesPerRequest = 256;
+inline constexpr int kMaxStopStrings = 64;
+inline constexpr size_t kMaxStopStringBytes = 4096;
+
+struct StreamOptions {
+  bool include_usage = false;           // a last chunk with usage and no choices
+  bool continuous_usage_stats = false;  // usage in every chunk (vLLM)
+};
+
+// What completions and chat share: how to sample and when to stop.
+struct GenerationFields {
+  std::optional<std::string> model;
+  std::optional<int> max_tokens;  // unset: the endpoint's default (see engine_request_builder.h)
+  int min_tokens = 0;
+  int n = 1;
+  bool stream = false;
+  StreamOptions stream_options;
+  std::vector<std::string> stop;  // non-empty strings
+  bool include_stop_str_in_output = false;
+  bool ignore_eos = false;
+  bool skip_special_tokens = true;
+  std::vector<int32_t> stop_token_ids;
+  int priority = 0;
+  std::optional<bool> add_special_tokens;  // unset: the endpoint's default
+  // temperature, top_p, top_k, min_p, seed, penalties, logit_bias (ids not yet checked against
+  // the vocabulary); `logprobs` is set by each endpoint from its own fields.
+  SamplingParams sampling;
+};
+
+// A completions prompt: text to tokenize, or token ids.
+using PromptInput = std::variant<std::string, std::vector<int32_t>>;
+
+struct CompletionRequest {
+  GenerationFields generation;
+  std::vector<PromptInput> prompts;  // at least one; each gives `n` choices
+  bool echo = false;             // with logprobs: the prompt's tokens get logprobs too
+  std::optional<int> logprobs;  // set: report logprobs with this many alternatives (0..20)
+};
+
+// A conversation to render with the chat template (chat completions and /tokenize).
+struct ChatPrompt {
+  // Messages as the template sees them: every field of each message kept, `content` a string
+  // (text parts joined) or null.
+  Json messages = Json::array();
+  bool add_generation_prompt = true;
+  bool continue_final_message = false;
+  Json tools = nullptr;      // null or an array, passed to the template as transformers does
+  Json documents = nullptr;  // null or an array
+  Json chat_template_kwargs = Json::object();
+};
+
+struct ChatCompletionRequest {
+  GenerationFields generation;
+  ChatPrompt prompt;
+  bool logprobs = false;
+  int top_logprobs = 0;  // alternatives per token when logprobs is set
+};
+
+// vLLM's /tokenize: a text prompt or a conversation.
+struct TokenizeRequest {
+  std::optional<std::string> model;
+  std::optional<std::string> text;  // "prompt"
+  std::optional<ChatPrompt> chat;   // "messages"
+  std::optional<bool> add_special_tokens;  // default: true for text, false for messages
+  bool return_token_strs = false;
+};
+
+// vLLM's /detokenize.
+struct DetokenizeRequest {
+  std::optional<std::string> model;
+  std::vector<int32_t> tokens;
+};
+
+CompletionRequest parse_completion_request(const Json& body);
+ChatCompletionRequest parse_chat_completion_request(const Json& body);
+TokenizeRequest parse_tokenize_request(const Json& body);
+DetokenizeRequest parse_detokenize_request(const Json& body);
+
+// Pieces shared by the parsers above (generation_fields.cc, chat_prompt_fields.cc).
+GenerationFields parse_generation_fields(const JsonObjectReader& body);
+ChatPrompt parse_chat_prompt(const JsonObjectReader& body);
+// A list of token ids (each in [0, INT32_MAX]) named `param` in errors.
+std::vector<int32_t> parse_token_ids(const Json& value, const std::string& param);
+
+}  // namespace turbine::server

@@ -1,0 +1,35 @@
+// ServedModel: what the HTTP handlers know about the model behind the engine.
+//
+// Built once at start-up and then read-only, so any thread may read it: the names clients may
+// ask for, the tokenizer and chat template (used on request threads, never the engine thread),
+// and the limits requests are validated against before they reach the engine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/chat_prompt_renderer.h"
+#include "tokenizer/tokenizer.h"
+
+namespace turbine::server {
+
+struct ServedModel {
+  std::vector<std::string> names;  // at least one; the first is the one responses carry
+  std::string root;                // the model folder (/v1/models "root")
+  Tokenizer tokenizer;
+  std::shared_ptr<const ChatPromptRenderer> chat;
+  int max_model_len = 0;
+  int64_t vocab_size = 0;  // the model's (may exceed the tokenizer's)
+  int max_num_seqs = 0;    // most samples one request may ask for
+  std::vector<int32_t> eos_token_ids;
+  bool priority_scheduling = false;  // else requests must leave `priority` at 0
+
+  const std::string& name() const { return names.front(); }
+  // Throws ApiError 404 (code "model_not_found") unless `requested` is unset or a served name.
+  void check_model(const std::optional<std::string>& requested) const;
+};
+
+}  // namespace turbine::server
