@@ -22,6 +22,8 @@
 #include "engine/loop/offline_batch.h"
 #include "common/error.h"
 #include "model/model.h"
+#include "server/detokenizing_stop_matcher.h"
+#include "server/generated_text_stream.h"
 #include "tokenizer/incremental_detokenizer.h"
 #include "tokenizer/tokenizer.h"
 
@@ -97,7 +99,7 @@ const Tokenizer& require_tokenizer(const std::optional<Tokenizer>& tokenizer, co
 // One JSONL line of --prompts-file: {"prompt": "..."} or {"prompt_ids": [...]}, with optional
 // per-line sampling fields that override the flags.
 OfflinePrompt parse_prompt_line(const std::string& line, size_t line_number, const GenerateArgs& args,
-                                const std::optional<Tokenizer>& tokenizer) {
+                                const std::optional<Tokenizer>& tokenizer, std::vector<std::string>& stop) {
   const std::string where = fmt::format("{} line {}", *args.prompts_file, line_number);
   const json j = json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail("{}: not a JSON object", where);
@@ -131,7 +133,20 @@ OfflinePrompt parse_prompt_line(const std::string& line, size_t line_number, con
     field("seed", seed);
     p.params.sampling.seed = seed;
   }
-  if (j.contains("stop")) fail("{}: \"stop\" strings are not supported yet", where);
+  if (j.contains("stop")) {
+    if (j["stop"].is_string()) {
+      stop.push_back(j["stop"].get<std::string>());
+    } else {
+      field("stop", stop);
+    }
+    for (const std::string& s : stop)
+      if (s.empty()) fail("{}: stop strings must not be empty", where);
+    if (!stop.empty()) {
+      const Tokenizer& t = require_tokenizer(tokenizer, args.model_dir);
+      auto config = std::make_shared<const server::TextStreamConfig>(t, true, p.prompt_ids, stop, false);
+      p.make_stop_matcher = [config] { return std::make_unique<server::DetokenizingStopMatcher>(config); };
+    }
+  }
   try {
     p.params.sampling.validate();
     p.params.validate();
@@ -141,20 +156,37 @@ OfflinePrompt parse_prompt_line(const std::string& line, size_t line_number, con
   return p;
 }
 
-std::vector<OfflinePrompt> read_prompts_file(const GenerateArgs& args, const std::optional<Tokenizer>& tokenizer) {
+std::vector<OfflinePrompt> read_prompts_file(const GenerateArgs& args, const std::optional<Tokenizer>& tokenizer,
+                                             std::vector<std::vector<std::string>>& stops) {
   std::ifstream in(*args.prompts_file);
   if (!in) fail("{}: cannot open the prompts file", *args.prompts_file);
   std::vector<OfflinePrompt> prompts;
   std::string line;
   for (size_t n = 1; std::getline(in, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    prompts.push_back(parse_prompt_line(line, n, args, tokenizer));
+    stops.emplace_back();
+    prompts.push_back(parse_prompt_line(line, n, args, tokenizer, stops.back()));
   }
   if (prompts.empty()) fail("{}: no prompts in the file", *args.prompts_file);
   return prompts;
 }
 
-json result_json(const OfflinePrompt& prompt, const OfflineResult& result, const std::optional<Tokenizer>& tokenizer) {
+// The text the result reports: the decode of its ids, or, with stop strings, the text up to (not
+// including) the stop string, cut exactly where the engine's matcher stopped the request.
+std::string result_text(const OfflinePrompt& prompt, const std::vector<int32_t>& ids, const std::vector<std::string>& stop,
+                        const std::optional<Tokenizer>& tokenizer) {
+  if (!tokenizer) return "";
+  if (stop.empty()) return tokenizer->decode(ids, /*skip_special_tokens=*/true);
+  server::GeneratedTextStream stream(
+      std::make_shared<const server::TextStreamConfig>(*tokenizer, true, prompt.prompt_ids, stop, false));
+  std::string text;
+  const int min_tokens = prompt.params.min_tokens;
+  for (size_t i = 0; i < ids.size(); ++i) text += stream.push(ids[i], int(i) + 1 >= min_tokens);
+  return text + stream.finish(true);
+}
+
+json result_json(const OfflinePrompt& prompt, const OfflineResult& result, const std::vector<std::string>& stop,
+                 const std::optional<Tokenizer>& tokenizer) {
   json out;
   out["prompt_ids"] = prompt.prompt_ids;
   std::vector<int32_t> ids;
@@ -166,7 +198,7 @@ json result_json(const OfflinePrompt& prompt, const OfflineResult& result, const
     logprobs.push_back(top);
   }
   out["ids"] = ids;
-  out["text"] = tokenizer ? tokenizer->decode(ids, /*skip_special_tokens=*/true) : "";
+  out["text"] = result_text(prompt, ids, stop, tokenizer);
   out["logprobs"] = logprobs;
   out["finish_reason"] = request_finish_reason_name(result.finish_reason);
   return out;
@@ -175,14 +207,16 @@ json result_json(const OfflinePrompt& prompt, const OfflineResult& result, const
 void run_generate(const GenerateArgs& args) {
   const std::optional<Tokenizer> tokenizer = load_tokenizer(args.model_dir);
   std::vector<OfflinePrompt> prompts;
+  std::vector<std::vector<std::string>> stops;  // per prompt
   if (args.prompts_file) {
-    prompts = read_prompts_file(args, tokenizer);
+    prompts = read_prompts_file(args, tokenizer, stops);
   } else {
     OfflinePrompt p;
     p.params = params_from_flags(args);
     p.prompt_ids = args.prompt_ids ? parse_prompt_ids(*args.prompt_ids)
                                    : require_tokenizer(tokenizer, args.model_dir).encode(*args.prompt, true);
     prompts.push_back(std::move(p));
+    stops.emplace_back();
   }
 
   std::unique_ptr<Backend> backend = make_cpu_backend(args.engine.threads);
@@ -230,7 +264,7 @@ void run_generate(const GenerateArgs& args) {
     if (!results[i].error.empty()) fail("{}", results[i].error);
     generated += results[i].tokens.size();
     prompt_tokens += prompts[i].prompt_ids.size();
-    if (!stream) std::printf("%s\n", result_json(prompts[i], results[i], tokenizer).dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+    if (!stream) std::printf("%s\n", result_json(prompts[i], results[i], stops[i], tokenizer).dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   }
   if (stream) {
     if (streamer) std::fputs(streamer->finish().c_str(), stdout);
@@ -261,7 +295,7 @@ void register_generate_command(CLI::App& app) {
   auto* ids = cmd->add_option("--prompt-ids", args->prompt_ids, "Prompt token ids, comma-separated");
   auto* file = cmd->add_option("--prompts-file", args->prompts_file,
                                "JSONL: {\"prompt\": ...} or {\"prompt_ids\": [...]} per line, with optional "
-                               "max_tokens, temperature, top_p, top_k, min_p, seed, logprobs, ignore_eos");
+                               "max_tokens, temperature, top_p, top_k, min_p, seed, logprobs, ignore_eos, stop");
   prompt->excludes(ids)->excludes(file);
   ids->excludes(file);
   cmd->add_option("--max-tokens", args->max_tokens, "Most tokens to generate")->capture_default_str();

@@ -160,3 +160,48 @@ TEST(GenerateCli, UnsupportedArchitectureListsSupportedOnes) {
 }
 
 }  // namespace
+
+namespace {
+
+fs::path write_prompts(const std::string& name, const std::string& content) {
+  const fs::path file = fs::temp_directory_path() / name;
+  std::ofstream(file) << content;
+  return file;
+}
+
+// --prompts-file: every line through the engine at once, results in input order, per-line
+// parameters, stop strings cut from the text and reported as "stop".
+TEST(GenerateCli, PromptsFileRunsEveryLineInOrder) {
+  const fs::path file = write_prompts("turbine_prompts.jsonl",
+                                      R"({"prompt": "Once upon a time", "max_tokens": 40, "temperature": 0, "stop": ["Lily"]})"
+                                      "\n"
+                                      R"({"prompt_ids": [1, 403, 407, 261, 378], "max_tokens": 5, "temperature": 0, "logprobs": 2})"
+                                      "\n\n"
+                                      R"({"prompt_ids": [1, 403, 407, 261, 378], "max_tokens": 40, "temperature": 0})"
+                                      "\n");
+  const RunResult r = run_turbine("generate --model " + kStories + " --prompts-file " + file.string() + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(lines, line);) out.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0]["text"], ", there was a little girl named ");
+  EXPECT_EQ(out[0]["finish_reason"], "stop");
+  EXPECT_LT(out[0]["ids"].size(), 40u);
+  EXPECT_EQ(out[1]["ids"].get<std::vector<int32_t>>(), std::vector<int32_t>(kReadmeIds.begin(), kReadmeIds.begin() + 5));
+  EXPECT_EQ(out[1]["logprobs"][0].size(), 2u);
+  EXPECT_EQ(out[2]["ids"].get<std::vector<int32_t>>(), kReadmeIds);
+  EXPECT_EQ(out[2]["text"], ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.");
+  fs::remove(file);
+}
+
+TEST(GenerateCli, PromptsFileErrorsNameTheLine) {
+  const fs::path file = write_prompts("turbine_bad_prompts.jsonl", "{\"prompt_ids\": [1, 2]}\n{\"prompt_ids\": \"x\"}\n");
+  const RunResult r = run_turbine("generate --model " + kStories + " --prompts-file " + file.string());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("prompt_ids"), std::string::npos) << r.err;
+  fs::remove(file);
+}
+
+}  // namespace

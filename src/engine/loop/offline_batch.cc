@@ -34,7 +34,9 @@ std::vector<OfflineResult> run_offline(LlmEngine& engine, const std::vector<Offl
   };
   for (size_t i = 0; i < prompts.size(); ++i) {
     try {
-      engine.submit(std::make_unique<Request>(std::to_string(i), prompts[i].prompt_ids, prompts[i].params), sink_for(i));
+      auto request = std::make_unique<Request>(std::to_string(i), prompts[i].prompt_ids, prompts[i].params);
+      if (prompts[i].make_stop_matcher) request->stop_strings = prompts[i].make_stop_matcher();
+      engine.submit(std::move(request), sink_for(i));
     } catch (const Error& e) {
       // The sinks of the requests already submitted point at this frame: end them before leaving.
       for (size_t j = 0; j < i; ++j) engine.abort(std::to_string(j));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@ namespace turbine {
 struct OfflinePrompt {
   std::vector<int32_t> prompt_ids;
   RequestParams params;
+  // Makes the request's stop-string matcher (see engine/stop_string_matcher.h); empty: none.
+  std::function<std::unique_ptr<StopStringMatcher>()> make_stop_matcher;
 };
 
 struct OfflineResult {
