@@ -124,7 +124,10 @@ bool wait_for_signal(const sigset_t& set, std::optional<std::chrono::millisecond
 
 void run_serve(ServeArgs args) {
   const sigset_t signals = block_shutdown_signals();  // before any thread exists
-  if (args.model_dir.empty()) args.model_dir = default_model_dir();
+  if (args.model_dir.empty()) {  // the bundled demo model, served under its short name
+    args.model_dir = default_model_dir();
+    if (args.served_model_names.empty()) args.served_model_names = {kDefaultModelName};
+  }
   const std::string device = resolve_device(args.device);
   if (args.max_waiting < 0) fail("--max-waiting must be >= 0, got {}", args.max_waiting);
   if (args.port < 0 || args.port > 65535) fail("--port must be in [0, 65535], got {}", args.port);
