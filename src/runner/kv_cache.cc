@@ -25,10 +25,4 @@ KvCache::KvCache(Backend& backend, const ModelConfig& c, int num_blocks, int blo
   }
 }
 
-size_t KvCache::bytes() const {
-  size_t total = 0;
-  for (const DeviceBuffer& b : buffers_) total += b.bytes();
-  return total;
-}
-
 }  // namespace turbine

@@ -22,7 +22,6 @@ class KvCache {
 
   int num_blocks() const { return view_.num_blocks; }
   int block_size() const { return view_.block_size; }
-  size_t bytes() const;
   KvCacheView& view() { return view_; }
 
  private:

@@ -152,7 +152,7 @@ void LlmEngine::step() {
       slots[size_t(p.position)] = PromptTokenLogprobInfo{p.position, p.token, p.logprob, p.top_logprobs};
   }
   const std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
-  emit(deltas, output, result);
+  emit(deltas, result);
 
   const SchedulerStats s = scheduler_->stats();
   std::lock_guard lock(mutex_);
@@ -171,8 +171,7 @@ void LlmEngine::step() {
   for (int32_t t : result.token_ids) stats_.generation_tokens += t != kNoSampledToken;
 }
 
-void LlmEngine::emit(const std::vector<RequestDelta>& deltas, const SchedulerOutput& output, const StepResult& result) {
-  (void)output;
+void LlmEngine::emit(const std::vector<RequestDelta>& deltas, const StepResult& result) {
   for (const RequestDelta& d : deltas) {
     RequestOutput out;
     out.id = d.id;

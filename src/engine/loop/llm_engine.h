@@ -111,7 +111,7 @@ class LlmEngine {
  private:
   void run();
   void step();
-  void emit(const std::vector<RequestDelta>& deltas, const SchedulerOutput& output, const struct StepResult& result);
+  void emit(const std::vector<RequestDelta>& deltas, const struct StepResult& result);
   void fail_all(const std::string& message);
 
   Model& model_;
