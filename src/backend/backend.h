@@ -19,7 +19,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -85,11 +91,27 @@ class DeviceBuffer {
   void (*release_)(void*) = nullptr;
 };
 
+// What a device reports about its memory (for the memory planner).
+struct DeviceMemoryInfo {
+  size_t free_bytes = 0;
+  size_t total_bytes = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
   virtual DType activation_dtype() const = 0;
+
+  // True when the backend's memory is host memory, so ops can read the memory-mapped checkpoint
+  // in place. Otherwise the model uploads its weights once (model/device_weights.h).
+  virtual bool uses_host_memory() const = 0;
+  // Free and total memory of a device with its own memory; nullopt for host memory.
+  virtual std::optional<DeviceMemoryInfo> device_memory() const { return std::nullopt; }
+  // Sizes the backend's own scratch (attention's split-KV partials, ...) for batches of up to
+  // `max_tokens` query rows of this shape, once, so that no op allocates during a forward pass
+  // (which CUDA graphs need, and the memory planner counts). Ops still grow it if a batch exceeds it.
+  virtual void reserve_scratch(int max_tokens, const AttentionShape& shape) { (void)max_tokens, (void)shape; }
 
   // Memory: zero-initialised, aligned to at least 64 bytes.
   virtual DeviceBuffer allocate(size_t bytes) = 0;
@@ -98,6 +120,21 @@ class Backend {
   virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;
   // Waits until every queued op has finished.
   virtual void synchronize() = 0;
+
+  // Host memory the device can copy from without staging (pinned on a GPU; plain on the CPU).
+  virtual DeviceBuffer allocate_host(size_t bytes);
+  // Queues a host-to-device copy behind the ops already queued: `src` (from allocate_host) must
+  // stay unchanged until the next synchronize() or copy_to_host().
+  virtual void copy_to_device_async(void* dst, const void* src, size_t bytes) { copy_to_device(dst, src, bytes); }
+
+  // Graphs (CUDA graphs): the ops issued between begin_capture() and end_capture() are recorded,
+  // not run; replay(graph) runs them again, reading and writing the same memory. Only ops may be
+  // issued while capturing (no copies, no synchronize). Backends without graphs say false and
+  // the runner never calls the other three.
+  virtual bool supports_graphs() const { return false; }
+  virtual void begin_capture() { unsupported("begin_capture"); }
+  virtual int end_capture() { unsupported("end_capture"); }
+  virtual void replay(int graph) { (void)graph, unsupported("replay"); }
 
   // out[i, :] = table[ids[i], :]; table is a weight (any dtype), out has out.rows == n ids.
   virtual void embedding(const Tensor& table, const int32_t* ids, Tensor& out) = 0;
@@ -140,7 +177,22 @@ class Backend {
   // become block src's. `pairs` is host memory [2 * num_pairs]. The default stages through the
   // host, which is right everywhere and fast enough on the CPU; a GPU backend overrides it.
   virtual void copy_kv_blocks(KvCacheLayer& cache, const int32_t* pairs, int num_pairs, int block_size);
+
+ private:
+  [[noreturn]] void unsupported(const char* what) const;
 };
+
+inline DeviceBuffer Backend::allocate_host(size_t bytes) {
+  if (bytes == 0) return {};
+  void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return DeviceBuffer(p, bytes, &std::free);
+}
+
+inline void Backend::unsupported(const char* what) const {
+  throw std::logic_error(std::string(name()) + " backend: " + what + " is not supported");
+}
 
 inline void Backend::copy_kv_blocks(KvCacheLayer& cache, const int32_t* pairs, int num_pairs, int block_size) {
   for (Tensor* t : {&cache.k, &cache.v}) {

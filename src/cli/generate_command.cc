@@ -219,7 +219,7 @@ void run_generate(const GenerateArgs& args) {
     stops.emplace_back();
   }
 
-  std::unique_ptr<Backend> backend = make_cpu_backend(args.engine.threads);
+  std::unique_ptr<Backend> backend = args.engine.make_backend();
   std::unique_ptr<Model> model = load_model(args.model_dir, *backend);
   LlmEngine engine(*model, *backend, args.engine.to_options());
 

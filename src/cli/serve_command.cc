@@ -48,7 +48,6 @@ struct ServeArgs {
   std::vector<std::string> served_model_names;
   std::optional<std::string> api_key;
   std::optional<std::string> chat_template;
-  std::string device = "auto";
   std::string scheduling_policy = "fcfs";
   int max_waiting = 1024;
   std::string max_request_body = "32MiB";
@@ -60,22 +59,6 @@ struct ServeArgs {
 };
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// "auto": CUDA when this build has it and the engine can run on it, else the CPU. The CUDA
-// backend exists (TURBINE_CUDA=ON), but the model runner still samples F32 logits on the host and
-// accepts only F32 activations, so for now every build serves on the CPU.
-std::string resolve_device(const std::string& device) {
-  if (device == "auto" || device == "cpu") return "cpu";
-  if (device == "cuda") {
-#ifdef TURBINE_BUILT_WITH_CUDA
-    fail("--device cuda: the engine does not run on the CUDA backend yet (its model runner needs F32 "
-         "activations); use --device cpu");
-#else
-    fail("--device cuda: this turbine was built without CUDA (configure with -DTURBINE_CUDA=ON); use --device cpu");
-#endif
-  }
-  fail("--device must be cpu, cuda or auto, got '{}'", device);
-}
 
 std::string read_text_file(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -128,7 +111,7 @@ void run_serve(ServeArgs args) {
     args.model_dir = default_model_dir();
     if (args.served_model_names.empty()) args.served_model_names = {kDefaultModelName};
   }
-  const std::string device = resolve_device(args.device);
+  const std::string device = args.engine.resolved_device();
   if (args.max_waiting < 0) fail("--max-waiting must be >= 0, got {}", args.max_waiting);
   if (args.port < 0 || args.port > 65535) fail("--port must be in [0, 65535], got {}", args.port);
   if (args.shutdown_timeout < 0) fail("--shutdown-timeout must be >= 0, got {}", args.shutdown_timeout);
@@ -149,9 +132,13 @@ void run_serve(ServeArgs args) {
     spdlog::warn("the model has no chat template: /v1/chat/completions will answer 400 (give --chat-template FILE)");
 
   const Clock::time_point weights_start = Clock::now();
-  spdlog::info("[2/4] loading the weights on the {} ({} threads)", device,
-               args.engine.threads > 0 ? std::to_string(args.engine.threads) : std::string("all cores'"));
-  std::unique_ptr<Backend> backend = make_cpu_backend(args.engine.threads);
+  if (device == "cpu") {
+    spdlog::info("[2/4] loading the weights on the cpu ({} threads)",
+                 args.engine.threads > 0 ? std::to_string(args.engine.threads) : std::string("all cores'"));
+  } else {
+    spdlog::info("[2/4] loading the weights on {} device {}", device, args.engine.cuda_device);
+  }
+  std::unique_ptr<Backend> backend = args.engine.make_backend();
   std::unique_ptr<Model> model = load_model(args.model_dir, *backend);
   spdlog::info("      weights ready in {:.2f} s", since(weights_start));
 
@@ -241,8 +228,6 @@ void register_serve_command(CLI::App& app) {
   cmd->add_option("--api-key", args->api_key,
                   "Require \"Authorization: Bearer KEY\" on /v1 routes (default: $TURBINE_API_KEY, else none)");
   cmd->add_option("--chat-template", args->chat_template, "Jinja chat template file replacing the model's");
-  cmd->add_option("--device", args->device, "cpu, cuda or auto (CUDA when built and present, else the CPU)")
-      ->capture_default_str();
   cmd->add_option("--scheduling-policy", args->scheduling_policy,
                   "fcfs, or priority (requests' \"priority\" field, lower first)")
       ->capture_default_str();

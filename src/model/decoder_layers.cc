@@ -45,11 +45,18 @@ DecoderLayer load_decoder_layer(WeightStore& w, const ModelConfig& c, int index,
 }
 
 void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, int num_logits) {
-  if (num_tokens <= token_capacity_ && num_logits <= logit_capacity_) return;
-  token_capacity_ = std::max(num_tokens, token_capacity_);
-  logit_capacity_ = std::max({num_logits, logit_capacity_, 1});
-  buffers_.clear();
   const DType dt = backend.activation_dtype();
+  // The logit rows grow on their own (a prompt_logprobs request may want many), so that the
+  // per-token buffers, which CUDA graphs capture by address, move only if the token budget grows.
+  if (num_logits > logit_capacity_ || !last_hidden.data) {
+    logit_capacity_ = std::max({num_logits, logit_capacity_, 1});
+    last_hidden_buffer_ = DeviceBuffer();
+    last_hidden_buffer_ = backend.allocate(size_t(logit_capacity_) * size_t(c.hidden_size) * dtype_size(dt));
+    last_hidden = last_hidden_buffer_.as_tensor(dt, logit_capacity_, c.hidden_size);
+  }
+  if (num_tokens <= token_capacity_) return;
+  token_capacity_ = num_tokens;
+  buffers_.clear();
   const int64_t t = token_capacity_;
   auto make = [&](DType dtype, int64_t rows, int64_t cols) {
     buffers_.push_back(backend.allocate(size_t(rows * cols) * dtype_size(dtype)));
@@ -65,24 +72,34 @@ void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, 
   gate = make(dt, t, c.intermediate_size);
   up = make(dt, t, c.intermediate_size);
   cos_sin = make(DType::kF32, t, c.head_dim);
-  last_hidden = make(dt, logit_capacity_, c.hidden_size);
 }
 
-DecoderStep::DecoderStep(Backend& b, const ModelConfig& c, const RotaryEmbedding& rope, Workspace& w,
-                         const ForwardBatch& fb, int block_size, int sliding_window)
-    : backend(b), config(c), ws(w), batch(fb), num_tokens(fb.num_tokens) {
-  TURBINE_CHECK(num_tokens > 0 && fb.num_logits >= 0, "empty forward batch");
-  ws.reserve(b, c, num_tokens, fb.num_logits);
+AttentionShape DecoderStep::attention_shape(const ModelConfig& c, int block_size, int sliding_window) {
+  AttentionShape shape;
   shape.num_heads = c.num_heads;
   shape.num_kv_heads = c.num_kv_heads;
   shape.head_dim = c.head_dim;
   shape.scale = 1.0f / std::sqrt(float(c.head_dim));
   shape.block_size = block_size;
   shape.sliding_window = sliding_window;
-  // RoPE rows are computed on the host (cheap: tokens x head_dim) and copied to the backend.
+  return shape;
+}
+
+DecoderStep::DecoderStep(Backend& b, const ModelConfig& c, const RotaryEmbedding& rope, const Tensor* rope_table,
+                         Workspace& w, const ForwardBatch& fb, int block_size, int sliding_window)
+    : backend(b), config(c), ws(w), batch(fb), shape(attention_shape(c, block_size, sliding_window)),
+      num_tokens(fb.num_tokens) {
+  TURBINE_CHECK(num_tokens > 0 && fb.num_logits >= 0, "empty forward batch");
+  ws.reserve(b, c, num_tokens, fb.num_logits);
+  Tensor cos_sin = rows(ws.cos_sin);
+  if (rope_table) {
+    backend.gather_rows(*rope_table, fb.positions, cos_sin);
+    return;
+  }
+  // Otherwise the rows are computed on the host (cheap: tokens x head_dim) and copied over.
   ws.host_cos_sin_.resize(size_t(num_tokens) * c.head_dim);
   rope.fill(fb.positions_host, fb.step_lens_host, num_tokens, ws.host_cos_sin_.data());
-  backend.copy_to_device(ws.cos_sin.data, ws.host_cos_sin_.data(), ws.host_cos_sin_.size() * sizeof(float));
+  backend.copy_to_device(cos_sin.data, ws.host_cos_sin_.data(), ws.host_cos_sin_.size() * sizeof(float));
 }
 
 void DecoderStep::embed(const Tensor& embed_tokens) {

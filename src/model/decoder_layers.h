@@ -68,6 +68,7 @@ class Workspace {
   int token_capacity_ = 0;
   int logit_capacity_ = 0;
   std::vector<DeviceBuffer> buffers_;
+  DeviceBuffer last_hidden_buffer_;
   std::vector<float> host_cos_sin_;
   friend class DecoderStep;
 };
@@ -75,8 +76,13 @@ class Workspace {
 // One forward pass's shared state: the helpers below take it instead of long argument lists.
 class DecoderStep {
  public:
-  DecoderStep(Backend& backend, const ModelConfig& config, const RotaryEmbedding& rope, Workspace& workspace,
-              const ForwardBatch& batch, int block_size, int sliding_window);
+  // `rope_table` ([positions, head_dim] F32 in backend memory, or null) replaces computing the
+  // step's cos/sin rows on the host: they are gathered on the device by position.
+  DecoderStep(Backend& backend, const ModelConfig& config, const RotaryEmbedding& rope, const Tensor* rope_table,
+              Workspace& workspace, const ForwardBatch& batch, int block_size, int sliding_window);
+
+  // The attention shape every layer of this config uses.
+  static AttentionShape attention_shape(const ModelConfig& config, int block_size, int sliding_window);
 
   Backend& backend;
   const ModelConfig& config;

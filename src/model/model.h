@@ -19,6 +19,7 @@ struct ForwardBatch {
   int num_tokens = 0;
   // Backend memory.
   const int32_t* token_ids = nullptr;  // [num_tokens]
+  const int32_t* positions = nullptr;  // [num_tokens]
   AttentionBatch attention;            // query_start, seq_lens, block tables, slot mapping
   const int32_t* logits_rows = nullptr;  // [num_logits]: rows of the batch whose logits are wanted
   int num_logits = 0;                    // may be 0 (a prefill chunk that does not end its prompt)
@@ -34,13 +35,30 @@ struct KvCacheView {
   std::vector<KvCacheLayer> layers;
 };
 
+// The largest batch the engine will run, so the model can size everything once, before the
+// memory planner divides what is left among KV blocks.
+struct ForwardLimits {
+  int max_tokens = 0;     // query rows of one step
+  int max_logits = 0;     // rows that want logits in one step (grows on demand beyond this)
+  int max_model_len = 0;  // longest sequence
+  int block_size = 0;     // KV block size
+};
+
 class Model {
  public:
   virtual ~Model() = default;
   virtual const ModelConfig& config() const = 0;
-  // Runs the batch: writes each token's K/V into its slot and logits ([num_logits, vocab_size],
-  // activation dtype) for the requested rows.
+  // Allocates activations and backend scratch for batches up to `limits`; call before forward
+  // (forward still grows buffers for a larger batch, but then memory was not planned for it).
+  virtual void reserve(const ForwardLimits& limits) = 0;
+  // Runs the batch: writes each token's K/V into its slot and F32 logits ([num_logits,
+  // vocab_size]) for the requested rows.
   virtual void forward(const ForwardBatch& batch, KvCacheView& kv_cache, Tensor& logits) = 0;
+  // Bytes of weights in the backend's own memory (0 when read in place from the checkpoint).
+  virtual size_t device_weight_bytes() const = 0;
+  // Whether forward() issues only backend ops (no host computation or copies), so that a
+  // backend graph can record it; meaningful after reserve().
+  virtual bool graph_capturable() const = 0;
 };
 
 // Loads DIR (config.json, safetensors) with the architecture its config names; an unsupported

@@ -24,6 +24,13 @@ class RotaryEmbedding {
   int head_dim() const { return head_dim_; }
   int rotary_dim() const { return rotary_dim_; }
 
+  // Whether fill() gives every position the same row whatever its sequence's length, for
+  // sequences up to `max_len` (false only for dynamic NTK beyond the trained context), so that
+  // a table by position can replace it.
+  bool exact_for_lengths_up_to(int64_t max_len) const {
+    return rope_.type != RopeType::kDynamic || max_len <= max_positions_;
+  }
+
   // The inverse frequencies ([rotary_dim / 2]) used at a given sequence length.
   std::vector<float> inverse_frequencies(int64_t seq_len) const;
 

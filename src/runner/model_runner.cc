@@ -9,6 +9,68 @@ namespace turbine {
 ModelRunner::ModelRunner(Model& model, Backend& backend, int num_blocks, int block_size)
     : model_(model), backend_(backend), kv_(backend, model.config(), num_blocks, block_size) {}
 
+void ModelRunner::reserve_logits(int rows) {
+  TURBINE_CHECK(!graphs_, "reserve_logits after decode graphs were enabled");
+  rows = std::max(rows, 1);
+  if (rows <= logits_rows_) return;
+  logits_buffer_ = DeviceBuffer();  // free first: the old buffer is never needed again
+  logits_buffer_ = backend_.allocate(size_t(rows) * size_t(model_.config().vocab_size) * sizeof(float));
+  logits_rows_ = rows;
+}
+
+Tensor ModelRunner::logits_for(int rows) {
+  const int64_t vocab = model_.config().vocab_size;
+  if (rows <= logits_rows_) return logits_buffer_.as_tensor(DType::kF32, rows, vocab);
+  if (graphs_) {
+    const size_t bytes = size_t(rows) * size_t(vocab) * sizeof(float);
+    if (overflow_logits_.bytes() < bytes) {
+      overflow_logits_ = DeviceBuffer();
+      overflow_logits_ = backend_.allocate(bytes);
+    }
+    return overflow_logits_.as_tensor(DType::kF32, rows, vocab);
+  }
+  reserve_logits(rows);
+  return logits_buffer_.as_tensor(DType::kF32, rows, vocab);
+}
+
+bool ModelRunner::enable_decode_graphs(int max_batch, int max_model_len) {
+  if (!backend_.supports_graphs() || !model_.graph_capturable() || max_batch <= 0) return false;
+  reserve_logits(max_batch);
+  const int stride = (max_model_len + kv_.block_size() - 1) / kv_.block_size();
+  graphs_ = std::make_unique<DecodeGraphs>(backend_, max_batch, stride);
+  return true;
+}
+
+bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits) {
+  if (!graphs_) return false;
+  const int batch = int(output.scheduled.size());
+  for (const ScheduledSequence& seq : output.scheduled)
+    if (seq.num_scheduled_tokens() != 1 || !seq.samples_token || seq.request->params.prompt_logprobs) return false;
+  const int padded = graphs_->padded_size(batch);
+  if (padded == 0) return false;
+  const int block_size = kv_.block_size();
+  const DecodeInputs h = graphs_->host_inputs();
+  for (int s = 0; s < batch; ++s) {
+    const ScheduledSequence& seq = output.scheduled[size_t(s)];
+    const std::vector<BlockId>& table = sequences_.at(seq.seq_id).block_table;
+    const int pos = seq.num_computed_tokens;
+    TURBINE_CHECK(size_t(pos / block_size) < table.size() && table.size() <= size_t(h.table_stride),
+                  "sequence {} at position {} holds {} blocks (stride {})", seq.seq_id, pos, table.size(),
+                  h.table_stride);
+    h.ids[s] = seq.token_ids[0];
+    h.positions[s] = pos;
+    h.step_lens[s] = pos + 1;
+    h.seq_lens[s] = pos + 1;
+    h.slots[s] = table[size_t(pos / block_size)] * block_size + pos % block_size;
+    std::copy(table.begin(), table.end(), h.block_tables + size_t(s) * size_t(h.table_stride));
+  }
+  const ForwardBatch batch_inputs = graphs_->upload(batch, padded);
+  Tensor padded_logits = logits_buffer_.as_tensor(DType::kF32, padded, model_.config().vocab_size);
+  graphs_->run(padded, [&] { model_.forward(batch_inputs, kv_.view(), padded_logits); });
+  logits = padded_logits.slice_rows(0, batch);
+  return true;
+}
+
 void ModelRunner::update_states(const SchedulerOutput& output) {
   for (SeqId id : output.finished_seq_ids) sequences_.erase(id);
   // A preempted sequence keeps its random stream (seeded ones are re-positioned anyway) but its
@@ -81,6 +143,7 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   ForwardBatch b;
   b.num_tokens = num_tokens;
   b.token_ids = on_device(ids);
+  b.positions = on_device(positions);
   b.attention.num_seqs = num_seqs;
   b.attention.num_tokens = num_tokens;
   b.attention.query_start = on_device(query_start);
@@ -144,18 +207,19 @@ StepResult ModelRunner::execute(const SchedulerOutput& output) {
       backend_.copy_kv_blocks(layer, pairs.data(), int(output.block_copies.size()), kv_.block_size());
   }
 
-  int num_logits = 0;
-  for (const ScheduledSequence& seq : output.scheduled)
-    num_logits += int(seq.samples_token) + prompt_logprob_rows(seq).second;
-  const ForwardBatch batch = build_batch(output, num_logits);
   const int64_t vocab = model_.config().vocab_size;
-  const DType dtype = backend_.activation_dtype();
-  TURBINE_CHECK(dtype == DType::kF32, "host sampling expects F32 logits");
-  const size_t logits_bytes = size_t(std::max(num_logits, 1)) * size_t(vocab) * dtype_size(dtype);
-  if (logits_buffer_.bytes() < logits_bytes) logits_buffer_ = backend_.allocate(logits_bytes);
-  Tensor logits = logits_buffer_.as_tensor(dtype, num_logits, vocab);
-  model_.forward(batch, kv_.view(), logits);
-  result.num_tokens = batch.num_tokens;
+  Tensor logits;
+  int num_logits = 0;
+  result.num_tokens = output.num_scheduled_tokens;
+  if (run_decode_graph(output, logits)) {
+    num_logits = int(logits.rows);
+  } else {
+    for (const ScheduledSequence& seq : output.scheduled)
+      num_logits += int(seq.samples_token) + prompt_logprob_rows(seq).second;
+    const ForwardBatch batch = build_batch(output, num_logits);
+    logits = logits_for(num_logits);
+    model_.forward(batch, kv_.view(), logits);
+  }
   if (num_logits == 0) return result;
 
   host_logits_.resize(size_t(num_logits) * size_t(vocab));

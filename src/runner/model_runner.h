@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "backend/backend.h"
 #include "engine/scheduler/scheduler_output.h"
 #include "model/model.h"
+#include "runner/decode_graphs.h"
 #include "runner/kv_cache.h"
 #include "runner/random_generator.h"
 #include "runner/sampler.h"
@@ -51,6 +53,13 @@ class ModelRunner {
 
   StepResult execute(const SchedulerOutput& output);
 
+  // Sizes the logits buffer for `rows` rows, once (a step wanting more rows gets a separate
+  // buffer, so the reserved one never moves: decode graphs write into it).
+  void reserve_logits(int rows);
+  // Replays decode-only steps of up to max_batch sequences as graphs (decode_graphs.h), when the
+  // backend and the model allow it; call after reserve_logits(>= max_batch). Returns whether on.
+  bool enable_decode_graphs(int max_batch, int max_model_len);
+
   const KvCache& kv_cache() const { return kv_; }
   size_t num_sequences() const { return sequences_.size(); }
 
@@ -65,6 +74,10 @@ class ModelRunner {
   // Rows of this step whose logits score a prompt token: [first, first + count) of the sequence's rows.
   static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq);
   SampledToken sample(const ScheduledSequence& seq, std::span<const float> logits);
+  // Logits memory for `rows` rows: the reserved buffer, or the overflow one for larger steps.
+  Tensor logits_for(int rows);
+  // Whether this step is decode-only and fits a graph size; then runs it and returns true.
+  bool run_decode_graph(const SchedulerOutput& output, Tensor& logits);
 
   Model& model_;
   Backend& backend_;
@@ -76,6 +89,9 @@ class ModelRunner {
   std::vector<int32_t> host_inputs_;
   DeviceBuffer device_inputs_;
   DeviceBuffer logits_buffer_;
+  int logits_rows_ = 0;
+  DeviceBuffer overflow_logits_;
+  std::unique_ptr<DecodeGraphs> graphs_;
   std::vector<float> host_logits_;
 };
 

@@ -7,6 +7,13 @@
 // sequences). write_kv must copy exactly. Attention outputs are convex combinations of V values
 // in [-1, 1]: the bound is one BF16 ulp of the output (2^-7 relative; the rounding costs up to
 // 2^-8) plus 2e-4 absolute for F32 softmax and accumulation over up to 4099 keys.
+//
+// Head dims 64, 128 and 256 take the tensor-core kernel (paged_attention.h), whose shape depends
+// on the batch: the decode shape when the average sequence has at most 16 query rows
+// (q_len * group), else the prefill shape. The cases below cover both shapes with GQA groups
+// whose heads straddle the 16- and 64-row tiles (3, 5), q_len 2..16, long cached contexts under
+// short chunks (which split automatically), block sizes that are not 16, and a q that is not
+// 16-byte aligned (the CUDA-core fallback).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +24,7 @@
 #include <vector>
 
 #include "backend/cpu/reference_ops.h"
+#include "backend/cuda/attention/paged_attention.h"
 #include "cuda_test_util.h"
 
 namespace turbine::test {
@@ -98,7 +106,9 @@ std::string describe(const AttentionCase& c, const std::string& batch_name) {
          " window=" + std::to_string(c.sliding_window);
 }
 
-void run_case(const AttentionCase& c, const std::vector<SeqSpec>& seqs, const std::string& batch_name, uint32_t seed) {
+// q_offset_bytes > 0 hands the op a q that is only that aligned (the tensor-core path needs 16).
+void run_case(const AttentionCase& c, const std::vector<SeqSpec>& seqs, const std::string& batch_name, uint32_t seed,
+              size_t q_offset_bytes = 0) {
   std::mt19937 rng(seed);
   const Batch batch = make_batch(seqs, c.block_size, rng);
   AttentionShape shape;
@@ -126,13 +136,13 @@ void run_case(const AttentionCase& c, const std::vector<SeqSpec>& seqs, const st
   Tensor ro = f32_view(ref_out, tokens, q_cols);
   reference::attention(f32_view(q, tokens, q_cols), ref_cache, view, shape, ro);
 
-  const std::string what = describe(c, batch_name);
+  const std::string what = describe(c, batch_name) + (q_offset_bytes ? " q+" + std::to_string(q_offset_bytes) : "");
   for (int splits : {0, 1, 5}) {
     Backend& b = cuda_backend(splits);
     const DeviceBatch db(b, batch);
     DeviceTensor kc(b, DType::kBF16, cache_rows, kv_cols, k_cache), vc(b, DType::kBF16, cache_rows, kv_cols, v_cache);
     const DeviceTensor dk(b, DType::kBF16, tokens, kv_cols, k_new), dv(b, DType::kBF16, tokens, kv_cols, v_new);
-    const DeviceTensor dq(b, DType::kBF16, tokens, q_cols, q);
+    const DeviceTensor dq(b, DType::kBF16, tokens, q_cols, q, q_offset_bytes);
     KvCacheLayer cache{kc.t, vc.t};
     b.write_kv(dk.t, dv.t, db.view, cache);
     const std::string tag = what + (splits == 0 ? " auto" : " splits=" + std::to_string(splits));
@@ -202,6 +212,107 @@ TEST_F(CudaAttention, OtherShapes) {
   run_case({2, 1, 64, 1, 0}, {{1, 1}, {17, 5}, {300, 1}}, "small", 304);
   run_case({3, 3, 64, 16, 1}, kMixed, "mixed", 305);
   run_case({16, 1, 64, 16, 0}, kMixed, "mixed", 306);
+}
+
+// GQA packing: groups 3, 4, 5 and 8 with q_len 1..16. The first batch averages under 16 query
+// rows per sequence (the decode shape: one 16-row tile, so q_len 3 at group 8 takes two tiles and
+// group 3 and 5 split a token's heads between tiles); the second averages more (the prefill
+// shape's 64-row tiles, with the same straddling at groups 3 and 5).
+TEST_F(CudaAttention, GqaPackingShortQueries) {
+  const std::vector<SeqSpec> decode_like = {{40, 1},  {100, 2}, {33, 4},   {1500, 3},
+                                            {17, 1},  {600, 2}, {4099, 1}, {16, 1}};
+  const std::vector<SeqSpec> chunks = {{40, 16}, {100, 9}, {1500, 13}, {17, 7}, {300, 2}, {64, 16}};
+  uint32_t seed = 500;
+  const std::pair<int, int> layouts[] = {{12, 4}, {8, 2}, {10, 2}, {16, 2}};  // GQA 3, 4, 5, 8
+  for (auto [heads, kv_heads] : layouts) {
+    for (int head_dim : {64, 128}) {
+      run_case({heads, kv_heads, head_dim, 16, 0}, decode_like, "short q", seed++);
+      run_case({heads, kv_heads, head_dim, 16, 0}, chunks, "chunks 2..16", seed++);
+    }
+  }
+  run_case({8, 2, 128, 16, 50}, decode_like, "short q", seed++);  // windowed
+  run_case({10, 2, 64, 16, 20}, chunks, "chunks 2..16", seed++);
+}
+
+// Chunked prefill on long cached context: few query tiles and thousands of keys each, which the
+// automatic plan splits (and the forced plans split 1 and 5 ways), with and without a window.
+TEST_F(CudaAttention, ChunkedPrefillLongContext) {
+  run_case({8, 2, 128, 16, 0}, {{5000, 128}}, "chunk 128 on 5000", 600);
+  run_case({8, 2, 128, 16, 1000}, {{5000, 128}}, "chunk 128 on 5000", 601);
+  run_case({4, 4, 64, 16, 0}, {{3000, 64}, {2000, 1}, {2500, 16}}, "chunks on 3000/2000/2500", 602);
+  run_case({4, 1, 256, 16, 0}, {{3000, 40}, {700, 1}}, "chunk 40 on 3000", 603);
+}
+
+// Block sizes other than 16 on the tensor-core path (keys are looked up one by one, so any size
+// works): 32, 48, 7 and 1.
+TEST_F(CudaAttention, BlockSizes) {
+  run_case({8, 2, 128, 32, 0}, kMixed, "mixed", 700);
+  run_case({4, 1, 64, 48, 100}, kMixed, "mixed", 701);
+  run_case({4, 2, 128, 7, 0}, kMixed, "mixed", 702);
+  run_case({2, 2, 64, 1, 0}, {{1, 1}, {17, 5}, {300, 1}, {40, 40}}, "small", 703);
+}
+
+// A q 8 bytes past a 16-byte boundary runs on the CUDA-core kernel, which must be as right.
+TEST_F(CudaAttention, UnalignedQueryFallsBack) {
+  run_case({8, 2, 128, 16, 0}, kMixed, "mixed", 800, 8);
+  run_case({4, 4, 64, 16, 0}, {{1000, 1}, {17, 1}, {300, 1}}, "decode", 801, 2);
+}
+
+// The automatic plan's workspace never exceeds paged_attention_max_workspace_bytes, over random
+// batches; the bound itself stays small (the backend allocates it once).
+TEST_F(CudaAttention, PlanStaysUnderTheWorkspaceBound) {
+  using namespace turbine::cuda;
+  std::mt19937 rng(900);
+  const int head_dims[] = {64, 128, 256, 96, 16};
+  const std::pair<int, int> layouts[] = {{32, 8}, {8, 1}, {4, 4}, {12, 4}, {64, 8}};
+  int flash_plans = 0, split_plans = 0;
+  for (int i = 0; i < 4000; ++i) {
+    PagedAttentionParams p;
+    const auto [heads, kv_heads] = layouts[rng() % 5];
+    p.num_heads = heads;
+    p.num_kv_heads = kv_heads;
+    p.head_dim = head_dims[rng() % 5];
+    p.block_size = 16;
+    const int max_tokens = int(1 + rng() % (1u << (rng() % 14)));  // log-uniform up to 8192
+    p.num_tokens = int(1 + rng() % max_tokens);
+    p.num_seqs = int(1 + rng() % p.num_tokens);
+    p.q = reinterpret_cast<const void*>(uintptr_t(4096));
+    const int64_t max_context = int64_t(1) << (rng() % 20);
+    const int num_sms = int(1 + rng() % 200);
+    plan_paged_attention(p, max_context, num_sms, 0);
+    const size_t bytes = paged_attention_workspace_bytes(p);
+    const size_t bound = paged_attention_max_workspace_bytes(max_tokens, heads, p.head_dim, num_sms);
+    ASSERT_LE(bytes, bound) << "tokens " << p.num_tokens << " seqs " << p.num_seqs << " heads " << heads << "/"
+                            << kv_heads << " d " << p.head_dim << " context " << max_context << " sms " << num_sms
+                            << " splits " << p.num_splits;
+    ASSERT_GE(p.num_splits, 1);
+    ASSERT_LE(p.num_splits, kAttentionMaxSplits);
+    const bool flash = p.head_dim == 64 || p.head_dim == 128 || p.head_dim == 256;
+    ASSERT_EQ(p.path != PagedAttentionPath::kSimt, flash) << "d " << p.head_dim;
+    flash_plans += flash;
+    split_plans += p.num_splits > 1;
+    // Forced plans are bounded by the forced variant of the bound.
+    plan_paged_attention(p, max_context, num_sms, 5);
+    ASSERT_LE(paged_attention_workspace_bytes(p),
+              paged_attention_max_workspace_bytes(max_tokens, heads, p.head_dim, num_sms, 5));
+  }
+  EXPECT_GT(flash_plans, 1000);
+  EXPECT_GT(split_plans, 100);
+  // 132 SMs (an H100/H200), 32 heads of 128: 132 * 256 partial rows of 130 floats, about 17 MB.
+  EXPECT_LE(paged_attention_max_workspace_bytes(1 << 20, 32, 128, 132), size_t(18) << 20);
+  // An unaligned q plans the CUDA-core kernel.
+  PagedAttentionParams p;
+  p.num_heads = 8, p.num_kv_heads = 2, p.head_dim = 128, p.block_size = 16, p.num_tokens = 4, p.num_seqs = 4;
+  p.q = reinterpret_cast<const void*>(uintptr_t(4096 + 8));
+  plan_paged_attention(p, 4096, 132, 0);
+  EXPECT_EQ(p.path, PagedAttentionPath::kSimt);
+  p.q = reinterpret_cast<const void*>(uintptr_t(4096));
+  plan_paged_attention(p, 4096, 132, 0);
+  EXPECT_EQ(p.path, PagedAttentionPath::kFlashDecode);
+  p.num_tokens = 2048, p.num_seqs = 1;
+  plan_paged_attention(p, 4096, 132, 0);
+  EXPECT_EQ(p.path, PagedAttentionPath::kFlashPrefill);
+  EXPECT_EQ(p.num_splits, 1);
 }
 
 TEST_F(CudaAttention, EmptySequencesInTheBatch) {

@@ -34,7 +34,7 @@ cpu::CpuKernels make_kernels(CpuIsa isa, const CpuFeatures& features, bool use_a
   return cpu::scalar_kernels();
 }
 
-void* allocate_host(size_t bytes) {
+void* allocate_aligned_zeroed(size_t bytes) {
   const size_t align = bytes >= kHugePage ? kHugePage : 64;
   const size_t rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
   void* p = std::aligned_alloc(align, rounded);
@@ -60,8 +60,9 @@ class CpuBackend final : public Backend {
 
   std::string_view name() const override { return name_; }
   DType activation_dtype() const override { return DType::kF32; }
+  bool uses_host_memory() const override { return true; }
 
-  DeviceBuffer allocate(size_t bytes) override { return DeviceBuffer(allocate_host(bytes), bytes, std::free); }
+  DeviceBuffer allocate(size_t bytes) override { return DeviceBuffer(allocate_aligned_zeroed(bytes), bytes, std::free); }
   void copy_to_device(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void copy_to_host(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void synchronize() override {}

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "backend/cuda/attention/paged_attention.h"
 #include "backend/cuda/common/cuda_check.h"
@@ -11,7 +13,9 @@
 #include "backend/cuda/elementwise/elementwise.h"
 #include "backend/cuda/embedding/embedding.h"
 #include "backend/cuda/gather_rows/gather_rows.h"
+#include "backend/cuda/linear/bias_add.h"
 #include "backend/cuda/linear/cublaslt_linear.h"
+#include "backend/cuda/linear/linear_simt.h"
 #include "backend/cuda/op_checks.h"
 #include "backend/cuda/rms_norm/rms_norm.h"
 #include "backend/cuda/rope/rope.h"
@@ -23,6 +27,7 @@ namespace cuda {
 namespace {
 
 void free_device_memory(void* p) { TURBINE_CUDA_CHECK_TEARDOWN(cudaFree(p)); }
+void free_pinned_memory(void* p) { TURBINE_CUDA_CHECK_TEARDOWN(cudaFreeHost(p)); }
 
 class CudaBackend final : public Backend {
  public:
@@ -50,6 +55,7 @@ class CudaBackend final : public Backend {
     TURBINE_CUDA_CHECK_TEARDOWN(cudaSetDevice(device_));
     TURBINE_CUDA_CHECK_TEARDOWN(cudaStreamSynchronize(stream_));
     attention_workspace_ = DeviceBuffer();
+    for (cudaGraphExec_t g : graphs_) TURBINE_CUDA_CHECK_TEARDOWN(cudaGraphExecDestroy(g));
     linear_.reset();
     TURBINE_CUDA_CHECK_TEARDOWN(cudaFreeHost(error_record_));
     TURBINE_CUDA_CHECK_TEARDOWN(cudaFree(error_claim_));
@@ -58,6 +64,22 @@ class CudaBackend final : public Backend {
 
   std::string_view name() const override { return "cuda"; }
   DType activation_dtype() const override { return DType::kBF16; }
+  bool uses_host_memory() const override { return false; }
+
+  std::optional<DeviceMemoryInfo> device_memory() const override {
+    use_device();
+    DeviceMemoryInfo info;
+    TURBINE_CUDA_CHECK(cudaMemGetInfo(&info.free_bytes, &info.total_bytes));
+    return info;
+  }
+
+  void reserve_scratch(int max_tokens, const AttentionShape& shape) override {
+    const size_t bytes = attention_workspace_bound(max_tokens, shape);
+    if (bytes > attention_workspace_.bytes()) {
+      TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      attention_workspace_ = allocate(bytes);
+    }
+  }
 
   DeviceBuffer allocate(size_t bytes) override {
     use_device();
@@ -83,6 +105,45 @@ class CudaBackend final : public Backend {
     // The caller may reuse `src` as soon as this returns (a pinned source would still be in flight).
     // Step inputs are copied while the GPU is idle anyway; a pinned staging ring is the later fix.
     TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  DeviceBuffer allocate_host(size_t bytes) override {
+    use_device();
+    if (bytes == 0) return {};
+    void* p = nullptr;
+    TURBINE_CUDA_CHECK(cudaHostAlloc(&p, bytes, cudaHostAllocDefault));
+    std::memset(p, 0, bytes);
+    return DeviceBuffer(p, bytes, &free_pinned_memory);
+  }
+
+  void copy_to_device_async(void* dst, const void* src, size_t bytes) override {
+    if (bytes == 0) return;
+    use_device();
+    TURBINE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
+  }
+
+  bool supports_graphs() const override { return true; }
+
+  void begin_capture() override {
+    use_device();
+    TURBINE_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  }
+
+  int end_capture() override {
+    cudaGraph_t graph = nullptr;
+    TURBINE_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t status = cudaGraphInstantiate(&exec, graph, 0);
+    TURBINE_CUDA_CHECK_TEARDOWN(cudaGraphDestroy(graph));
+    TURBINE_CUDA_CHECK(status);
+    graphs_.push_back(exec);
+    return int(graphs_.size()) - 1;
+  }
+
+  void replay(int graph) override {
+    TURBINE_CHECK(graph >= 0 && size_t(graph) < graphs_.size(), "replay: no graph {}", graph);
+    use_device();
+    TURBINE_CUDA_CHECK(cudaGraphLaunch(graphs_[size_t(graph)], stream_));
   }
 
   void copy_to_host(void* dst, const void* src, size_t bytes) override {
@@ -129,7 +190,12 @@ class CudaBackend final : public Backend {
   void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) override {
     check_linear(x, weight, bias, out);
     use_device();
-    linear_->run(x, weight, bias, out, stream_);
+    if (linear_fast_path_ok(x, weight, out)) {
+      linear_->run(x, weight, bias, out, stream_);
+      return;
+    }
+    launch_linear_simt(x.data, weight.data, out.data, out.dtype == DType::kF32, x.rows, weight.rows, x.cols, stream_);
+    if (bias != nullptr) launch_bias_add(out.data, out.dtype, bias->data, bias->dtype, out.rows, out.cols, stream_);
   }
 
   void rope(Tensor& x, int head_dim, const Tensor& cos_sin) override {
@@ -199,6 +265,9 @@ class CudaBackend final : public Backend {
     plan_paged_attention(p, max_context, num_sms_, options_.attention_splits);
     const size_t workspace = paged_attention_workspace_bytes(p);
     if (workspace > attention_workspace_.bytes()) {
+      // Captured graphs hold the old address: growing now would leave them writing freed memory.
+      TURBINE_CHECK(graphs_.empty(), "attention needs {} bytes of split workspace, more than reserve_scratch sized "
+                    "before graphs were captured", workspace);
       TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the old workspace may still be in use
       attention_workspace_ = allocate(workspace + workspace / 2);
     }
@@ -242,6 +311,12 @@ class CudaBackend final : public Backend {
  private:
   void use_device() const { TURBINE_CUDA_CHECK(cudaSetDevice(device_)); }
 
+  // The most split-KV workspace any batch of up to max_tokens query rows can ask for.
+  size_t attention_workspace_bound(int max_tokens, const AttentionShape& shape) const {
+    return paged_attention_max_workspace_bytes(max_tokens, shape.num_heads, shape.head_dim, num_sms_,
+                                               options_.attention_splits);
+  }
+
   DeviceErrorSink errors() const { return {error_claim_, error_record_device_}; }
 
   // Called after the stream is synchronised: the kernels' writes to the mapped record are visible.
@@ -273,6 +348,7 @@ class CudaBackend final : public Backend {
   DeviceErrorRecord* error_record_device_ = nullptr;  // device view of the same memory
   std::unique_ptr<CublasLtLinear> linear_;
   DeviceBuffer attention_workspace_;
+  std::vector<cudaGraphExec_t> graphs_;
 };
 
 }  // namespace

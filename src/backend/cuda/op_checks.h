@@ -4,7 +4,7 @@
 // op_checks do not apply as they are; these mirror them op for op, plus what the kernels need
 // (alignment, head_dim limits). A wrong shape or dtype from the model or runner is a Turbine bug
 // and aborts through TURBINE_CHECK; a model the backend cannot run (F16/F32 linear weights, a
-// hidden size cuBLASLt cannot take) is the user's input and throws turbine::Error. Index arrays
+// ...) is the user's input and throws turbine::Error. Index arrays
 // live in device memory and are checked by the kernels (common/device_error.h).
 #pragma once
 
@@ -15,6 +15,9 @@ namespace turbine::cuda {
 void check_embedding(const Tensor& table, const Tensor& out);
 void check_rms_norm(const char* op, const Tensor& x, const Tensor& weight, const Tensor& out);
 void check_linear(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out);
+// Whether linear can take cuBLASLt / the GEMV (in_features % 8 == 0, 16-byte aligned operands);
+// otherwise it runs the slow any-shape kernel (linear/linear_simt.h).
+bool linear_fast_path_ok(const Tensor& x, const Tensor& weight, const Tensor& out);
 void check_rope(const Tensor& x, int head_dim, const Tensor& cos_sin);
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b);
 void check_write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, const KvCacheLayer& cache);

@@ -7,18 +7,33 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "engine/loop/memory_plan.h"
 #include "runner/kv_cache.h"
 #include "runner/model_runner.h"
 
 namespace turbine {
 namespace {
 
-KvCapacity plan_kv_cache(const ModelConfig& config, DType dtype, const EngineOptions& o, int max_model_len) {
-  if (o.block_size < 1 || o.block_size > 1024) fail("--block-size must be in [1, 1024], got {}", o.block_size);
+constexpr uint64_t kDefaultHostKvCacheBytes = uint64_t(1) << 30;
+
+// The KV budget: the user's, or on a device the planner's share of what the model left free.
+uint64_t kv_cache_budget(Model& model, Backend& backend, const EngineOptions& o) {
+  if (o.kv_cache_memory > 0) return o.kv_cache_memory;
+  const std::optional<DeviceMemoryInfo> device = backend.device_memory();
+  if (!device) return kDefaultHostKvCacheBytes;
+  backend.synchronize();
+  const uint64_t logits = uint64_t(o.max_num_seqs) * uint64_t(model.config().vocab_size) * sizeof(float);
+  const GpuMemoryPlan plan = plan_gpu_memory(*device, o.gpu_memory_utilization, model.device_weight_bytes(), logits);
+  spdlog::info("{}", plan.describe());
+  return plan.kv_cache;
+}
+
+KvCapacity plan_kv_cache(const ModelConfig& config, DType dtype, const EngineOptions& o, uint64_t kv_cache_memory,
+                         int max_model_len) {
   KvCapacity c;
   c.block_size = o.block_size;
   const uint64_t per_block = KvCache::bytes_per_block(config, o.block_size, dtype);
-  const uint64_t budget_blocks = o.kv_cache_memory / per_block;
+  const uint64_t budget_blocks = kv_cache_memory / per_block;
   const int64_t blocks_per_seq = (max_model_len + o.block_size - 1) / o.block_size;
   // More blocks than max_num_seqs full-length sequences can use would be memory never touched.
   const int64_t useful = blocks_per_seq * int64_t(o.max_num_seqs);
@@ -26,7 +41,7 @@ KvCapacity plan_kv_cache(const ModelConfig& config, DType dtype, const EngineOpt
   if (c.num_blocks < blocks_per_seq)
     fail("the KV cache budget of {} bytes holds {} tokens, fewer than one sequence of the context length {}: "
          "raise --kv-cache-memory or lower --max-model-len",
-         o.kv_cache_memory, uint64_t(std::max(c.num_blocks, 0)) * o.block_size, max_model_len);
+         kv_cache_memory, uint64_t(std::max(c.num_blocks, 0)) * o.block_size, max_model_len);
   c.bytes = uint64_t(c.num_blocks + 1) * per_block;
   return c;
 }
@@ -69,7 +84,17 @@ LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& option
   scheduler_config_.policy = options.policy;
   scheduler_config_.eos_token_ids = config.eos_token_ids;
   scheduler_config_.validate();
-  capacity_ = plan_kv_cache(config, backend.activation_dtype(), options, max_model_len);
+  if (options.block_size < 1 || options.block_size > 1024)
+    fail("--block-size must be in [1, 1024], got {}", options.block_size);
+  // Everything sized by the largest step first, so the planner sees it in the device's free memory.
+  ForwardLimits limits;
+  limits.max_tokens = options.max_num_batched_tokens;
+  limits.max_logits = options.max_num_seqs;
+  limits.max_model_len = max_model_len;
+  limits.block_size = options.block_size;
+  model.reserve(limits);
+  capacity_ = plan_kv_cache(config, backend.activation_dtype(), options, kv_cache_budget(model, backend, options),
+                            max_model_len);
 
   KvCacheConfig kv;
   kv.num_blocks = capacity_.num_blocks + 1;  // + the reserved null block
@@ -77,9 +102,11 @@ LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& option
   kv.enable_prefix_caching = options.enable_prefix_caching;
   scheduler_ = std::make_unique<Scheduler>(scheduler_config_, kv);
   runner_ = std::make_unique<ModelRunner>(model, backend, kv.num_blocks, kv.block_size);
-  spdlog::info("KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB), max {} sequences, context {}",
+  runner_->reserve_logits(options.max_num_seqs);
+  const bool graphs = !options.enforce_eager && runner_->enable_decode_graphs(options.max_num_seqs, max_model_len);
+  spdlog::info("KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB), max {} sequences, context {}; decode {}",
                capacity_.num_blocks, capacity_.block_size, capacity_.tokens(), double(capacity_.bytes) / 1048576.0,
-               options.max_num_seqs, max_model_len);
+               options.max_num_seqs, max_model_len, graphs ? "graphs" : "eager");
   thread_ = std::thread([this] { run(); });
 }
 

@@ -5,8 +5,9 @@
 // tokens to its sink. Sinks are called on the engine thread and must return quickly (the server
 // only queues the delta for its connection).
 //
-// KV capacity comes from a memory budget (EngineOptions::kv_cache_memory), turned into blocks
-// once at construction; `capacity()` reports what fits.
+// KV capacity comes from a memory budget (EngineOptions::kv_cache_memory, or on a GPU the memory
+// planner's share of the device), turned into blocks once at construction; `capacity()` reports
+// what fits.
 #pragma once
 
 #include <atomic>
@@ -33,12 +34,17 @@ class ModelRunner;
 
 struct EngineOptions {
   int block_size = 16;
-  uint64_t kv_cache_memory = uint64_t(1) << 30;  // bytes for K and V of every layer
+  // Bytes for K and V of every layer; 0 means planned from the device's memory
+  // (memory_plan.h) on a backend with its own memory, and 1 GiB on the host.
+  uint64_t kv_cache_memory = 0;
+  double gpu_memory_utilization = 0.9;  // the share of the device the planner may use
   bool enable_prefix_caching = true;
   int max_num_seqs = 128;
   int max_num_batched_tokens = 2048;
   int max_model_len = 0;  // 0: the model's context length
   SchedulingPolicy policy = SchedulingPolicy::kFcfs;
+  // Never replay decode steps as graphs (for debugging and comparisons; vLLM's --enforce-eager).
+  bool enforce_eager = false;
 };
 
 struct KvCapacity {

@@ -28,12 +28,46 @@ LlamaModel::LlamaModel(ModelConfig config, std::unique_ptr<WeightStore> weights,
   for (int i = 0; i < config_.num_layers; ++i)  // a buffer that old checkpoints saved
     w.ignore_if_present(fmt::format("model.layers.{}.self_attn.rotary_emb.inv_freq", i));
   w.check_all_used();
+  if (!backend_.uses_host_memory()) {
+    device_weights_ = DeviceWeights::upload(backend_, weight_tensors());
+    weights_.reset();  // every tensor now views the copies: the mapping can go
+  }
+}
+
+std::vector<Tensor*> LlamaModel::weight_tensors() {
+  std::vector<Tensor*> t = {&embed_tokens_, &final_norm_, &lm_head_};
+  for (DecoderLayer& l : layers_) {
+    AttentionWeights& a = l.attention;
+    GatedMlpWeights& m = l.mlp;
+    for (Tensor* x : {&l.input_norm, &l.post_attention_norm, &a.q.weight, &a.q.bias, &a.k.weight, &a.k.bias,
+                      &a.v.weight, &a.v.bias, &a.o.weight, &a.o.bias, &a.q_norm, &a.k_norm, &m.gate.weight,
+                      &m.gate.bias, &m.up.weight, &m.up.bias, &m.down.weight, &m.down.bias})
+      t.push_back(x);
+  }
+  return t;
+}
+
+void LlamaModel::reserve(const ForwardLimits& limits) {
+  workspace_.reserve(backend_, config_, limits.max_tokens, limits.max_logits);
+  backend_.reserve_scratch(limits.max_tokens,
+                           DecoderStep::attention_shape(config_, limits.block_size, variant_.sliding_window));
+  if (backend_.uses_host_memory() || limits.max_model_len <= rope_table_.rows) return;
+  if (!rope_.exact_for_lengths_up_to(limits.max_model_len)) return;
+  const int64_t positions = limits.max_model_len;
+  std::vector<int32_t> pos(static_cast<size_t>(positions)), lens(static_cast<size_t>(positions), 1);
+  for (int64_t i = 0; i < positions; ++i) pos[size_t(i)] = int32_t(i);
+  std::vector<float> table(size_t(positions) * size_t(config_.head_dim));
+  rope_.fill(pos.data(), lens.data(), int(positions), table.data());
+  rope_table_buffer_ = backend_.allocate(table.size() * sizeof(float));
+  backend_.copy_to_device(rope_table_buffer_.data(), table.data(), table.size() * sizeof(float));
+  rope_table_ = rope_table_buffer_.as_tensor(DType::kF32, positions, config_.head_dim);
 }
 
 void LlamaModel::forward(const ForwardBatch& batch, KvCacheView& kv_cache, Tensor& logits) {
   TURBINE_CHECK(int(kv_cache.layers.size()) == config_.num_layers, "KV cache has {} layers, model {}",
                 kv_cache.layers.size(), config_.num_layers);
-  DecoderStep step(backend_, config_, rope_, workspace_, batch, kv_cache.block_size, variant_.sliding_window);
+  DecoderStep step(backend_, config_, rope_, rope_table_.data ? &rope_table_ : nullptr, workspace_, batch,
+                   kv_cache.block_size, variant_.sliding_window);
   step.embed(embed_tokens_);
   for (int i = 0; i < config_.num_layers; ++i) {
     const DecoderLayer& layer = layers_[i];

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/decoder_layers.h"
+#include "model/device_weights.h"
 #include "model/model.h"
 #include "model/rotary_embedding.h"
 #include "model/weight_store.h"
@@ -25,9 +26,15 @@ class LlamaModel final : public Model {
   LlamaModel(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend, const LlamaVariant& variant);
 
   const ModelConfig& config() const override { return config_; }
+  void reserve(const ForwardLimits& limits) override;
   void forward(const ForwardBatch& batch, KvCacheView& kv_cache, Tensor& logits) override;
+  size_t device_weight_bytes() const override { return device_weights_.bytes(); }
+  // Every op is a backend op once RoPE rows come from the device table.
+  bool graph_capturable() const override { return rope_table_.data != nullptr; }
 
  private:
+  std::vector<Tensor*> weight_tensors();
+
   ModelConfig config_;
   std::unique_ptr<WeightStore> weights_;  // owns the mapped checkpoint the tensors below view
   Backend& backend_;
@@ -38,6 +45,11 @@ class LlamaModel final : public Model {
   Tensor final_norm_;
   Tensor lm_head_;
   Workspace workspace_;
+  DeviceWeights device_weights_;  // the weights' copies when the backend has its own memory
+  // cos/sin rows by position, in backend memory, when the backend has its own memory and the
+  // rotary frequencies do not depend on the sequence's length at the lengths served.
+  DeviceBuffer rope_table_buffer_;
+  Tensor rope_table_;
 };
 
 }  // namespace turbine

@@ -1,244 +1,178 @@
 // Paged attention for the flat batch: prefill chunks and single-token decodes mixed, causal, GQA,
-// sliding window, K/V read through block tables, online softmax in F32.
+// sliding window, K/V read through block tables, online softmax in F32. This file plans and
+// launches; the kernels are in flash_attention.cuh (tensor cores) and simt_attention.cuh (CUDA
+// cores, the fallback).
 //
-// Why it is shaped so (a first, correct kernel; the fast prefill path is a tensor-core
-// FlashAttention kernel still to come):
-//  - Grid: one block per (query token, group of query heads that share one KV head, KV split).
-//    Putting all the query heads of a KV head in one block (GQA) means their warps read the same
-//    K/V rows, so the second and later reads hit L1. The token's sequence is found by a binary
-//    search over query_start (device memory: the host never sees the batch layout, which keeps the
-//    op free of host syncs and graph-capturable).
-//  - Inside a block each warp owns one head and a strided share of the key range (warps_per_head
-//    warps per head when the group is small, so a block always has about 4 warps busy). A warp
-//    takes 32 keys at a time, one key per lane: the lane computes q.k over the whole head with
-//    16-byte loads (q sits in shared memory, pre-scaled into the log2 domain, and is read as
-//    broadcasts), then the warp does one online-softmax update (warp max, rescale), and the
-//    P.V product is accumulated with each lane owning head_dim / 32 output dimensions: for each
-//    of the 32 keys the lane reads its slice of the V row (coalesced across the warp) and the
-//    key's probability by shuffle.
-//  - The warps of one head merge their (max, sum, accumulator) triples through shared memory at
-//    the end, the same merge FlashDecoding uses across blocks.
-//  - Split-KV (FlashDecoding): when the batch has too few (token, head) pairs to fill the GPU
-//    (decode at small batch sizes), each pair's key range is cut into num_splits pieces handled by
-//    separate blocks, which write unnormalised partials to a workspace; a second small kernel
-//    merges them. Split ranges are rounded to 32 keys. Prefill-sized batches use one split and
-//    write the output directly.
-// Limits (checked by the backend): head_dim a multiple of 8 up to 256 (lane slices of 1, 2, 4 or
-// 8 dimensions), caches and output 16-byte aligned. Bad block ids or sequence lengths are
-// reported through device_error.h and the offending keys skipped.
+// Why it is planned so:
+//  - Path: head_dim 64, 128 or 256 with a 16-byte aligned q goes to the tensor-core kernel, any
+//    other head_dim to the CUDA-core one. The host does not know the batch's q_len mix (the index
+//    arrays are device memory), only num_tokens and num_seqs: when the average sequence has at
+//    most 16 query rows (q_len * group) the decode shape (one 16-row tile per block, its warps
+//    splitting the keys) is used, else the prefill shape (64 rows per block, one 16-row slice per
+//    warp). Both are right for any mix; the choice only moves speed.
+//  - Split-KV (FlashDecoding) when the grid is too small or too ragged for the device: the split
+//    count is the smallest that fills at least 80% of the last wave of blocks (blocks per SM from
+//    the occupancy calculator), or the fullest one within its caps: at most kAttentionMaxSplits,
+//    at least 128 keys per split (256 on the CUDA-core path), and at most
+//    kAttentionPartialRowsPerSm partial rows per multiprocessor. That last cap makes the workspace
+//    bounded for any batch (paged_attention_max_workspace_bytes), so the backend allocates it
+//    once and a forward pass never allocates (CUDA graphs).
+//  - The merge: one thread per 8 output dimensions of a (token, head), reading every split's
+//    (max, sum) and 8 partial floats, writing 16 bytes of BF16.
+#include "backend/cuda/attention/paged_attention.h"
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
-#include "backend/cuda/attention/paged_attention.h"
+#include "backend/cuda/attention/flash_attention.cuh"
+#include "backend/cuda/attention/simt_attention.cuh"
 #include "backend/cuda/common/bf16_io.cuh"
 #include "backend/cuda/common/cuda_check.h"
 
 namespace turbine::cuda {
 namespace {
 
-constexpr int kTargetWarps = 4;         // warps per block when the GQA group is smaller than this
-constexpr int kMinKeysPerSplit = 256;   // below this a split costs more (merge, launch) than it saves
-constexpr int kMaxSplits = 32;
-constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kSimtTargetWarps = 4;        // simt: warps per block when the GQA group is smaller than this
+constexpr int kFlashMinKeysPerSplit = 128;  // below this a split costs more (merge, prologue) than it saves
+constexpr int kSimtMinKeysPerSplit = 256;
+constexpr int kDecodeRows = 16;             // the decode shape's rows per block
 
-// dims_per_lane (DPL): each lane owns output dimensions [lane * DPL, lane * DPL + DPL) of its head.
-template <int DPL>
-__global__ void __launch_bounds__(kAttentionMaxWarps * 32)
-    paged_attention_kernel(PagedAttentionParams p, DeviceErrorSink errors) {
-  __shared__ __align__(16) float q_smem[kAttentionMaxWarps][kAttentionMaxHeadDim];
-  __shared__ float acc_smem[kAttentionMaxWarps][32 * DPL];
-  __shared__ float m_smem[kAttentionMaxWarps], l_smem[kAttentionMaxWarps];
+// The tensor-core configurations: Config<head_dim, warps along rows, warps along keys, keys per warp>.
+// Shared memory (Q tile + two stages of K and V) stays under 99 KB, the sm_86/sm_89 per-block cap.
+template <int D>
+struct FlashShapes;
+template <>
+struct FlashShapes<64> {
+  using Prefill = flash::Config<64, 4, 1, 64>;  // 40 KB
+  using Decode = flash::Config<64, 1, 4, 16>;   // 34 KB
+};
+template <>
+struct FlashShapes<128> {
+  using Prefill = flash::Config<128, 4, 1, 64>;  // 80 KB
+  using Decode = flash::Config<128, 1, 4, 16>;   // 68 KB
+};
+template <>
+struct FlashShapes<256> {
+  using Prefill = flash::Config<256, 4, 1, 32>;  // 96 KB
+  using Decode = flash::Config<256, 1, 2, 16>;   // 72 KB
+};
 
-  const int token = blockIdx.x;
-  const int split = blockIdx.z;
-  const int d = p.head_dim;
-  const int group = p.num_heads / p.num_kv_heads;
-  const int blocks_per_kv_head = group / p.heads_per_block;
-  const int kv_head = blockIdx.y / blocks_per_kv_head;
-  const int head0 = kv_head * group + int(blockIdx.y % blocks_per_kv_head) * p.heads_per_block;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int local_head = warp / p.warps_per_head, warp_in_head = warp % p.warps_per_head;
-
-  // The token's sequence: the last s with query_start[s] <= token (empty sequences share their
-  // start with the next one, so "last" picks the one that owns the token).
-  int lo = 0, hi = p.num_seqs - 1;
-  while (lo < hi) {
-    const int mid = (lo + hi + 1) / 2;
-    if (p.query_start[mid] <= token) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
+// Blocks of C per multiprocessor on the current device (0: it does not fit), after raising the
+// kernel's dynamic shared memory limit there. Cached per device.
+template <class C>
+int flash_blocks_per_sm() {
+  static std::atomic<int> cache[64];  // blocks per SM + 1; 0 = not asked yet
+  int device = 0;
+  TURBINE_CUDA_CHECK(cudaGetDevice(&device));
+  if (device < 64) {
+    const int cached = cache[device].load(std::memory_order_relaxed);
+    if (cached > 0) return cached - 1;
   }
-  const int seq = lo;
-  if (token == 0 && blockIdx.y == 0 && split == 0 && threadIdx.x == 0 &&
-      (p.query_start[0] != 0 || p.query_start[p.num_seqs] != p.num_tokens)) {
-    report_device_error(errors, DeviceErrorCode::kAttentionQueryStart, p.query_start[0], p.query_start[p.num_seqs],
-                        p.num_tokens);
+  const auto kernel = flash::flash_paged_attention_kernel<C>;
+  int max_smem = 0;
+  TURBINE_CUDA_CHECK(cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  int blocks = 0;
+  if (C::kSmemBytes <= max_smem) {
+    TURBINE_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSmemBytes));
+    TURBINE_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, C::kThreads, C::kSmemBytes));
   }
-  const int q_begin = p.query_start[seq], q_end = p.query_start[seq + 1];
-  const int q_len = q_end - q_begin, seq_len = p.seq_lens[seq];
-  if (seq_len < q_len || int64_t(seq_len) > int64_t(p.max_blocks_per_seq) * p.block_size || token >= q_end ||
-      token < q_begin) {
-    if (threadIdx.x == 0) report_device_error(errors, DeviceErrorCode::kAttentionSeqLen, seq, seq_len, q_len);
-    return;  // uniform across the block: every thread computed the same condition
-  }
+  if (device < 64) cache[device].store(blocks + 1, std::memory_order_relaxed);
+  return blocks;
+}
 
-  // This query's keys: [first, end), cut into num_splits ranges of whole 32-key chunks.
-  const int pos = seq_len - q_len + (token - q_begin);
-  const int first = p.sliding_window > 0 ? max(0, pos - p.sliding_window + 1) : 0;
-  const int end = pos + 1;
-  const int per_split = ((end - first + p.num_splits - 1) / p.num_splits + 31) / 32 * 32;
-  const int range_lo = first + split * per_split;
-  const int range_hi = min(end, range_lo + per_split);
+template <int D>
+int flash_blocks_per_sm_for(bool decode) {
+  return decode ? flash_blocks_per_sm<typename FlashShapes<D>::Decode>()
+                : flash_blocks_per_sm<typename FlashShapes<D>::Prefill>();
+}
 
-  // q rows of the block's heads, scaled so that scores come out in log2 units (exp2 below).
-  const int64_t q_cols = int64_t(p.num_heads) * d;
-  const bf16* q = static_cast<const bf16*>(p.q) + int64_t(token) * q_cols + int64_t(head0) * d;
-  const float q_scale = p.scale * kLog2e;
-  for (int i = threadIdx.x; i < p.heads_per_block * d; i += blockDim.x) {
-    q_smem[i / d][i % d] = __bfloat162float(q[i]) * q_scale;
-  }
-  __syncthreads();
-
-  const int64_t kv_cols = int64_t(p.num_kv_heads) * d;
-  const bf16* k_base = static_cast<const bf16*>(p.k_cache) + int64_t(kv_head) * d;
-  const bf16* v_base = static_cast<const bf16*>(p.v_cache) + int64_t(kv_head) * d;
-  const int32_t* table = p.block_tables + int64_t(seq) * p.max_blocks_per_seq;
-  const float* qh = q_smem[local_head];
-  const bool owns_dims = lane * DPL < d;  // d % 8 == 0 and DPL divides 8: a lane owns all or none
-
-  float m = -INFINITY;  // running max (log2 units), uniform across the warp
-  float l = 0.0f;       // this lane's share of the running sum of exp2(score - m)
-  float acc[DPL];
-#pragma unroll
-  for (int i = 0; i < DPL; ++i) acc[i] = 0.0f;
-
-  for (int base = range_lo + warp_in_head * 32; base < range_hi; base += 32 * p.warps_per_head) {
-    const int t = base + lane;
-    int slot = -1;
-    float score = -INFINITY;
-    if (t < range_hi) {
-      const int b = t / p.block_size;
-      const int block = table[b];
-      if (block < 0 || block >= p.num_blocks) {
-        report_device_error(errors, DeviceErrorCode::kAttentionBlock, seq, b, block);
-      } else {
-        slot = block * p.block_size + (t - b * p.block_size);
-        const bf16* k_row = k_base + int64_t(slot) * kv_cols;
-        float dot0 = 0.0f, dot1 = 0.0f;
-#pragma unroll
-        for (int ci = 0; ci < 4 * DPL; ++ci) {
-          const int c = ci * 8;
-          if (c < d) {
-            float k[8];
-            load_bf16<8>(k_row + c, k);
-            const float4 qa = *reinterpret_cast<const float4*>(qh + c);
-            const float4 qb = *reinterpret_cast<const float4*>(qh + c + 4);
-            dot0 += qa.x * k[0] + qa.y * k[1] + qa.z * k[2] + qa.w * k[3];
-            dot1 += qb.x * k[4] + qb.y * k[5] + qb.z * k[6] + qb.w * k[7];
-          }
-        }
-        score = dot0 + dot1;
-      }
-    }
-    const float chunk_max = warp_max(score);
-    if (chunk_max == -INFINITY) continue;  // no valid key in the chunk (only after a reported error)
-    const float m_new = fmaxf(m, chunk_max);
-    const float alpha = exp2f(m - m_new);  // 0 on the first chunk (m = -inf)
-    const float prob = exp2f(score - m_new);  // 0 for invalid lanes
-    l = l * alpha + prob;
-#pragma unroll
-    for (int i = 0; i < DPL; ++i) acc[i] *= alpha;
-    m = m_new;
-
-    const int keys = min(32, range_hi - base);
-#pragma unroll 8
-    for (int j = 0; j < keys; ++j) {
-      const float pj = __shfl_sync(0xffffffffu, prob, j);
-      const int sj = __shfl_sync(0xffffffffu, slot, j);
-      if (owns_dims && sj >= 0) {
-        float v[DPL];
-        load_bf16<DPL>(v_base + int64_t(sj) * kv_cols + lane * DPL, v);
-#pragma unroll
-        for (int i = 0; i < DPL; ++i) acc[i] += pj * v[i];
-      }
-    }
-  }
-
-  // Merge the warps of each head.
-  l = warp_sum(l);
-  if (lane == 0) m_smem[warp] = m, l_smem[warp] = l;
-#pragma unroll
-  for (int i = 0; i < DPL; ++i) acc_smem[warp][lane * DPL + i] = acc[i];
-  __syncthreads();
-  if (warp_in_head != 0) return;  // no barriers below
-
-  float m_all = -INFINITY;
-  for (int w = 0; w < p.warps_per_head; ++w) m_all = fmaxf(m_all, m_smem[warp + w]);
-  float l_all = 0.0f, o[DPL];
-#pragma unroll
-  for (int i = 0; i < DPL; ++i) o[i] = 0.0f;
-  for (int w = 0; w < p.warps_per_head; ++w) {
-    const float mw = m_smem[warp + w];
-    if (mw == -INFINITY) continue;
-    const float f = exp2f(mw - m_all);
-    l_all += l_smem[warp + w] * f;
-#pragma unroll
-    for (int i = 0; i < DPL; ++i) o[i] += acc_smem[warp + w][lane * DPL + i] * f;
-  }
-
-  const int head = head0 + local_head;
-  if (p.num_splits == 1) {
-    if (owns_dims) {
-      const float inv = l_all > 0.0f ? 1.0f / l_all : 0.0f;
-#pragma unroll
-      for (int i = 0; i < DPL; ++i) o[i] *= inv;
-      store_bf16<DPL>(static_cast<bf16*>(p.out) + int64_t(token) * q_cols + int64_t(head) * d + lane * DPL, o);
-    }
-  } else {
-    float* part = p.workspace + ((int64_t(token) * p.num_heads + head) * p.num_splits + split) * (d + 2);
-    if (owns_dims) {
-#pragma unroll
-      for (int i = 0; i < DPL; ++i) part[lane * DPL + i] = o[i];
-    }
-    if (lane == 0) part[d] = m_all, part[d + 1] = l_all;
+int flash_tile_rows(int head_dim, bool decode) {
+  switch (head_dim) {
+    case 64: return decode ? FlashShapes<64>::Decode::kRows : FlashShapes<64>::Prefill::kRows;
+    case 128: return decode ? FlashShapes<128>::Decode::kRows : FlashShapes<128>::Prefill::kRows;
+    default: return decode ? FlashShapes<256>::Decode::kRows : FlashShapes<256>::Prefill::kRows;
   }
 }
 
-// Split-KV merge: one block per (token, head), one thread per output dimension.
+int flash_occupancy(int head_dim, bool decode) {
+  switch (head_dim) {
+    case 64: return flash_blocks_per_sm_for<64>(decode);
+    case 128: return flash_blocks_per_sm_for<128>(decode);
+    case 256: return flash_blocks_per_sm_for<256>(decode);
+    default: return 0;
+  }
+}
+
+// The smallest split count that fills >= 80% of the last wave, else the one that fills it best.
+int choose_splits(int64_t blocks, int64_t slots, int max_splits) {
+  if (blocks <= 0 || slots <= 0 || max_splits <= 1) return 1;
+  int best = 1;
+  double best_fill = 0.0;
+  for (int s = 1; s <= max_splits; ++s) {
+    const double waves = double(blocks) * s / double(slots);
+    const double fill = waves / std::ceil(waves);
+    if (fill >= 0.8) return s;
+    if (fill > best_fill + 1e-9) best = s, best_fill = fill;
+  }
+  return best;
+}
+
+// Split-KV merge: one thread per 8 dimensions of a (token, head) row.
 __global__ void merge_splits_kernel(PagedAttentionParams p) {
-  const int token = blockIdx.x, head = blockIdx.y, dim = threadIdx.x;
-  const int d = p.head_dim, stride = d + 2;
-  const float* part = p.workspace + (int64_t(token) * p.num_heads + head) * p.num_splits * stride;
+  const int d = p.head_dim, chunks = d / 8, splits = p.num_splits;
+  const int64_t rows = int64_t(p.num_tokens) * p.num_heads;
+  const int64_t idx = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= rows * chunks) return;
+  const int64_t row = idx / chunks;
+  const int c = int(idx % chunks);
+  const float2* ml = reinterpret_cast<const float2*>(p.workspace + rows * splits * d) + row * splits;
   float m_all = -INFINITY;
-  for (int s = 0; s < p.num_splits; ++s) m_all = fmaxf(m_all, part[s * stride + d]);
-  if (dim >= d) return;
-  float l_all = 0.0f, o = 0.0f;
-  for (int s = 0; s < p.num_splits; ++s) {
-    const float ms = part[s * stride + d];
-    if (ms == -INFINITY) continue;  // an empty split (short sequence) or one that saw no valid key
-    const float f = exp2f(ms - m_all);
-    l_all += part[s * stride + d + 1] * f;
-    o += part[s * stride + dim] * f;
+  for (int s = 0; s < splits; ++s) m_all = fmaxf(m_all, ml[s].x);
+  float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  float l_all = 0.0f;
+  for (int s = 0; s < splits; ++s) {
+    const float2 v = ml[s];
+    if (v.x == -INFINITY) continue;  // an empty split (short sequence) or one that saw no valid key
+    const float f = exp2f(v.x - m_all);
+    l_all += v.y * f;
+    const float* src = p.workspace + (row * splits + s) * d + c * 8;
+    const float4 a = *reinterpret_cast<const float4*>(src);
+    const float4 b = *reinterpret_cast<const float4*>(src + 4);
+    acc[0] += a.x * f, acc[1] += a.y * f, acc[2] += a.z * f, acc[3] += a.w * f;
+    acc[4] += b.x * f, acc[5] += b.y * f, acc[6] += b.z * f, acc[7] += b.w * f;
   }
-  const int64_t q_cols = int64_t(p.num_heads) * d;
-  static_cast<bf16*>(p.out)[int64_t(token) * q_cols + int64_t(head) * d + dim] =
-      __float2bfloat16_rn(l_all > 0.0f ? o / l_all : 0.0f);
+  const float inv = l_all > 0.0f ? 1.0f / l_all : 0.0f;
+#pragma unroll
+  for (int i = 0; i < 8; ++i) acc[i] *= inv;
+  store_bf16<8>(static_cast<bf16*>(p.out) + row * d + c * 8, acc);
 }
 
 template <int DPL>
-void launch_dpl(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStream_t stream) {
+void launch_simt(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStream_t stream) {
   const int group = p.num_heads / p.num_kv_heads;
   const dim3 grid(unsigned(p.num_tokens), unsigned(p.num_kv_heads * (group / p.heads_per_block)),
                   unsigned(p.num_splits));
   const int threads = 32 * p.heads_per_block * p.warps_per_head;
-  paged_attention_kernel<DPL><<<grid, threads, 0, stream>>>(p, errors);
+  simt::simt_paged_attention_kernel<DPL><<<grid, threads, 0, stream>>>(p, errors);
   TURBINE_CUDA_CHECK_LAUNCH();
-  if (p.num_splits > 1) {
-    merge_splits_kernel<<<dim3(unsigned(p.num_tokens), unsigned(p.num_heads)), (p.head_dim + 31) / 32 * 32, 0,
-                          stream>>>(p);
-    TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+template <class C>
+void launch_flash(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStream_t stream) {
+  if (p.tile_rows != C::kRows) TURBINE_LAUNCHER_REJECT("attention", "tile rows differ from the plan's");
+  if (flash_blocks_per_sm<C>() <= 0) TURBINE_LAUNCHER_REJECT("attention", "tensor-core kernel does not fit");
+  const dim3 grid(unsigned(std::max(p.num_tiles, 1)), unsigned(p.num_kv_heads), unsigned(p.num_splits));
+  flash::flash_paged_attention_kernel<C><<<grid, C::kThreads, C::kSmemBytes, stream>>>(p, errors);
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+template <int D>
+void launch_flash_d(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStream_t stream) {
+  if (p.path == PagedAttentionPath::kFlashDecode) {
+    launch_flash<typename FlashShapes<D>::Decode>(p, errors, stream);
+  } else {
+    launch_flash<typename FlashShapes<D>::Prefill>(p, errors, stream);
   }
 }
 
@@ -246,20 +180,49 @@ void launch_dpl(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStrea
 
 void plan_paged_attention(PagedAttentionParams& p, int64_t max_context, int num_sms, int forced_splits) {
   const int group = p.num_heads / p.num_kv_heads;
-  int heads = std::min(group, kAttentionMaxWarps);
-  while (group % heads != 0) --heads;
-  p.heads_per_block = heads;
-  p.warps_per_head = std::max(1, kTargetWarps / heads);
-  const int64_t blocks = int64_t(p.num_tokens) * p.num_kv_heads * (group / heads);
-  int splits = 1;
-  if (forced_splits > 0) {
-    splits = forced_splits;
-  } else if (blocks > 0 && blocks < 2 * int64_t(num_sms)) {
-    const int64_t by_occupancy = (2 * int64_t(num_sms) + blocks - 1) / blocks;
-    const int64_t by_length = max_context / kMinKeysPerSplit;
-    splits = int(std::clamp<int64_t>(std::min(by_occupancy, by_length), 1, kMaxSplits));
+  const int64_t rows = int64_t(p.num_tokens) * group;  // query rows per KV head
+  p.block_shift = -1;
+  if (p.block_size > 0 && (p.block_size & (p.block_size - 1)) == 0) {
+    p.block_shift = 0;
+    while ((1 << p.block_shift) < p.block_size) ++p.block_shift;
   }
-  p.num_splits = splits;
+
+  p.path = PagedAttentionPath::kSimt;
+  int64_t blocks = 0, slots = 0;
+  int min_keys_per_split = kSimtMinKeysPerSplit;
+  if ((p.head_dim == 64 || p.head_dim == 128 || p.head_dim == 256) && is_aligned(p.q, 16)) {
+    const bool decode = rows <= int64_t(kDecodeRows) * std::max(p.num_seqs, 1);
+    const int per_sm = flash_occupancy(p.head_dim, decode);
+    if (per_sm > 0) {
+      p.path = decode ? PagedAttentionPath::kFlashDecode : PagedAttentionPath::kFlashPrefill;
+      p.tile_rows = flash_tile_rows(p.head_dim, decode);
+      p.num_tiles = int(rows / p.tile_rows + p.num_seqs);
+      // Blocks with work: every tile but the spares, at least one per sequence with queries.
+      const int64_t tiles = std::max<int64_t>((rows + p.tile_rows - 1) / p.tile_rows,
+                                              std::min<int64_t>(p.num_seqs, p.num_tokens));
+      blocks = tiles * p.num_kv_heads;
+      slots = int64_t(num_sms) * per_sm;
+      min_keys_per_split = kFlashMinKeysPerSplit;
+    }
+  }
+  if (p.path == PagedAttentionPath::kSimt) {
+    int heads = std::min(group, kAttentionMaxWarps);
+    while (group % heads != 0) --heads;
+    p.heads_per_block = heads;
+    p.warps_per_head = std::max(1, kSimtTargetWarps / heads);
+    blocks = int64_t(p.num_tokens) * p.num_kv_heads * (group / heads);
+    slots = 2 * int64_t(num_sms);
+  }
+
+  if (forced_splits > 0) {
+    p.num_splits = std::min(forced_splits, kAttentionMaxSplits);
+    return;
+  }
+  const int64_t partial_rows = std::max<int64_t>(1, int64_t(p.num_tokens) * p.num_heads);
+  const int64_t max_splits =
+      std::min<int64_t>({int64_t(kAttentionMaxSplits), max_context / min_keys_per_split,
+                         int64_t(num_sms) * kAttentionPartialRowsPerSm / partial_rows});
+  p.num_splits = choose_splits(blocks, slots, int(std::max<int64_t>(1, max_splits)));
 }
 
 size_t paged_attention_workspace_bytes(const PagedAttentionParams& p) {
@@ -267,19 +230,48 @@ size_t paged_attention_workspace_bytes(const PagedAttentionParams& p) {
   return size_t(p.num_tokens) * size_t(p.num_heads) * size_t(p.num_splits) * size_t(p.head_dim + 2) * sizeof(float);
 }
 
+size_t paged_attention_max_workspace_bytes(int max_num_tokens, int num_heads, int head_dim, int num_sms,
+                                           int forced_splits) {
+  const int64_t token_heads = int64_t(std::max(max_num_tokens, 0)) * std::max(num_heads, 0);
+  int64_t partial_rows = 0;
+  if (forced_splits > 0) {
+    const int splits = std::min(forced_splits, kAttentionMaxSplits);
+    partial_rows = splits > 1 ? token_heads * splits : 0;
+  } else {
+    partial_rows = std::min(token_heads * kAttentionMaxSplits, int64_t(std::max(num_sms, 0)) * kAttentionPartialRowsPerSm);
+  }
+  return size_t(partial_rows) * size_t(head_dim + 2) * sizeof(float);
+}
+
 void launch_paged_attention(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStream_t stream) {
   if (p.num_tokens == 0) return;
   if (p.head_dim <= 0 || p.head_dim % 8 != 0 || p.head_dim > kAttentionMaxHeadDim)
     TURBINE_LAUNCHER_REJECT("attention", "head_dim");
+  if (p.num_splits < 1 || p.num_splits > kAttentionMaxSplits) TURBINE_LAUNCHER_REJECT("attention", "split count");
   if (p.num_splits > 1 && p.workspace == nullptr) TURBINE_LAUNCHER_REJECT("attention", "split without workspace");
-  if (p.head_dim <= 32) {
-    launch_dpl<1>(p, errors, stream);
-  } else if (p.head_dim <= 64) {
-    launch_dpl<2>(p, errors, stream);
-  } else if (p.head_dim <= 128) {
-    launch_dpl<4>(p, errors, stream);
+  if (p.path == PagedAttentionPath::kSimt) {
+    if (p.head_dim <= 32) {
+      launch_simt<1>(p, errors, stream);
+    } else if (p.head_dim <= 64) {
+      launch_simt<2>(p, errors, stream);
+    } else if (p.head_dim <= 128) {
+      launch_simt<4>(p, errors, stream);
+    } else {
+      launch_simt<8>(p, errors, stream);
+    }
   } else {
-    launch_dpl<8>(p, errors, stream);
+    if (!is_aligned(p.q, 16)) TURBINE_LAUNCHER_REJECT("attention", "tensor-core path needs q 16-byte aligned");
+    switch (p.head_dim) {
+      case 64: launch_flash_d<64>(p, errors, stream); break;
+      case 128: launch_flash_d<128>(p, errors, stream); break;
+      case 256: launch_flash_d<256>(p, errors, stream); break;
+      default: TURBINE_LAUNCHER_REJECT("attention", "tensor-core path head_dim");
+    }
+  }
+  if (p.num_splits > 1) {
+    const int64_t threads = int64_t(p.num_tokens) * p.num_heads * (p.head_dim / 8);
+    merge_splits_kernel<<<unsigned((threads + 255) / 256), 256, 0, stream>>>(p);
+    TURBINE_CUDA_CHECK_LAUNCH();
   }
 }
 

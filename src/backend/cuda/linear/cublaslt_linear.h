@@ -1,4 +1,4 @@
-// linear() through cuBLASLt: out[m, n] = x[m, k] * weight[n, k]^T (+ bias), BF16 operands, F32
+// linear() through cuBLASLt (and, for a few rows of x, the GEMV kernel of gemv.h): out[m, n] = x[m, k] * weight[n, k]^T (+ bias), BF16 operands, F32
 // accumulation, BF16 or F32 output.
 //
 // cuBLASLt is column-major, Turbine row-major: a row-major [r, c] array is a column-major [c, r]
@@ -32,7 +32,10 @@ class CublasLtLinear {
 
   // Shapes and dtypes are checked by the caller (op_checks.h): x, weight BF16 with k % 8 == 0;
   // out BF16 or F32; x, weight and out 16-byte aligned; bias [1, n] of any dtype or null.
+  // A few rows of x (decode) go to the GEMV kernel (gemv.h), the rest to cuBLASLt.
   void run(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out, cudaStream_t stream);
+  // The same through cuBLASLt at any m (the benchmark's baseline).
+  void run_cublaslt(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out, cudaStream_t stream);
 
   size_t cached_plans() const { return index_.size(); }
 

@@ -1,0 +1,33 @@
+// DeviceWeights: a model's weights copied once into a backend's own memory.
+//
+// On a backend whose memory is the host's (the CPU), the model reads the memory-mapped
+// checkpoint in place and never needs this. On a GPU, every weight the model took is copied into
+// one allocation (one cudaMalloc for the whole model: no fragmentation, one number for the memory
+// planner), each tensor starting on a 256-byte boundary (cuBLASLt wants 16-byte alignment at
+// least; 256 keeps every vector load aligned), converted to the backend's activation dtype when
+// the checkpoint stores another float type (an F32 or F16 checkpoint runs in BF16 on the GPU, as
+// vLLM's dtype "auto" does). Tensors that view the same bytes (tied embeddings) share one copy.
+// `upload` rewrites the caller's Tensors to point at the copies.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace turbine {
+
+class DeviceWeights {
+ public:
+  DeviceWeights() = default;
+
+  // Copies every tensor in `tensors` (pointers into the model's own fields) and repoints them.
+  static DeviceWeights upload(Backend& backend, const std::vector<Tensor*>& tensors);
+
+  size_t bytes() const { return arena_.bytes(); }
+
+ private:
+  DeviceBuffer arena_;
+};
+
+}  // namespace turbine

@@ -1,0 +1,109 @@
+#include "runner/decode_graphs.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace turbine {
+
+std::vector<int> DecodeGraphs::ladder(int max_batch) {
+  std::vector<int> sizes;
+  for (int s : {1, 2, 4})
+    if (s <= max_batch) sizes.push_back(s);
+  for (int s = 8; s <= max_batch; s += 8) sizes.push_back(s);
+  if (sizes.empty() || sizes.back() != max_batch) sizes.push_back(max_batch);
+  return sizes;
+}
+
+DecodeGraphs::DecodeGraphs(Backend& backend, int max_batch, int table_stride)
+    : backend_(backend), max_batch_(max_batch), ladder_(ladder(max_batch)) {
+  TURBINE_CHECK(max_batch > 0 && table_stride > 0, "DecodeGraphs: {} x {}", max_batch, table_stride);
+  const size_t b = size_t(max_batch);
+  total_ints_ = 7 * b + 1 + b * size_t(table_stride);
+  host_buffer_ = backend.allocate_host(total_ints_ * sizeof(int32_t));
+  device_buffer_ = backend.allocate(total_ints_ * sizeof(int32_t));
+  int32_t* p = static_cast<int32_t*>(host_buffer_.data());
+  host_.ids = p;
+  host_.positions = p + b;
+  host_.step_lens = p + 2 * b;
+  host_.slots = p + 3 * b;
+  host_.seq_lens = p + 4 * b;
+  host_.logits_rows = p + 5 * b;
+  host_.query_start = p + 6 * b;  // b + 1 entries
+  host_.block_tables = p + 7 * b + 1;
+  host_.table_stride = table_stride;
+}
+
+int DecodeGraphs::padded_size(int batch) const {
+  const auto it = std::lower_bound(ladder_.begin(), ladder_.end(), batch);
+  return it == ladder_.end() ? 0 : *it;
+}
+
+ForwardBatch DecodeGraphs::upload(int batch, int padded) {
+  TURBINE_CHECK(batch > 0 && batch <= padded && padded <= max_batch_, "DecodeGraphs: batch {} padded {}", batch, padded);
+  DecodeInputs& h = host_;
+  for (int i = 0; i < padded; ++i) {
+    h.query_start[i] = i;
+    h.logits_rows[i] = i;
+  }
+  h.query_start[padded] = padded;
+  for (int i = batch; i < padded; ++i) {  // the null block's slot 0, position 0, one token of context
+    h.ids[i] = 0;
+    h.positions[i] = 0;
+    h.step_lens[i] = 1;
+    h.slots[i] = 0;
+    h.seq_lens[i] = 1;
+    h.block_tables[size_t(i) * size_t(h.table_stride)] = 0;
+  }
+  // One copy of the whole layout up to the padded rows' block tables.
+  const size_t ints = size_t(h.block_tables - static_cast<int32_t*>(host_buffer_.data())) +
+                      size_t(padded) * size_t(h.table_stride);
+  backend_.copy_to_device_async(device_buffer_.data(), host_buffer_.data(), ints * sizeof(int32_t));
+
+  auto on_device = [&](const int32_t* p) {
+    return static_cast<const int32_t*>(device_buffer_.data()) + (p - static_cast<const int32_t*>(host_buffer_.data()));
+  };
+  ForwardBatch f;
+  f.num_tokens = padded;
+  f.token_ids = on_device(h.ids);
+  f.positions = on_device(h.positions);
+  f.attention.num_seqs = padded;
+  f.attention.num_tokens = padded;
+  f.attention.query_start = on_device(h.query_start);
+  f.attention.seq_lens = on_device(h.seq_lens);
+  f.attention.block_tables = on_device(h.block_tables);
+  f.attention.max_blocks_per_seq = h.table_stride;
+  f.attention.slot_mapping = on_device(h.slots);
+  f.logits_rows = on_device(h.logits_rows);
+  f.num_logits = padded;
+  f.positions_host = h.positions;
+  f.step_lens_host = h.step_lens;
+  return f;
+}
+
+void DecodeGraphs::run(int padded, const std::function<void()>& forward) {
+  if (const auto it = graphs_.find(padded); it != graphs_.end()) {
+    backend_.replay(it->second);
+    return;
+  }
+  if (!warmed_[padded]) {
+    forward();
+    warmed_[padded] = true;
+    return;
+  }
+  backend_.begin_capture();
+  try {
+    forward();
+  } catch (...) {
+    try {
+      backend_.end_capture();
+    } catch (...) {
+    }
+    throw;
+  }
+  const int graph = backend_.end_capture();
+  graphs_[padded] = graph;
+  backend_.replay(graph);
+}
+
+}  // namespace turbine

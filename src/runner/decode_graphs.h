@@ -1,0 +1,71 @@
+// DecodeGraphs: decode steps replayed as CUDA graphs.
+//
+// A decode step of a large model is hundreds of small kernel launches; launched one by one from
+// the host they cost more than the GPU needs to run them at small batch. A graph records the
+// step once and replays it with one launch. A graph replays the same memory, so decode steps run
+// on a fixed input layout: every array at a fixed address, sized for the largest batch, with the
+// block tables at a fixed row stride (the blocks of the longest sequence). The batch is padded
+// up to the next size of a ladder (1, 2, 4, then multiples of 8, as vLLM does) so that a few
+// graphs cover every batch; padded rows decode token 0 at position 0 into the reserved null
+// block's first slot (engine/kv/block_id.h) and their logits are ignored.
+//
+// A size's first step runs eagerly (it warms up cuBLASLt's algorithm choice and loads kernels);
+// its second is captured, and from then on it is replayed. Whatever a captured step's ops read
+// besides these inputs (weights, the KV cache, the model's workspace, backend scratch, the
+// logits buffer) must not move afterwards: the model and the runner reserve them once, up front.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/model.h"
+
+namespace turbine {
+
+// Host views of the fixed layout (pinned memory), for the runner to fill for `batch` rows.
+struct DecodeInputs {
+  int32_t* ids;
+  int32_t* positions;
+  int32_t* step_lens;
+  int32_t* slots;
+  int32_t* query_start;  // [max_batch + 1]
+  int32_t* seq_lens;
+  int32_t* logits_rows;
+  int32_t* block_tables;  // [max_batch, table_stride]
+  int table_stride;
+};
+
+class DecodeGraphs {
+ public:
+  DecodeGraphs(Backend& backend, int max_batch, int table_stride);
+
+  // The ladder of captured sizes up to max_batch.
+  static std::vector<int> ladder(int max_batch);
+  // The smallest ladder size >= batch, or 0 when the batch is larger than every size.
+  int padded_size(int batch) const;
+
+  DecodeInputs host_inputs() const { return host_; }
+  // Pads rows [batch, padded) of the host inputs, queues their copy to the device and returns
+  // the step's batch over the device copy (logits wanted for every row, in order).
+  ForwardBatch upload(int batch, int padded);
+  // Runs the step of size `padded`: `forward` issues its ops (eagerly, or into a capture).
+  void run(int padded, const std::function<void()>& forward);
+
+  size_t num_graphs() const { return graphs_.size(); }
+
+ private:
+  Backend& backend_;
+  int max_batch_;
+  std::vector<int> ladder_;
+  DeviceBuffer host_buffer_;
+  DeviceBuffer device_buffer_;
+  DecodeInputs host_{};
+  size_t total_ints_ = 0;
+  std::map<int, int> graphs_;  // padded size -> backend graph
+  std::map<int, bool> warmed_;
+};
+
+}  // namespace turbine
