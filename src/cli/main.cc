@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli/bench_command.h"
 #include "cli/chat_template_command.h"
 #include "cli/commands.h"
 #include "cli/tokenize_commands.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   turbine::cli::register_generate_command(app);
   turbine::cli::register_serve_command(app);
   turbine::cli::register_chat_template_command(app);
+  turbine::cli::register_bench_command(app);
   turbine::register_tokenize_commands(app);
   try {
     app.parse(argc, argv);
