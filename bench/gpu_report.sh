@@ -80,17 +80,22 @@ python=python3
 if [ "$smoke" = 1 ]; then
   kv=256MiB threads="--threads 2"
   tp_prompts=8 tp_in=128 tp_out=16
+  tp_long_prompts=4 tp_long_in=256 tp_long_out=16
   lat_a="--batch-size 1 --input-len 32 --output-len 16 --num-iters-warmup 1 --num-iters 3"
   lat_b="--batch-size 4 --input-len 32 --output-len 16 --num-iters-warmup 1 --num-iters 3"
-  tf_cases=1x32x16,4x32x16
+  lat_c="--batch-size 8 --input-len 32 --output-len 16 --num-iters-warmup 1 --num-iters 3"
+  tf_cases=1x32x16,4x32x16,8x32x16
   serve_prompts=16 rand_in=128 rand_out=16 rate_prompts=8 rates="4 8 16 inf"
 else
   kv=${TURBINE_REPORT_KV:-auto} threads=  # auto: planned from --gpu-memory-utilization
-  tp_prompts=100 tp_in=1024 tp_out=128
-  lat_a="--batch-size 1 --input-len 128 --output-len 256 --num-iters-warmup 2 --num-iters 5"
+  # The CUDA issue's shapes: 2000 requests of 128/128, then 1000 of 1024/128; batch 1, 32, 128.
+  tp_prompts=2000 tp_in=128 tp_out=128
+  tp_long_prompts=1000 tp_long_in=1024 tp_long_out=128
+  lat_a="--batch-size 1 --input-len 128 --output-len 256 --num-iters-warmup 1 --num-iters 3"
   lat_b="--batch-size 32 --input-len 128 --output-len 128 --num-iters-warmup 1 --num-iters 3"
-  tf_cases=1x128x256,32x128x128
-  serve_prompts=100 rand_in=1024 rand_out=128 rate_prompts=100 rates="4 8 16 inf"
+  lat_c="--batch-size 128 --input-len 128 --output-len 128 --num-iters-warmup 1 --num-iters 3"
+  tf_cases=1x128x256,32x128x128,128x128x128
+  serve_prompts=100 rand_in=1024 rand_out=128 rate_prompts=50 rates="4 8 16 inf"
 fi
 engine_flags="--kv-cache-memory $kv --max-num-seqs 256 $threads"
 
@@ -152,7 +157,7 @@ fi
 device_flag=
 if "$turbine" bench throughput --help 2>&1 | grep -q -- '--device'; then device_flag="--device $device"; fi
 if [ -z "$device_flag" ] && [ "$device" != cpu ]; then
-  for name in throughput latency_b1 latency_b32; do skip "$name" "this turbine's bench has no --device flag yet"; done
+  for name in throughput latency_b1 latency_b32 latency_b128 throughput_long; do skip "$name" "this turbine's bench has no --device flag yet"; done
 else
   # shellcheck disable=SC2086
   step throughput 150 "$turbine" bench throughput --model "$model" $device_flag $engine_flags --dataset random \
@@ -163,6 +168,24 @@ else
   # shellcheck disable=SC2086
   step latency_b32 120 "$turbine" bench latency --model "$model" $device_flag $engine_flags $lat_b --no-progress \
     --result-file "$work/latency_b32.json"
+  # shellcheck disable=SC2086
+  step latency_b128 120 "$turbine" bench latency --model "$model" $device_flag $engine_flags $lat_c --no-progress \
+    --result-file "$work/latency_b128.json"
+fi
+
+# The transformers baseline, right after the in-process runs (the GPU is free between them).
+if $python -c 'import torch, transformers' 2> /dev/null; then
+  step transformers 180 $python "$repo/bench/transformers_baseline.py" --model "$model" --device "$device" \
+    --cases "$tf_cases" --iters 1 --out "$work/transformers.json"
+else
+  skip transformers "no torch/transformers in $python"
+fi
+
+if [ -n "$device_flag" ] || [ "$device" = cpu ]; then
+  # shellcheck disable=SC2086
+  step throughput_long 120 "$turbine" bench throughput --model "$model" $device_flag $engine_flags --dataset random \
+    --input-len $tp_long_in --output-len $tp_long_out --num-prompts $tp_long_prompts --no-progress \
+    --result-file "$work/throughput_long.json"
 fi
 
 # 4. The server and the serving benchmarks.
@@ -209,15 +232,6 @@ else
   stop_server
 fi
 
-# 5. The transformers baseline (after the server has freed the GPU).
-if $python -c 'import torch, transformers' 2> /dev/null; then
-  tf_device=$device
-  step transformers 180 $python "$repo/bench/transformers_baseline.py" --model "$model" --device "$tf_device" \
-    --cases "$tf_cases" --out "$work/transformers.json"
-else
-  skip transformers "no torch/transformers in $python"
-fi
-
 # 6. The table.
 python3 - "$work" <<'PY' | tee "$work/report.md"
 import json, os, sys
@@ -247,16 +261,17 @@ def row(bench, setting, req_s=None, out_tok_s=None, total_tok_s=None, ttft=None,
 def missing(name):
     return status.get(name, "not run")
 
-t = load("throughput")
-if t:
-    c = t["config"]["dataset"]
-    row("turbine bench throughput", f"random {c['input_len']}/{c['output_len']}, {t['num_requests']} prompts",
-        t["requests_per_second"], t["output_tokens_per_second"], t["tokens_per_second"],
-        note=f"{t['elapsed_time']:.2f} s")
-else:
-    row("turbine bench throughput", "random", note=missing("throughput"))
+for name in ("throughput", "throughput_long"):
+    t = load(name)
+    if t:
+        c = t["config"]["dataset"]
+        row("turbine bench throughput", f"random {c['input_len']}/{c['output_len']}, {t['num_requests']} prompts",
+            t["requests_per_second"], t["output_tokens_per_second"], t["tokens_per_second"],
+            note=f"{t['elapsed_time']:.2f} s")
+    else:
+        row("turbine bench throughput", name, note=missing(name))
 
-for name in ("latency_b1", "latency_b32"):
+for name in ("latency_b1", "latency_b32", "latency_b128"):
     l = load(name)
     if l:
         c = l["config"]

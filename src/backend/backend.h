@@ -161,6 +161,17 @@ class Backend {
   // x += y, elementwise.
   virtual void add(Tensor& x, const Tensor& y) = 0;
 
+  // The fused MLP's activation: out = silu(gate_up[:, :n]) * gate_up[:, n:], with gate_up [m, 2n]
+  // (the gate and up projections' weights stacked into one) and out [m, n].
+  virtual void silu_mul_fused(const Tensor& gate_up, Tensor& out) = 0;
+
+  // The fused attention prologue: qkv is [tokens, (num_heads + 2 * num_kv_heads) * head_dim], the
+  // q heads then the k heads then the v heads (the q, k and v projections' weights stacked). RoPE
+  // (as rope()) is applied to q and k; q goes to `q` [tokens, num_heads * head_dim] and k and v
+  // into their cache slots (as write_kv()). One pass instead of two ropes and a copy.
+  virtual void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads,
+                                 int head_dim, const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) = 0;
+
   // Writes this step's K and V rows ([num_tokens, num_kv_heads * head_dim]) into their slots.
   virtual void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch,
                         KvCacheLayer& cache) = 0;

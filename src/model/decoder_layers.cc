@@ -72,6 +72,72 @@ void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, 
   gate = make(dt, t, c.intermediate_size);
   up = make(dt, t, c.intermediate_size);
   cos_sin = make(DType::kF32, t, c.head_dim);
+  if (fused) {
+    qkv = make(dt, t, int64_t(c.num_heads + 2 * c.num_kv_heads) * c.head_dim);
+    gate_up = make(dt, t, 2 * int64_t(c.intermediate_size));
+  }
+}
+
+namespace {
+
+bool stackable(std::initializer_list<const Linear*> parts) {
+  const Linear& first = **parts.begin();
+  for (const Linear* l : parts) {
+    if (l->weight.dtype != first.weight.dtype || l->weight.cols != first.weight.cols) return false;
+    if ((l->bias.data == nullptr) != (first.bias.data == nullptr)) return false;
+  }
+  return true;
+}
+
+// The stacked view over parts placed back to back.
+Tensor stacked(std::initializer_list<const Tensor*> parts) {
+  Tensor t = **parts.begin();
+  t.rows = 0;
+  for (const Tensor* p : parts) t.rows += p->rows;
+  return t;
+}
+
+bool fuses_qkv(const AttentionWeights& a) { return a.q_norm.data == nullptr && stackable({&a.q, &a.k, &a.v}); }
+
+}  // namespace
+
+std::vector<std::vector<Tensor*>> projection_groups(std::vector<DecoderLayer>& layers) {
+  std::vector<std::vector<Tensor*>> groups;
+  for (DecoderLayer& l : layers) {
+    AttentionWeights& a = l.attention;
+    if (fuses_qkv(a)) {
+      groups.push_back({&a.q.weight, &a.k.weight, &a.v.weight});
+      if (a.q.bias.data) groups.push_back({&a.q.bias, &a.k.bias, &a.v.bias});
+    }
+    GatedMlpWeights& m = l.mlp;
+    if (stackable({&m.gate, &m.up})) {
+      groups.push_back({&m.gate.weight, &m.up.weight});
+      if (m.gate.bias.data) groups.push_back({&m.gate.bias, &m.up.bias});
+    }
+  }
+  return groups;
+}
+
+void set_fused_views(std::vector<DecoderLayer>& layers) {
+  for (DecoderLayer& l : layers) {
+    AttentionWeights& a = l.attention;
+    if (fuses_qkv(a)) {
+      a.qkv.weight = stacked({&a.q.weight, &a.k.weight, &a.v.weight});
+      if (a.q.bias.data) {
+        // Biases are [1, n]: stacking them joins columns, not rows.
+        a.qkv.bias = a.q.bias;
+        a.qkv.bias.cols = a.q.bias.cols + a.k.bias.cols + a.v.bias.cols;
+      }
+    }
+    GatedMlpWeights& m = l.mlp;
+    if (stackable({&m.gate, &m.up})) {
+      m.gate_up.weight = stacked({&m.gate.weight, &m.up.weight});
+      if (m.gate.bias.data) {
+        m.gate_up.bias = m.gate.bias;
+        m.gate_up.bias.cols = m.gate.bias.cols + m.up.bias.cols;
+      }
+    }
+  }
 }
 
 AttentionShape DecoderStep::attention_shape(const ModelConfig& c, int block_size, int sliding_window) {
@@ -120,6 +186,15 @@ void DecoderStep::pre_norm(const Tensor& weight, bool add_block_out) {
 void DecoderStep::self_attention(const AttentionWeights& w, KvCacheLayer& cache) {
   const Tensor x = rows(ws.normed);
   Tensor q = rows(ws.q), k = rows(ws.k), v = rows(ws.v), attn = rows(ws.attn_out), out = rows(ws.block_out);
+  if (w.qkv.weight.data) {
+    Tensor qkv = rows(ws.qkv);
+    backend.linear(x, w.qkv.weight, w.qkv.bias_or_null(), qkv);
+    backend.qkv_rope_write_kv(qkv, rows(ws.cos_sin), config.num_heads, config.num_kv_heads, config.head_dim,
+                              batch.attention, cache, q);
+    backend.attention(q, cache, batch.attention, shape, attn);
+    backend.linear(attn, w.o.weight, w.o.bias_or_null(), out);
+    return;
+  }
   backend.linear(x, w.q.weight, w.q.bias_or_null(), q);
   backend.linear(x, w.k.weight, w.k.bias_or_null(), k);
   backend.linear(x, w.v.weight, w.v.bias_or_null(), v);
@@ -139,6 +214,13 @@ void DecoderStep::self_attention(const AttentionWeights& w, KvCacheLayer& cache)
 void DecoderStep::gated_mlp(const GatedMlpWeights& w) {
   const Tensor x = rows(ws.normed);
   Tensor gate = rows(ws.gate), up = rows(ws.up), out = rows(ws.block_out);
+  if (w.gate_up.weight.data) {
+    Tensor gate_up = rows(ws.gate_up);
+    backend.linear(x, w.gate_up.weight, w.gate_up.bias_or_null(), gate_up);
+    backend.silu_mul_fused(gate_up, gate);
+    backend.linear(gate, w.down.weight, w.down.bias_or_null(), out);
+    return;
+  }
   backend.linear(x, w.gate.weight, w.gate.bias_or_null(), gate);
   backend.linear(x, w.up.weight, w.up.bias_or_null(), up);
   backend.silu_mul(gate, up, gate);

@@ -26,11 +26,13 @@ struct Linear {
 
 struct AttentionWeights {
   Linear q, k, v, o;
+  Linear qkv;  // q, k and v stacked by rows in device memory (fuse_projections); data == nullptr when not
   Tensor q_norm, k_norm;  // per-head RMSNorm weights [1, head_dim] (Qwen3); data == nullptr when absent
 };
 
 struct GatedMlpWeights {
   Linear gate, up, down;
+  Linear gate_up;  // gate and up stacked by rows (fuse_projections); data == nullptr when not
 };
 
 struct DecoderLayer {
@@ -52,15 +54,26 @@ struct DecoderLayerOptions {
 DecoderLayer load_decoder_layer(WeightStore& weights, const ModelConfig& config, int index,
                                 const DecoderLayerOptions& options);
 
+// On a backend with its own memory, the weights are uploaded anyway, so stacking the projections
+// that read the same input costs nothing and saves launches: q/k/v become one GEMM followed by
+// Backend::qkv_rope_write_kv, gate/up one GEMM followed by Backend::silu_mul_fused. Returns the
+// groups to upload contiguously (device_weights.h); call set_fused_views after the upload. Layers
+// with q/k norms (Qwen3) keep separate projections (the fused prologue has no norm).
+std::vector<std::vector<Tensor*>> projection_groups(std::vector<DecoderLayer>& layers);
+void set_fused_views(std::vector<DecoderLayer>& layers);
+
 // Activation buffers for one forward pass, grown on demand and reused across steps.
 class Workspace {
  public:
+  bool fused = false;  // the layers run stacked projections: qkv and gate_up buffers are needed
   void reserve(Backend& backend, const ModelConfig& config, int num_tokens, int num_logits);
 
   Tensor residual, normed, block_out;  // [tokens, hidden]
   Tensor q, attn_out;                  // [tokens, heads * head_dim]
   Tensor k, v;                         // [tokens, kv_heads * head_dim]
   Tensor gate, up;                     // [tokens, intermediate]
+  Tensor qkv;                          // [tokens, (heads + 2 kv_heads) * head_dim], when fused
+  Tensor gate_up;                      // [tokens, 2 * intermediate], when fused
   Tensor cos_sin;                      // [tokens, head_dim] F32
   Tensor last_hidden;                  // [logit rows, hidden]
 

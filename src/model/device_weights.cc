@@ -58,12 +58,23 @@ void copy_converted(Backend& backend, const Tensor& src, DType dst_dtype, void* 
 
 }  // namespace
 
-DeviceWeights DeviceWeights::upload(Backend& backend, const std::vector<Tensor*>& tensors) {
+DeviceWeights DeviceWeights::upload(Backend& backend, const std::vector<Tensor*>& tensors,
+                                    const std::vector<std::vector<Tensor*>>& groups) {
   const auto start = std::chrono::steady_clock::now();
   const DType target = backend.activation_dtype();
   // One copy per distinct source tensor (tied embeddings view the same bytes).
   std::map<const void*, size_t> offset_of;
   size_t total = 0;
+  for (const std::vector<Tensor*>& group : groups) {
+    total = align_up(total);
+    for (const Tensor* t : group) {
+      TURBINE_CHECK(t->data != nullptr && !offset_of.count(t->data) && is_float(t->dtype),
+                    "DeviceWeights: a group member is missing, shared or not a float tensor");
+      offset_of[t->data] = total;
+      total += size_t(t->numel()) * dtype_size(target);
+    }
+  }
+  total = align_up(total);
   for (const Tensor* t : tensors) {
     if (t->data == nullptr || offset_of.count(t->data)) continue;
     if (!is_float(t->dtype)) fail("DeviceWeights: a {} weight of shape [{}, {}] cannot be uploaded", dtype_name(t->dtype), t->rows, t->cols);
@@ -75,7 +86,9 @@ DeviceWeights DeviceWeights::upload(Backend& backend, const std::vector<Tensor*>
   w.arena_ = backend.allocate(total);
   std::vector<char> staging;
   std::map<const void*, bool> copied;
-  for (Tensor* t : tensors) {
+  std::vector<Tensor*> all = tensors;
+  for (const std::vector<Tensor*>& group : groups) all.insert(all.end(), group.begin(), group.end());
+  for (Tensor* t : all) {
     if (t->data == nullptr) continue;
     const void* source = t->data;
     char* dst = static_cast<char*>(w.arena_.data()) + offset_of.at(source);

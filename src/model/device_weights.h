@@ -7,7 +7,9 @@
 // least; 256 keeps every vector load aligned), converted to the backend's activation dtype when
 // the checkpoint stores another float type (an F32 or F16 checkpoint runs in BF16 on the GPU, as
 // vLLM's dtype "auto" does). Tensors that view the same bytes (tied embeddings) share one copy.
-// `upload` rewrites the caller's Tensors to point at the copies.
+// `upload` rewrites the caller's Tensors to point at the copies. Tensors of one group are placed
+// back to back, so weights with the same input size stacked by rows ([q; k; v], [gate; up]) form
+// one larger weight the model can run as a single projection.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +24,8 @@ class DeviceWeights {
   DeviceWeights() = default;
 
   // Copies every tensor in `tensors` (pointers into the model's own fields) and repoints them.
-  static DeviceWeights upload(Backend& backend, const std::vector<Tensor*>& tensors);
+  static DeviceWeights upload(Backend& backend, const std::vector<Tensor*>& tensors,
+                              const std::vector<std::vector<Tensor*>>& contiguous_groups = {});
 
   size_t bytes() const { return arena_.bytes(); }
 

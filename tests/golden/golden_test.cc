@@ -7,8 +7,13 @@
 // earlier step's logprobs agree within 1e-2.
 //
 // With TURBINE_TEST_DEVICE=cuda (a build with TURBINE_CUDA=ON, on the GPU machine) the same
-// goldens run on the CUDA backend, whose activations are BF16: the logprob tolerance is then 5e-2,
-// and the README's exact ids (no logprobs to excuse a near-tie) are not required.
+// goldens run on the CUDA backend, whose activations are BF16, and the README's exact ids (no
+// logprobs to excuse a near-tie) are not required. The logprob tolerance is then 5e-2, or 1.25x
+// what transformers itself drifts from the fp32 golden when it computes in bfloat16, whichever
+// is larger (tests/golden/transformers_bf16_drift.json, measured by tools/golden_dtype_drift.py):
+// on these tiny random models BF16 rounding alone moves transformers' logprobs by 0.07-0.24, so
+// a flat 5e-2 would demand more than BF16 can give; the rule asks Turbine to be as accurate as
+// the reference implementation at the same precision.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -36,7 +41,18 @@ bool on_cuda() {
   const char* device = std::getenv("TURBINE_TEST_DEVICE");
   return device != nullptr && std::string(device) == "cuda";
 }
-const double kLogprobTolerance = on_cuda() ? 5e-2 : 1e-2;
+constexpr double kCpuTolerance = 1e-2, kCudaTolerance = 5e-2, kCudaDriftAllowance = 1.25;
+
+// The tolerance for one model (its folder name) on the backend under test.
+double logprob_tolerance(const std::string& model) {
+  if (!on_cuda()) return kCpuTolerance;
+  static const nlohmann::json drift = [] {
+    std::ifstream in(fs::path(TURBINE_SOURCE_DIR) / "tests/golden/transformers_bf16_drift.json");
+    return nlohmann::json::parse(in)["drift"];
+  }();
+  const double reference = drift.contains(model) ? drift[model].get<double>() : 0.0;
+  return std::max(kCudaTolerance, kCudaDriftAllowance * reference);
+}
 
 struct Reference {
   std::vector<int32_t> prompt;
@@ -78,7 +94,7 @@ struct Drift {
 };
 
 void expect_matches_reference(const OfflineResult& got, const Reference& ref, int64_t context, const std::string& label,
-                              Drift& drift) {
+                              double tolerance, Drift& drift) {
   const size_t room = size_t(std::max<int64_t>(0, context - int64_t(ref.prompt.size())));
   ASSERT_EQ(got.tokens.size(), std::min(ref.ids.size(), room)) << label;
   EXPECT_EQ(got.finish_reason, RequestFinishReason::kLength) << label;
@@ -99,9 +115,9 @@ void expect_matches_reference(const OfflineResult& got, const Reference& ref, in
       const auto it = ours_by_id.find(id);
       if (it == ours_by_id.end()) continue;  // a near-tie at the 5th place may swap members
       drift.see(std::abs(it->second - ref_lp), label, step);
-      EXPECT_NEAR(it->second, ref_lp, kLogprobTolerance) << label << ": logprob of token " << id << " at step " << step;
+      EXPECT_NEAR(it->second, ref_lp, tolerance) << label << ": logprob of token " << id << " at step " << step;
     }
-    EXPECT_NEAR(ours.logprob, ref.top_logprobs[step][0].second, kLogprobTolerance) << label << " step " << step;
+    EXPECT_NEAR(ours.logprob, ref.top_logprobs[step][0].second, tolerance) << label << " step " << step;
   }
 }
 
@@ -155,12 +171,13 @@ void check_model_against(const fs::path& model_dir, const fs::path& golden_file)
   ASSERT_FALSE(refs.empty()) << golden_file;
   const std::vector<OfflineResult> results = run_greedy(*model, *backend, refs);
   Drift drift;
+  const double tolerance = logprob_tolerance(model_dir.filename().string());
   for (size_t i = 0; i < refs.size(); ++i) {
     const std::string label = model_dir.filename().string() + " case " + std::to_string(i);
-    expect_matches_reference(results[i], refs[i], model->config().context_length(), label, drift);
+    expect_matches_reference(results[i], refs[i], model->config().context_length(), label, tolerance, drift);
   }
   std::printf("[ drift    ] %-22s max |logprob - reference| %.2e (tolerance %.2g) at %s\n",
-              model_dir.filename().string().c_str(), drift.max_diff, kLogprobTolerance, drift.where.c_str());
+              model_dir.filename().string().c_str(), drift.max_diff, tolerance, drift.where.c_str());
 }
 
 TEST(Golden, Stories260KMatchesTransformersLogprobs) {

@@ -293,6 +293,72 @@ TEST_F(CudaIndexChecksDeathTest, BadIndicesAbortWithTheOpsMessage) {
   EXPECT_DEATH(bad_slot(), "write_kv: slot 32 of token 1 is outside");
 }
 
+using CudaFused = CudaTest;
+
+// The stacked-projection ops against their unfused reference composition.
+TEST_F(CudaFused, SiluMulFusedMatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(47);
+  for (auto [rows, n] : kElementwiseShapes) {
+    std::vector<float> gate_up = random_bf16(rng, rows * 2 * n, -6.0f, 6.0f);
+    std::vector<float> expected(size_t(rows * n));
+    Tensor ro = f32_view(expected, rows, n);
+    reference::silu_mul_fused(f32_view(gate_up, rows, 2 * n), ro);
+    DeviceTensor dgu(b, DType::kBF16, rows, 2 * n, gate_up);
+    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, n);
+    b.silu_mul_fused(dgu.t, out.t);
+    expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("silu_mul_fused", rows, n));
+  }
+}
+
+TEST_F(CudaFused, QkvRopeWriteKvMatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(53);
+  struct Shape { int heads, kv_heads, head_dim; int64_t tokens; };
+  for (const Shape s : {Shape{32, 8, 128, 3}, Shape{4, 4, 64, 17}, Shape{14, 2, 64, 255}, Shape{8, 1, 16, 5}}) {
+    const int64_t q_cols = int64_t(s.heads) * s.head_dim, kv_cols = int64_t(s.kv_heads) * s.head_dim;
+    const int64_t cols = q_cols + 2 * kv_cols, cache_rows = 2 * s.tokens + 3;
+    std::vector<float> qkv = random_bf16(rng, s.tokens * cols, -2.0f, 2.0f);
+    std::vector<float> cos_sin(size_t(s.tokens * s.head_dim));
+    for (int64_t t = 0; t < s.tokens; ++t) {
+      const double pos = double(rng() % 5000);
+      for (int i = 0; i < s.head_dim / 2; ++i) {
+        const double angle = pos * std::pow(10000.0, -2.0 * i / s.head_dim);
+        cos_sin[size_t(t * s.head_dim + i)] = float(std::cos(angle));
+        cos_sin[size_t(t * s.head_dim + s.head_dim / 2 + i)] = float(std::sin(angle));
+      }
+    }
+    // Distinct slots in a scrambled order, one padding token (-1) when there are several.
+    std::vector<int32_t> slots(size_t(s.tokens));
+    for (int64_t t = 0; t < s.tokens; ++t) slots[size_t(t)] = int32_t((t * 7 + 1) % cache_rows);
+    if (s.tokens > 1) slots[1] = -1;
+    std::vector<float> ref_q(size_t(s.tokens * q_cols)), ref_k(size_t(cache_rows * kv_cols), 0.0f), ref_v(ref_k);
+    Tensor rq = f32_view(ref_q, s.tokens, q_cols);
+    KvCacheLayer ref_cache{f32_view(ref_k, cache_rows, kv_cols), f32_view(ref_v, cache_rows, kv_cols)};
+    AttentionBatch host_batch;
+    host_batch.num_tokens = int(s.tokens);
+    host_batch.slot_mapping = slots.data();
+    reference::qkv_rope_write_kv(f32_view(qkv, s.tokens, cols), f32_view(cos_sin, s.tokens, s.head_dim), s.heads,
+                                 s.kv_heads, s.head_dim, host_batch, ref_cache, rq);
+
+    const DeviceTensor dqkv(b, DType::kBF16, s.tokens, cols, qkv);
+    const DeviceTensor dcs(b, DType::kF32, s.tokens, s.head_dim, cos_sin);
+    DeviceTensor dq = DeviceTensor::poisoned(b, DType::kBF16, s.tokens, q_cols);
+    DeviceTensor kc(b, DType::kBF16, cache_rows, kv_cols, std::vector<float>(ref_k.size(), 0.0f));
+    DeviceTensor vc(b, DType::kBF16, cache_rows, kv_cols, std::vector<float>(ref_v.size(), 0.0f));
+    KvCacheLayer cache{kc.t, vc.t};
+    DeviceBuffer dslots = upload_ints(b, slots);
+    AttentionBatch batch;
+    batch.num_tokens = int(s.tokens);
+    batch.slot_mapping = static_cast<const int32_t*>(dslots.data());
+    b.qkv_rope_write_kv(dqkv.t, dcs.t, s.heads, s.kv_heads, s.head_dim, batch, cache, dq.t);
+    const std::string what = shape_name("qkv_rope_write_kv", s.tokens, cols) + " d=" + std::to_string(s.head_dim);
+    expect_close(dq.download(b), ref_q, kBf16Rel, 1e-5, what + " q");
+    expect_close(kc.download(b), ref_k, kBf16Rel, 1e-5, what + " k cache");
+    expect_close(vc.download(b), ref_v, 0.0, 0.0, what + " v cache");
+  }
+}
+
 using CudaWriteKv = CudaTest;
 
 TEST_F(CudaWriteKv, NegativeSlotsAreSkipped) {

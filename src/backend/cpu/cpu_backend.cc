@@ -1,5 +1,7 @@
 #include "backend/cpu/cpu_backend.h"
 
+#include "backend/cpu/reference_ops.h"
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -104,6 +106,14 @@ class CpuBackend final : public Backend {
     for_rows(x.rows, x.cols, [&](int64_t r) {
       kernels_.rope(x.as<float>() + r * x.cols, cos_sin.as<const float>() + r * head_dim, x.cols / head_dim, head_dim);
     });
+  }
+
+  // The fused forms exist for GPUs, where fewer launches matter; the CPU runs the unfused model
+  // (its weights are read in place, not stacked), so the reference serves any caller.
+  void silu_mul_fused(const Tensor& gate_up, Tensor& out) override { reference::silu_mul_fused(gate_up, out); }
+  void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
+                         const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) override {
+    reference::qkv_rope_write_kv(qkv, cos_sin, num_heads, num_kv_heads, head_dim, batch, cache, q);
   }
 
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) override {

@@ -111,6 +111,42 @@ void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) {
   }
 }
 
+void silu_mul_fused(const Tensor& gate_up, Tensor& out) {
+  TURBINE_CHECK(gate_up.dtype == DType::kF32 && out.dtype == DType::kF32 && gate_up.rows == out.rows &&
+                    gate_up.cols == 2 * out.cols,
+                "silu_mul_fused: gate_up [{}, {}] and out [{}, {}]", gate_up.rows, gate_up.cols, out.rows, out.cols);
+  for (int64_t r = 0; r < out.rows; ++r) {
+    const float* g = row_f32(gate_up, r);
+    const float* u = g + out.cols;
+    float* o = row_f32(out, r);
+    for (int64_t i = 0; i < out.cols; ++i) {
+      const double gi = g[i];
+      o[i] = float(gi / (1.0 + std::exp(-gi)) * u[i]);
+    }
+  }
+}
+
+// The composition it replaces: split the columns, rope q and k, write k and v.
+void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
+                       const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) {
+  const int64_t q_cols = int64_t(num_heads) * head_dim, kv_cols = int64_t(num_kv_heads) * head_dim;
+  TURBINE_CHECK(qkv.dtype == DType::kF32 && q.dtype == DType::kF32 && qkv.cols == q_cols + 2 * kv_cols &&
+                    q.cols == q_cols && q.rows == qkv.rows && qkv.rows == batch.num_tokens,
+                "qkv_rope_write_kv: qkv [{}, {}], q [{}, {}], {} heads / {} kv heads of {}", qkv.rows, qkv.cols, q.rows,
+                q.cols, num_heads, num_kv_heads, head_dim);
+  std::vector<float> k(size_t(qkv.rows * kv_cols)), v(k.size());
+  for (int64_t r = 0; r < qkv.rows; ++r) {
+    const float* src = row_f32(qkv, r);
+    std::memcpy(row_f32(q, r), src, size_t(q_cols) * sizeof(float));
+    std::memcpy(k.data() + r * kv_cols, src + q_cols, size_t(kv_cols) * sizeof(float));
+    std::memcpy(v.data() + r * kv_cols, src + q_cols + kv_cols, size_t(kv_cols) * sizeof(float));
+  }
+  Tensor kt{k.data(), DType::kF32, qkv.rows, kv_cols}, vt{v.data(), DType::kF32, qkv.rows, kv_cols};
+  rope(q, head_dim, cos_sin);
+  rope(kt, head_dim, cos_sin);
+  write_kv(kt, vt, batch, cache);
+}
+
 void add(Tensor& x, const Tensor& y) {
   cpu::check_same_shape("add", x, y);
   for (int64_t i = 0; i < x.numel(); ++i) x.as<float>()[i] += y.as<const float>()[i];

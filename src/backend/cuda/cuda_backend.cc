@@ -17,6 +17,7 @@
 #include "backend/cuda/linear/cublaslt_linear.h"
 #include "backend/cuda/linear/linear_simt.h"
 #include "backend/cuda/op_checks.h"
+#include "backend/cuda/qkv/qkv_rope_write_kv.h"
 #include "backend/cuda/rms_norm/rms_norm.h"
 #include "backend/cuda/rope/rope.h"
 #include "backend/cuda/write_kv/write_kv.h"
@@ -221,6 +222,43 @@ class CudaBackend final : public Backend {
     check_same_shape("add", x, y);
     use_device();
     launch_add(x.data, y.data, x.numel(), stream_);
+  }
+
+  void silu_mul_fused(const Tensor& gate_up, Tensor& out) override {
+    check_bf16("silu_mul_fused", "gate_up", gate_up);
+    check_bf16("silu_mul_fused", "out", out);
+    TURBINE_CHECK(gate_up.rows == out.rows && gate_up.cols == 2 * out.cols,
+                  "silu_mul_fused: gate_up is [{}, {}], out [{}, {}]", gate_up.rows, gate_up.cols, out.rows, out.cols);
+    use_device();
+    launch_silu_mul_fused(gate_up.data, out.data, out.rows, out.cols, stream_);
+  }
+
+  void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
+                         const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) override {
+    check_bf16("qkv_rope_write_kv", "qkv", qkv);
+    check_bf16("qkv_rope_write_kv", "q", q);
+    const int64_t q_cols = int64_t(num_heads) * head_dim, kv_cols = int64_t(num_kv_heads) * head_dim;
+    TURBINE_CHECK(qkv.cols == q_cols + 2 * kv_cols && q.cols == q_cols && q.rows == qkv.rows &&
+                      qkv.rows == batch.num_tokens && cos_sin.dtype == DType::kF32 && cos_sin.cols == head_dim &&
+                      cos_sin.rows >= qkv.rows && cache.k.cols == kv_cols && cache.v.cols == kv_cols &&
+                      cache.k.rows == cache.v.rows,
+                  "qkv_rope_write_kv: qkv [{}, {}], q [{}, {}], cache [{}, {}], {} heads / {} kv heads of {}", qkv.rows,
+                  qkv.cols, q.rows, q.cols, cache.k.rows, cache.k.cols, num_heads, num_kv_heads, head_dim);
+    TURBINE_CHECK(batch.slot_mapping != nullptr || qkv.rows == 0, "qkv_rope_write_kv: slot_mapping is null");
+    use_device();
+    QkvRopeParams p;
+    p.qkv = qkv.data;
+    p.cos_sin = cos_sin.as<const float>();
+    p.q = q.data;
+    p.k_cache = cache.k.data;
+    p.v_cache = cache.v.data;
+    p.slot_mapping = batch.slot_mapping;
+    p.tokens = qkv.rows;
+    p.cache_rows = cache.k.rows;
+    p.num_heads = num_heads;
+    p.num_kv_heads = num_kv_heads;
+    p.head_dim = head_dim;
+    launch_qkv_rope_write_kv(p, errors(), stream_);
   }
 
   void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvCacheLayer& cache) override {

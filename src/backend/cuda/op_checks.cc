@@ -19,6 +19,8 @@ void check_tensor(const char* op, const char* what, const Tensor& t) {
                 dtype_name(t.dtype));
 }
 
+}  // namespace
+
 // Activations and the KV cache: BF16 on this backend.
 void check_bf16(const char* op, const char* what, const Tensor& t) {
   TURBINE_CHECK(t.dtype == DType::kBF16, "{}: {} must be BF16 on the CUDA backend, got {}", op, what,
@@ -26,7 +28,6 @@ void check_bf16(const char* op, const char* what, const Tensor& t) {
   check_tensor(op, what, t);
 }
 
-}  // namespace
 
 void check_embedding(const Tensor& table, const Tensor& out) {
   check_tensor("embedding", "table", table);

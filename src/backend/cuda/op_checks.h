@@ -12,6 +12,8 @@
 
 namespace turbine::cuda {
 
+// Activations and the KV cache are BF16 on this backend.
+void check_bf16(const char* op, const char* what, const Tensor& t);
 void check_embedding(const Tensor& table, const Tensor& out);
 void check_rms_norm(const char* op, const Tensor& x, const Tensor& weight, const Tensor& out);
 void check_linear(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out);

@@ -32,6 +32,21 @@ __global__ void silu_mul_kernel(const bf16* gate, const bf16* up, bf16* out, int
   }
 }
 
+// gate_up rows are [gate (n) | up (n)]; V elements per step, n % V == 0.
+template <int V>
+__global__ void silu_mul_fused_kernel(const bf16* gate_up, bf16* out, int64_t rows, int64_t n) {
+  const int64_t per_row = n / V, units = rows * per_row;
+  for (int64_t u = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; u < units; u += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t r = u / per_row, c = (u - r * per_row) * V;
+    float g[V], x[V];
+    load_bf16<V>(gate_up + r * 2 * n + c, g);
+    load_bf16<V>(gate_up + r * 2 * n + n + c, x);
+#pragma unroll
+    for (int i = 0; i < V; ++i) g[i] = silu(g[i]) * x[i];
+    store_bf16<V>(out + r * n + c, g);
+  }
+}
+
 template <int V>
 __global__ void add_kernel(bf16* x, const bf16* y, int64_t count) {
   const int64_t units = count / V;
@@ -58,6 +73,18 @@ void launch_silu_mul(const void* gate, const void* up, void* out, int64_t count,
     silu_mul_kernel<8><<<blocks_for(count / 8), kThreads, 0, stream>>>(g, u, o, count);
   } else {
     silu_mul_kernel<1><<<blocks_for(count), kThreads, 0, stream>>>(g, u, o, count);
+  }
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+void launch_silu_mul_fused(const void* gate_up, void* out, int64_t rows, int64_t n, cudaStream_t stream) {
+  if (rows == 0 || n == 0) return;
+  auto* g = static_cast<const bf16*>(gate_up);
+  auto* o = static_cast<bf16*>(out);
+  if (n % 8 == 0 && is_aligned(g, 16) && is_aligned(o, 16)) {
+    silu_mul_fused_kernel<8><<<blocks_for(rows * n / 8), kThreads, 0, stream>>>(g, o, rows, n);
+  } else {
+    silu_mul_fused_kernel<1><<<blocks_for(rows * n), kThreads, 0, stream>>>(g, o, rows, n);
   }
   TURBINE_CUDA_CHECK_LAUNCH();
 }

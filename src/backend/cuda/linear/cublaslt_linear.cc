@@ -10,12 +10,12 @@ namespace {
 
 // linear() with at most this many rows of x runs the bandwidth-bound GEMV kernel (gemv.cu), more
 // rows go to cuBLASLt. Measured with bench_gemv on an H200 (2026-11-21, weights cycled through
-// 1 GB, graph replay), summed over one Llama-3.1-8B layer (qkv 4096->6144, o 4096->4096, gate_up
-// 4096->28672, down 14336->4096): GEMV / cuBLASLt = 113.6 / 116.0 us at m = 1, 113.2 / 116.2 at
-// m = 4, 114.5 / 116.1 at m = 8, but 129.3 / 117.2 at m = 16 (two 8-token MMA tiles double the
-// x traffic and registers). Per shape at m <= 8 the GEMV is 1.5x faster at 4096->1024, 1.1-1.2x
-// at 4096->4096, 0.91x-1.13x on the larger layers (worst: 4096->14336 at m = 8), 1.03x on the
-// lm head (4096->128256).
+// 1 GB, graph replay), one Llama-3.1-8B layer (qkv 4096->6144, o 4096->4096, gate_up
+// 4096->28672, down 14336->4096) summed, GEMV / cuBLASLt: 112.7 / 116.7 us at m = 1, 112.3 /
+// 117.3 at m = 4, 113.6 / 118.0 at m = 8, but 123.7 / 115.3 at m = 16 (two 8-token MMA tiles
+// double the x traffic and the registers); an earlier run gave the same split. Per shape at
+// m <= 8: 1.5x at 4096->1024, 1.1-1.2x at 4096->4096, 0.95-1.06x on the larger layers and the
+// lm head (run-to-run noise there is ~4%).
 constexpr int64_t kGemvMaxRows = 8;
 static_assert(kGemvMaxRows <= kGemvMaxM);
 

@@ -1,0 +1,67 @@
+// Fused attention prologue: one block per token reads its row of the stacked q/k/v projection
+// once. Each thread owns one rotate-half pair (i, i + d/2) of one head: q and k heads are rotated
+// in F32 and rounded once (exactly what rope() does), q lands in the q buffer and k in its cache
+// slot; v pairs are copied unchanged into theirs. This replaces two rope launches, a write_kv
+// launch and their extra round trips through memory: at decode it is 3 of the ~14 launches of a
+// layer. A negative slot (a padding token) still writes q; a slot past the cache is reported
+// (device_error.h) and its K/V skipped, like write_kv.
+#include <algorithm>
+
+#include "backend/cuda/common/bf16_io.cuh"
+#include "backend/cuda/common/cuda_check.h"
+#include "backend/cuda/qkv/qkv_rope_write_kv.h"
+
+namespace turbine::cuda {
+namespace {
+
+__global__ void qkv_rope_write_kv_kernel(QkvRopeParams p, DeviceErrorSink errors) {
+  const int64_t token = blockIdx.x;
+  const int half = p.head_dim / 2;
+  const int heads = p.num_heads + 2 * p.num_kv_heads;
+  const int64_t row_cols = int64_t(heads) * p.head_dim;
+  const int64_t kv_cols = int64_t(p.num_kv_heads) * p.head_dim;
+  const bf16* row = static_cast<const bf16*>(p.qkv) + token * row_cols;
+  const float* cs = p.cos_sin + token * p.head_dim;
+  const int32_t slot = p.slot_mapping[token];
+  const bool slot_ok = slot >= 0 && slot < p.cache_rows;
+  if (slot >= p.cache_rows && threadIdx.x == 0)
+    report_device_error(errors, DeviceErrorCode::kWriteKvSlot, slot, int32_t(token), int32_t(p.cache_rows));
+  const int64_t pairs = int64_t(heads) * half;
+  for (int64_t pi = threadIdx.x; pi < pairs; pi += blockDim.x) {
+    const int head = int(pi / half);
+    const int i = int(pi - int64_t(head) * half);
+    const bf16* src = row + int64_t(head) * p.head_dim + i;
+    bf16* dst;
+    if (head < p.num_heads) {
+      dst = static_cast<bf16*>(p.q) + token * int64_t(p.num_heads) * p.head_dim + int64_t(head) * p.head_dim + i;
+    } else {
+      if (!slot_ok) continue;
+      const bool is_k = head < p.num_heads + p.num_kv_heads;
+      const int kv_head = is_k ? head - p.num_heads : head - p.num_heads - p.num_kv_heads;
+      bf16* cache = static_cast<bf16*>(is_k ? p.k_cache : p.v_cache);
+      dst = cache + int64_t(slot) * kv_cols + int64_t(kv_head) * p.head_dim + i;
+      if (!is_k) {
+        dst[0] = src[0];
+        dst[half] = src[half];
+        continue;
+      }
+    }
+    const float a = __bfloat162float(src[0]), b = __bfloat162float(src[half]);
+    const float c = cs[i], s = cs[half + i];
+    dst[0] = __float2bfloat16_rn(a * c - b * s);
+    dst[half] = __float2bfloat16_rn(b * c + a * s);
+  }
+}
+
+}  // namespace
+
+void launch_qkv_rope_write_kv(const QkvRopeParams& p, DeviceErrorSink errors, cudaStream_t stream) {
+  if (p.tokens == 0) return;
+  if (p.head_dim <= 0 || p.head_dim % 2 != 0) TURBINE_LAUNCHER_REJECT("qkv_rope_write_kv", "head_dim");
+  const int64_t pairs = int64_t(p.num_heads + 2 * p.num_kv_heads) * (p.head_dim / 2);
+  const int threads = int(std::clamp<int64_t>((pairs + 31) / 32 * 32, 32, 512));
+  qkv_rope_write_kv_kernel<<<unsigned(p.tokens), threads, 0, stream>>>(p, errors);
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace turbine::cuda

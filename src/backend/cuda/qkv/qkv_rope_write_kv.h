@@ -1,0 +1,29 @@
+// The fused attention prologue (Backend::qkv_rope_write_kv): split the stacked q/k/v projection,
+// rotate q and k, write q out and k/v into their cache slots, in one pass.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "backend/cuda/common/device_error.h"
+
+namespace turbine::cuda {
+
+struct QkvRopeParams {
+  const void* qkv = nullptr;      // BF16 [tokens, (heads + 2 kv_heads) * head_dim]
+  const float* cos_sin = nullptr; // F32 [tokens, head_dim]
+  void* q = nullptr;              // BF16 [tokens, heads * head_dim]
+  void* k_cache = nullptr;        // BF16 [cache_rows, kv_heads * head_dim]
+  void* v_cache = nullptr;
+  const int32_t* slot_mapping = nullptr;  // [tokens], device memory; negative = padding, skipped
+  int64_t tokens = 0;
+  int64_t cache_rows = 0;
+  int num_heads = 0;
+  int num_kv_heads = 0;
+  int head_dim = 0;
+};
+
+void launch_qkv_rope_write_kv(const QkvRopeParams& p, DeviceErrorSink errors, cudaStream_t stream);
+
+}  // namespace turbine::cuda
