@@ -1,0 +1,92 @@
+// Host-side staging of a batch's GPU sampling inputs (gpu_sampler.h) from the runner's
+// SamplingParams + SamplingContext: one GpuSamplingRow per row, the merged per-token
+// adjustment list (logit_bias + the tokens the penalties look at) and the suppressed ids.
+// Header-only (no link dependency on the runner); the caller copies the three vectors to
+// device buffers and points a GpuSamplingBatch at them.
+//
+// Cost per row: O(n log n) in the number of prompt + output tokens the active penalties read
+// (a sort to merge duplicates). An engine that keeps per-request counts can build the same
+// entries incrementally instead.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "backend/cuda/sampling/gpu_sampler.h"
+#include "runner/logit_transforms.h"
+#include "runner/sampling_params.h"
+
+namespace turbine::cuda {
+
+struct GpuSamplingInputs {
+  std::vector<GpuSamplingRow> rows;
+  std::vector<GpuTokenAdjustment> adjustments;
+  std::vector<int32_t> suppressed;
+
+  void clear() {
+    rows.clear();
+    adjustments.clear();
+    suppressed.clear();
+  }
+
+  // Appends one row. `uniform` is the row's draw in [0, 1) (the request's rng.next_double());
+  // ignored by greedy rows, which draw nothing.
+  void add_row(const SamplingParams& params, const SamplingContext& context, double uniform) {
+    GpuSamplingRow r;
+    r.temperature = params.temperature;
+    r.top_k = params.top_k;
+    r.top_p = params.top_p;
+    r.min_p = params.min_p;
+    r.uniform = uniform;
+    r.num_logprobs = params.logprobs;
+    r.repetition_penalty = params.repetition_penalty;
+    r.frequency_penalty = params.frequency_penalty;
+    r.presence_penalty = params.presence_penalty;
+
+    // (token, in prompt, output count, bias) for every occurrence the active transforms read,
+    // then merged per token. Occurrences the CPU would not read are left out (no entry, no work).
+    occurrences_.clear();
+    const bool repetition = params.repetition_enabled();
+    const bool freq_presence = params.presence_or_frequency_enabled();
+    if (repetition) {
+      for (const int32_t id : context.prompt_ids) occurrences_.push_back({id, 1, 0, 0.0f, false});
+    }
+    if (repetition || freq_presence) {
+      for (const int32_t id : context.output_ids) occurrences_.push_back({id, 0, 1, 0.0f, false});
+    }
+    for (const auto& [id, bias] : params.logit_bias) occurrences_.push_back({id, 0, 0, bias, true});
+    std::sort(occurrences_.begin(), occurrences_.end(),
+              [](const Occurrence& a, const Occurrence& b) { return a.token < b.token; });
+
+    r.adjust_begin = int32_t(adjustments.size());
+    for (size_t i = 0; i < occurrences_.size();) {
+      GpuTokenAdjustment e;
+      e.token = occurrences_[i].token;
+      for (; i < occurrences_.size() && occurrences_[i].token == e.token; ++i) {
+        e.in_prompt |= occurrences_[i].in_prompt;
+        e.output_count += occurrences_[i].output_count;
+        if (occurrences_[i].has_bias) e.bias = occurrences_[i].bias;
+      }
+      adjustments.push_back(e);
+    }
+    r.adjust_end = int32_t(adjustments.size());
+
+    r.suppress_begin = int32_t(suppressed.size());
+    suppressed.insert(suppressed.end(), context.suppressed_ids.begin(), context.suppressed_ids.end());
+    r.suppress_end = int32_t(suppressed.size());
+    rows.push_back(r);
+  }
+
+ private:
+  struct Occurrence {
+    int32_t token;
+    int32_t in_prompt;
+    int32_t output_count;
+    float bias;
+    bool has_bias;
+  };
+  std::vector<Occurrence> occurrences_;  // reused across add_row calls
+};
+
+}  // namespace turbine::cuda
