@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "common/error.h"
 
@@ -84,18 +85,21 @@ DeviceWeights DeviceWeights::upload(Backend& backend, const std::vector<Tensor*>
   DeviceWeights w;
   if (total == 0) return w;
   w.arena_ = backend.allocate(total);
+  // Each Tensor once (a grouped one may also be in `tensors`), each source's bytes copied once.
+  std::vector<Tensor*> all;
+  std::set<const Tensor*> listed;
+  for (const std::vector<Tensor*>& group : groups)
+    for (Tensor* t : group)
+      if (listed.insert(t).second) all.push_back(t);
+  for (Tensor* t : tensors)
+    if (listed.insert(t).second) all.push_back(t);
   std::vector<char> staging;
-  std::map<const void*, bool> copied;
-  std::vector<Tensor*> all = tensors;
-  for (const std::vector<Tensor*>& group : groups) all.insert(all.end(), group.begin(), group.end());
+  std::set<const void*> copied;
   for (Tensor* t : all) {
     if (t->data == nullptr) continue;
     const void* source = t->data;
     char* dst = static_cast<char*>(w.arena_.data()) + offset_of.at(source);
-    if (!copied[source]) {
-      copy_converted(backend, *t, target, dst, staging);
-      copied[source] = true;
-    }
+    if (copied.insert(source).second) copy_converted(backend, *t, target, dst, staging);
     t->data = dst;
     t->dtype = target;
   }

@@ -23,7 +23,8 @@ class DeviceWeights {
  public:
   DeviceWeights() = default;
 
-  // Copies every tensor in `tensors` (pointers into the model's own fields) and repoints them.
+  // Copies every tensor in `tensors` and in the groups (pointers into the model's own fields; a
+  // tensor may be listed in both) and repoints them.
   static DeviceWeights upload(Backend& backend, const std::vector<Tensor*>& tensors,
                               const std::vector<std::vector<Tensor*>>& contiguous_groups = {});
 

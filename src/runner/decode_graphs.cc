@@ -19,9 +19,9 @@ DecodeGraphs::DecodeGraphs(Backend& backend, int max_batch, int table_stride)
     : backend_(backend), max_batch_(max_batch), ladder_(ladder(max_batch)) {
   TURBINE_CHECK(max_batch > 0 && table_stride > 0, "DecodeGraphs: {} x {}", max_batch, table_stride);
   const size_t b = size_t(max_batch);
-  total_ints_ = 7 * b + 1 + b * size_t(table_stride);
-  host_buffer_ = backend.allocate_host(total_ints_ * sizeof(int32_t));
-  device_buffer_ = backend.allocate(total_ints_ * sizeof(int32_t));
+  const size_t total_ints = 7 * b + 1 + b * size_t(table_stride);
+  host_buffer_ = backend.allocate_host(total_ints * sizeof(int32_t));
+  device_buffer_ = backend.allocate(total_ints * sizeof(int32_t));
   int32_t* p = static_cast<int32_t*>(host_buffer_.data());
   host_.ids = p;
   host_.positions = p + b;
@@ -86,9 +86,8 @@ void DecodeGraphs::run(int padded, const std::function<void()>& forward) {
     backend_.replay(it->second);
     return;
   }
-  if (!warmed_[padded]) {
+  if (warmed_.insert(padded).second) {
     forward();
-    warmed_[padded] = true;
     return;
   }
   backend_.begin_capture();

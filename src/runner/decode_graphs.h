@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "backend/backend.h"
@@ -63,9 +64,8 @@ class DecodeGraphs {
   DeviceBuffer host_buffer_;
   DeviceBuffer device_buffer_;
   DecodeInputs host_{};
-  size_t total_ints_ = 0;
   std::map<int, int> graphs_;  // padded size -> backend graph
-  std::map<int, bool> warmed_;
+  std::set<int> warmed_;  // sizes that have run once eagerly
 };
 
 }  // namespace turbine

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 #include "common/error.h"
 #include "model/architectures/architectures.h"
 
@@ -31,14 +29,7 @@ LlamaModel::LlamaModel(ModelConfig config, std::unique_ptr<WeightStore> weights,
     w.ignore_if_present(fmt::format("model.layers.{}.self_attn.rotary_emb.inv_freq", i));
   w.check_all_used();
   if (!backend_.uses_host_memory()) {
-    const std::vector<std::vector<Tensor*>> groups = projection_groups(layers_);
-    std::vector<Tensor*> rest;
-    for (Tensor* t : weight_tensors()) {
-      bool grouped = false;
-      for (const auto& g : groups) grouped = grouped || std::find(g.begin(), g.end(), t) != g.end();
-      if (!grouped) rest.push_back(t);
-    }
-    device_weights_ = DeviceWeights::upload(backend_, rest, groups);
+    device_weights_ = DeviceWeights::upload(backend_, weight_tensors(), projection_groups(layers_));
     weights_.reset();  // every tensor now views the copies: the mapping can go
     set_fused_views(layers_);
     workspace_.fused = true;
