@@ -73,15 +73,7 @@ json serve_result_json(const ServeBenchmarkConfig& c, const ServeBenchmarkResult
   config["endpoint"] = endpoint_path(c.endpoint);
   config["model"] = c.model;
   config["tokenizer"] = c.tokenizer_dir;
-  config["dataset"] = dataset_kind_name(d.kind);
-  config["num_prompts"] = d.num_prompts;
-  config["input_len"] = d.input_len ? json(*d.input_len) : json(nullptr);
-  config["output_len"] = d.output_len ? json(*d.output_len) : json(nullptr);
-  config["range_ratio"] = d.range_ratio;
-  config["prefix_len"] = d.prefix_len ? json(*d.prefix_len) : json(nullptr);
-  config["num_prefixes"] = d.num_prefixes;
-  config["corpus"] = d.corpus_file ? json(*d.corpus_file) : json("built-in");
-  config["seed"] = d.seed;
+  config.update(dataset_config_json(d));  // flat, as vLLM's result files have them
   config["request_rate"] = j["request_rate"];
   config["burstiness"] = c.burstiness;
   config["max_concurrency"] = j["max_concurrency"];
@@ -91,6 +83,20 @@ json serve_result_json(const ServeBenchmarkConfig& c, const ServeBenchmarkResult
   config["request_timeout_s"] = c.request_timeout_s;
   config["outputs_counted_with_tokenizer"] = r.outputs_counted_with_tokenizer;
   j["config"] = std::move(config);
+  return j;
+}
+
+json dataset_config_json(const DatasetOptions& d) {
+  json j;
+  j["dataset"] = dataset_kind_name(d.kind);
+  j["num_prompts"] = d.num_prompts;
+  j["input_len"] = d.input_len ? json(*d.input_len) : json(nullptr);
+  j["output_len"] = d.output_len ? json(*d.output_len) : json(nullptr);
+  j["range_ratio"] = d.range_ratio;
+  j["prefix_len"] = d.prefix_len ? json(*d.prefix_len) : json(nullptr);
+  j["num_prefixes"] = d.num_prefixes;
+  j["corpus"] = d.corpus_file ? json(*d.corpus_file) : json("built-in");
+  j["seed"] = d.seed;
   return j;
 }
 

@@ -23,6 +23,9 @@ void add_summary(nlohmann::json& out, const std::string& name, const Summary& su
 // The local date and time, as vLLM stamps its results: "%Y%m%d-%H%M%S".
 std::string benchmark_date();
 
+// The dataset settings of a run, for a result file's "config".
+nlohmann::json dataset_config_json(const DatasetOptions& options);
+
 // Writes `j` (indented) to `path`; throws turbine::Error when the file cannot be written.
 void write_json_file(const std::string& path, const nlohmann::json& j);
 

@@ -83,20 +83,6 @@ Tokenizer load_tokenizer(const std::string& dir) {
   return Tokenizer::from_dir(dir);
 }
 
-json dataset_config_json(const bench::DatasetOptions& d) {
-  json j;
-  j["dataset"] = bench::dataset_kind_name(d.kind);
-  j["num_prompts"] = d.num_prompts;
-  j["input_len"] = d.input_len ? json(*d.input_len) : json(nullptr);
-  j["output_len"] = d.output_len ? json(*d.output_len) : json(nullptr);
-  j["range_ratio"] = d.range_ratio;
-  j["prefix_len"] = d.prefix_len ? json(*d.prefix_len) : json(nullptr);
-  j["num_prefixes"] = d.num_prefixes;
-  j["corpus"] = d.corpus_file ? json(*d.corpus_file) : json("built-in");
-  j["seed"] = d.seed;
-  return j;
-}
-
 json engine_config_json(const EngineFlags& e, const LlmEngine& engine) {
   json j;
   j["kv_cache_memory"] = e.kv_cache_memory;
@@ -108,6 +94,8 @@ json engine_config_json(const EngineFlags& e, const LlmEngine& engine) {
   j["threads"] = e.threads;
   j["kv_cache_tokens"] = engine.capacity().tokens();
   j["device"] = e.resolved_device();
+  j["gpu_memory_utilization"] = e.gpu_memory_utilization;
+  j["enforce_eager"] = e.enforce_eager;
   return j;
 }
 
@@ -241,7 +229,7 @@ void run_bench_throughput(ThroughputFlags f) {
     j["prefix_cache_hit_tokens"] = r.prefix_cache_hit_tokens;
     j["num_preemptions"] = r.num_preemptions;
     j["date"] = date;
-    j["config"] = {{"model", f.model_dir}, {"tokenizer", tokenizer_dir}, {"dataset", dataset_config_json(dataset)},
+    j["config"] = {{"model", f.model_dir}, {"tokenizer", tokenizer_dir}, {"dataset", bench::dataset_config_json(dataset)},
                    {"engine", engine_config_json(f.engine, *e.engine)}};
     bench::write_json_file(*f.result_file, j);
     spdlog::info("result written to {}", *f.result_file);
