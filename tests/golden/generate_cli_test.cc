@@ -144,7 +144,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ErrorCase{"generate --model " + kStories + " --prompt-ids 1 --temperature -1", {"temperature"}},
                       ErrorCase{"generate --model " + kStories + " --prompt-ids 1 --top-p 1.5", {"top_p"}},
                       ErrorCase{"generate --model " + kStories + " --prompt-ids 1 --max-tokens 0", {"max"}},
-                      ErrorCase{"generate --model " + kStories, {"prompt"}}));
+                      ErrorCase{"generate --model " + kStories, {"prompt"}},
+                      ErrorCase{"generate --model " + kStories + " --prompt-ids 1 --device tpu", {"--device", "tpu"}},
+                      ErrorCase{"generate --model " + kStories + " --prompt-ids 1 --kv-cache-memory 0",
+                                {"--kv-cache-memory", "more than 0"}},
+                      // CI builds without CUDA: asking for it must say so rather than run on the CPU.
+                      ErrorCase{"generate --model " + kStories + " --prompt-ids 1 --device cuda", {"--device cuda"}}));
 
 TEST(GenerateCli, UnsupportedArchitectureListsSupportedOnes) {
   const fs::path dir = fs::temp_directory_path() / "turbine_unsupported_arch";

@@ -1,0 +1,64 @@
+// DecodeGraphs' batch-size ladder and fixed input layout (runner/decode_graphs.h), on the CPU
+// backend (host memory, so the device copy can be read back directly). Capture and replay need a
+// GPU: the CUDA golden tests run with graphs on.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "backend/cpu/cpu_backend.h"
+#include "runner/decode_graphs.h"
+
+namespace turbine {
+namespace {
+
+TEST(DecodeGraphs, LadderIsOneTwoFourThenMultiplesOfEightEndingAtTheMax) {
+  EXPECT_EQ(DecodeGraphs::ladder(1), (std::vector<int>{1}));
+  EXPECT_EQ(DecodeGraphs::ladder(3), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(DecodeGraphs::ladder(20), (std::vector<int>{1, 2, 4, 8, 16, 20}));
+  EXPECT_EQ(DecodeGraphs::ladder(32), (std::vector<int>{1, 2, 4, 8, 16, 24, 32}));
+}
+
+TEST(DecodeGraphs, PaddedSizeIsTheNextRungOrZeroBeyondTheTop) {
+  auto backend = make_cpu_backend(1);
+  DecodeGraphs graphs(*backend, 20, 4);
+  EXPECT_EQ(graphs.padded_size(1), 1);
+  EXPECT_EQ(graphs.padded_size(3), 4);
+  EXPECT_EQ(graphs.padded_size(9), 16);
+  EXPECT_EQ(graphs.padded_size(17), 20);
+  EXPECT_EQ(graphs.padded_size(21), 0);
+}
+
+TEST(DecodeGraphs, UploadPadsRowsIntoTheNullBlockAndKeepsTheRealOnes) {
+  auto backend = make_cpu_backend(1);
+  const int stride = 3;
+  DecodeGraphs graphs(*backend, 8, stride);
+  const DecodeInputs h = graphs.host_inputs();
+  for (int s = 0; s < 3; ++s) {  // three real decode rows
+    h.ids[s] = 100 + s;
+    h.positions[s] = 17 + s;
+    h.step_lens[s] = h.seq_lens[s] = 18 + s;
+    h.slots[s] = 40 + s;
+    for (int b = 0; b < stride; ++b) h.block_tables[s * stride + b] = 5 + s + b;
+  }
+  const ForwardBatch f = graphs.upload(3, 4);
+  EXPECT_EQ(f.num_tokens, 4);
+  EXPECT_EQ(f.num_logits, 4);
+  EXPECT_EQ(f.attention.num_seqs, 4);
+  EXPECT_EQ(f.attention.max_blocks_per_seq, stride);
+  // The copy the forward pass reads (host memory on the CPU backend).
+  EXPECT_EQ(f.token_ids[1], 101);
+  EXPECT_EQ(f.positions[2], 19);
+  EXPECT_EQ(f.attention.slot_mapping[0], 40);
+  EXPECT_EQ(f.attention.block_tables[2 * stride + 1], 8);
+  for (int i = 0; i <= 4; ++i) EXPECT_EQ(f.attention.query_start[i], i);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(f.logits_rows[i], i);
+  // The padded row: token 0 at position 0, one token of context in the null block's slot 0.
+  EXPECT_EQ(f.token_ids[3], 0);
+  EXPECT_EQ(f.positions[3], 0);
+  EXPECT_EQ(f.attention.seq_lens[3], 1);
+  EXPECT_EQ(f.attention.slot_mapping[3], 0);
+  EXPECT_EQ(f.attention.block_tables[3 * stride], 0);
+}
+
+}  // namespace
+}  // namespace turbine
