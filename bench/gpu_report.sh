@@ -15,8 +15,10 @@
 # stays under the device tool's 10 minutes):
 #   1. the model: tools/make_random_model.py --preset llama-3.1-8b (random BF16, 16 GB) plus the
 #      tokenizer files, in $TURBINE_REPORT_MODEL (default /tmp/turbine-report-model)
-#   2. turbine bench throughput: random 1024 in / 128 out
-#   3. turbine bench latency: batch 1, 128 in / 256 out; batch 32, 128 in / 128 out
+#   2. the device's ceilings (bench/device_limits.py); turbine generate at batch 1 (decode rate);
+#      turbine bench throughput: 2000 x random 128/128 and 1000 x 1024/128
+#   3. turbine bench latency: batch 1, 128 in / 256 out; batch 32, 128 and 256, 128 in / 128 out
+#      (each with the engine's host time per step)
 #   4. turbine serve --device DEVICE, then turbine bench serve: random 1024/128 at rate inf, and
 #      sharegpt-like at rates 4, 8, 16 and inf; the server is stopped afterwards
 #   5. bench/transformers_baseline.py on the same folder: the two latency shapes, torch bf16
@@ -84,6 +86,8 @@ if [ "$smoke" = 1 ]; then
   lat_a="--batch-size 1 --input-len 32 --output-len 16 --num-iters-warmup 1 --num-iters 3"
   lat_b="--batch-size 4 --input-len 32 --output-len 16 --num-iters-warmup 1 --num-iters 3"
   lat_c="--batch-size 8 --input-len 32 --output-len 16 --num-iters-warmup 1 --num-iters 3"
+  lat_d="--batch-size 16 --input-len 32 --output-len 16 --num-iters-warmup 1 --num-iters 3"
+  decode_in=32 decode_out=32
   tf_cases=1x32x16,4x32x16,8x32x16
   serve_prompts=16 rand_in=128 rand_out=16 rate_prompts=8 rates="4 8 16 inf"
 else
@@ -94,10 +98,16 @@ else
   lat_a="--batch-size 1 --input-len 128 --output-len 256 --num-iters-warmup 1 --num-iters 3"
   lat_b="--batch-size 32 --input-len 128 --output-len 128 --num-iters-warmup 1 --num-iters 3"
   lat_c="--batch-size 128 --input-len 128 --output-len 128 --num-iters-warmup 1 --num-iters 3"
+  lat_d="--batch-size 256 --input-len 128 --output-len 128 --num-iters-warmup 1 --num-iters 3"
+  decode_in=128 decode_out=256
   tf_cases=1x128x256,32x128x128,128x128x128
   serve_prompts=100 rand_in=1024 rand_out=128 rate_prompts=50 rates="4 8 16 inf"
 fi
-engine_flags="--kv-cache-memory $kv --max-num-seqs 256 $threads"
+# Latency and serving: up to 256 sequences, 8192-token steps. Offline throughput: vLLM's offline
+# defaults on an H100/H200 (1024 sequences, 16384-token steps), so decode runs at large batch.
+engine_flags="--kv-cache-memory $kv --max-num-seqs 256 --max-num-batched-tokens 8192 $threads"
+tp_flags="--kv-cache-memory $kv --max-num-seqs 1024 --max-num-batched-tokens 16384 $threads"
+[ "$smoke" = 1 ] && tp_flags="--kv-cache-memory $kv --max-num-seqs 64 --max-num-batched-tokens 2048 $threads"
 
 steps=$work/steps.tsv
 : > "$steps"
@@ -153,14 +163,24 @@ else
 fi
 [ -f "$model/config.json" ] || { echo "no model: giving up (see $work/model.log)" >&2; exit 1; }
 
+# The device's own ceilings, in this same call (copy bandwidth, BF16 matrix rate).
+if [ "$device" != cpu ]; then
+  step limits 60 $python "$repo/bench/device_limits.py" --out "$work/limits.json"
+fi
+
 # 2-3. In-process benchmarks.
 device_flag=
 if "$turbine" bench throughput --help 2>&1 | grep -q -- '--device'; then device_flag="--device $device"; fi
 if [ -z "$device_flag" ] && [ "$device" != cpu ]; then
-  for name in throughput latency_b1 latency_b32 latency_b128 throughput_long; do skip "$name" "this turbine's bench has no --device flag yet"; done
+  for name in decode_b1 throughput latency_b1 latency_b32 latency_b128 latency_b256 throughput_long; do skip "$name" "this turbine's bench has no --device flag yet"; done
 else
+  # Batch-1 decode alone: turbine generate prints its decode rate (first token excluded).
+  prompt_ids=$(seq 1000 $(( 999 + decode_in )) | paste -sd,)
   # shellcheck disable=SC2086
-  step throughput 150 "$turbine" bench throughput --model "$model" $device_flag $engine_flags --dataset random \
+  step decode_b1 90 "$turbine" generate --model "$model" $device_flag $engine_flags --prompt-ids "$prompt_ids" \
+    --max-tokens $decode_out --ignore-eos --temperature 0
+  # shellcheck disable=SC2086
+  step throughput 150 "$turbine" bench throughput --model "$model" $device_flag $tp_flags --dataset random \
     --input-len $tp_in --output-len $tp_out --num-prompts $tp_prompts --no-progress --result-file "$work/throughput.json"
   # shellcheck disable=SC2086
   step latency_b1 120 "$turbine" bench latency --model "$model" $device_flag $engine_flags $lat_a --no-progress \
@@ -171,6 +191,9 @@ else
   # shellcheck disable=SC2086
   step latency_b128 120 "$turbine" bench latency --model "$model" $device_flag $engine_flags $lat_c --no-progress \
     --result-file "$work/latency_b128.json"
+  # shellcheck disable=SC2086
+  step latency_b256 120 "$turbine" bench latency --model "$model" $device_flag $engine_flags $lat_d --no-progress \
+    --result-file "$work/latency_b256.json"
 fi
 
 # The transformers baseline, right after the in-process runs (the GPU is free between them).
@@ -183,7 +206,7 @@ fi
 
 if [ -n "$device_flag" ] || [ "$device" = cpu ]; then
   # shellcheck disable=SC2086
-  step throughput_long 120 "$turbine" bench throughput --model "$model" $device_flag $engine_flags --dataset random \
+  step throughput_long 120 "$turbine" bench throughput --model "$model" $device_flag $tp_flags --dataset random \
     --input-len $tp_long_in --output-len $tp_long_out --num-prompts $tp_long_prompts --no-progress \
     --result-file "$work/throughput_long.json"
 fi
@@ -261,17 +284,50 @@ def row(bench, setting, req_s=None, out_tok_s=None, total_tok_s=None, ttft=None,
 def missing(name):
     return status.get(name, "not run")
 
+limits = load("limits")
+# The 8B shape's bytes per decoded token and FLOPs per processed token (the CUDA issue's yardsticks).
+weight_gb = 16.06
+flop_per_token = 2 * 8.03e9
+
+def host_note(r):
+    t = r.get("step_timing") if r else None
+    if not t:
+        return ""
+    return (f"; host {t['host_ms_per_step']:.3f} ms/step, decode steps {t['decode_host_ms_per_step']:.3f} ms "
+            f"at {t['decode_mean_rows']:.0f} rows")
+
+import re
+decode_rate = None
+try:
+    with open(os.path.join(work, "decode_b1.log")) as f:
+        m = re.search(r"decode ([0-9.]+) tokens/s", f.read())
+        decode_rate = float(m.group(1)) if m else None
+except OSError:
+    pass
+if decode_rate is not None:
+    note = "first token excluded"
+    if limits:
+        limit = limits["copy_gb_per_s"] / weight_gb
+        note += f"; {100 * decode_rate / limit:.0f}% of the {limit:.0f} tok/s bandwidth limit"
+    row("turbine generate (decode only)", "batch 1, 128/256", out_tok_s=decode_rate, note=note)
+else:
+    row("turbine generate (decode only)", "batch 1", note=missing("decode_b1"))
+
 for name in ("throughput", "throughput_long"):
     t = load(name)
     if t:
         c = t["config"]["dataset"]
+        note = f"{t['elapsed_time']:.2f} s"
+        if limits:
+            tflops = t["tokens_per_second"] * flop_per_token / 1e12
+            note += f"; {tflops:.0f} TFLOP/s = {100 * tflops / limits['bf16_tflops']:.0f}% of the measured BF16 peak"
         row("turbine bench throughput", f"random {c['input_len']}/{c['output_len']}, {t['num_requests']} prompts",
             t["requests_per_second"], t["output_tokens_per_second"], t["tokens_per_second"],
-            note=f"{t['elapsed_time']:.2f} s")
+            note=note + host_note(t))
     else:
         row("turbine bench throughput", name, note=missing(name))
 
-for name in ("latency_b1", "latency_b32", "latency_b128"):
+for name in ("latency_b1", "latency_b32", "latency_b128", "latency_b256"):
     l = load(name)
     if l:
         c = l["config"]
@@ -279,7 +335,7 @@ for name in ("latency_b1", "latency_b32", "latency_b128"):
         row("turbine bench latency", f"batch {c['batch_size']}, {c['input_len']}/{c['output_len']}",
             out_tok_s=tokens / l["avg_latency"], total_tok_s=c["batch_size"] * (c["input_len"] + c["output_len"]) / l["avg_latency"],
             e2e=f"{l['avg_latency'] * 1e3:,.0f} (p50 {l['percentiles']['50'] * 1e3:,.0f}, p99 {l['percentiles']['99'] * 1e3:,.0f})",
-            note=f"{len(l['latencies'])} iterations")
+            note=f"{len(l['latencies'])} iterations" + host_note(l))
     else:
         row("turbine bench latency", name, note=missing(name))
 
@@ -309,6 +365,10 @@ else:
 
 with open(os.path.join(work, "machine.txt")) as f:
     print("\n".join("    " + line.rstrip() for line in f))
+if limits:
+    print(f"    limits ({limits['device']}): copy {limits['copy_gb_per_s']:,.0f} GB/s (read + write), "
+          f"BF16 matmul {limits['bf16_tflops']:,.0f} TFLOP/s; batch-1 limit {limits['copy_gb_per_s'] / weight_gb:,.0f} tok/s, "
+          f"60% of peak = {0.6 * limits['bf16_tflops'] * 1e12 / flop_per_token:,.0f} processed tok/s")
 print()
 head = ["benchmark", "setting", "req/s", "output tok/s", "total tok/s", "TTFT mean / p99 (ms)", "TPOT mean / p99 (ms)",
         "ITL mean (ms)", "E2E mean (ms)", "notes"]

@@ -32,6 +32,8 @@ if [ ! -f tests/js/node_modules/.package-lock.json ] || ! cmp -s tests/js/packag
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json .installed-lock)
 fi
 
+# ccache keys on paths relative to the checkout, so a fresh clone (CI) reuses earlier objects.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 BUILD_DIR=${TURBINE_BUILD_DIR:-build}
 BUILD_TYPE=${TURBINE_BUILD_TYPE:-Release}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then

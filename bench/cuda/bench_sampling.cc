@@ -25,6 +25,7 @@
 
 #include "backend/cuda/sampling/gpu_sampler.h"
 
+using namespace turbine;
 using namespace turbine::cuda;
 
 namespace {

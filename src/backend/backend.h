@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/device_sampling.h"
 #include "common/tensor.h"
 
 namespace turbine {
@@ -126,6 +127,12 @@ class Backend {
   // Queues a host-to-device copy behind the ops already queued: `src` (from allocate_host) must
   // stay unchanged until the next synchronize() or copy_to_host().
   virtual void copy_to_device_async(void* dst, const void* src, size_t bytes) { copy_to_device(dst, src, bytes); }
+  // The same for `rows` rows of `width` bytes, `pitch` bytes apart on both sides (the used prefix
+  // of each row of a wide table, in one copy where the device can).
+  virtual void copy_to_device_async_2d(void* dst, const void* src, size_t pitch, size_t width, size_t rows) {
+    for (size_t r = 0; r < rows; ++r)
+      copy_to_device_async(static_cast<char*>(dst) + r * pitch, static_cast<const char*>(src) + r * pitch, width);
+  }
 
   // Graphs (CUDA graphs): the ops issued between begin_capture() and end_capture() are recorded,
   // not run; replay(graph) runs them again, reading and writing the same memory. Only ops may be
@@ -135,6 +142,13 @@ class Backend {
   virtual void begin_capture() { unsupported("begin_capture"); }
   virtual int end_capture() { unsupported("end_capture"); }
   virtual void replay(int graph) { (void)graph, unsupported("replay"); }
+
+  // Sampling on the device (device_sampling.h): backends that say true here sample every row of
+  // an F32 logits batch in place and return the chosen ids and logprobs, so that only those cross
+  // to the host; the runner samples on the host (runner/sampler.h) everywhere else. sample()
+  // waits for its results; they stay valid until the next call.
+  virtual bool supports_sampling() const { return false; }
+  virtual DeviceSamplingResult sample(const DeviceSamplingBatch& batch) { (void)batch, unsupported("sample"); }
 
   // out[i, :] = table[ids[i], :]; table is a weight (any dtype), out has out.rows == n ids.
   virtual void embedding(const Tensor& table, const int32_t* ids, Tensor& out) = 0;

@@ -186,6 +186,25 @@ void run_bench_serve(const ServeFlags& f) {
   }
 }
 
+// The engine's host time per step (EngineStats): printed and kept in the result file, so that
+// the host's share of a step can be read next to the throughput it allowed.
+json report_step_timing(const LlmEngine& engine) {
+  const EngineStats s = engine.stats();
+  const double steps = double(std::max<uint64_t>(s.num_steps, 1));
+  const double decode_steps = double(std::max<uint64_t>(s.decode_steps, 1));
+  std::printf("Host time per step: %.3f ms over %llu steps; decode-only steps: %.3f ms at %.1f rows on average "
+              "(%llu steps); blocked on the device: %.3f s\n",
+              1e3 * s.host_seconds / steps, static_cast<unsigned long long>(s.num_steps),
+              1e3 * s.decode_host_seconds / decode_steps, double(s.decode_rows) / decode_steps,
+              static_cast<unsigned long long>(s.decode_steps), s.device_wait_seconds);
+  return {{"num_steps", s.num_steps},
+          {"host_ms_per_step", 1e3 * s.host_seconds / steps},
+          {"decode_steps", s.decode_steps},
+          {"decode_host_ms_per_step", 1e3 * s.decode_host_seconds / decode_steps},
+          {"decode_mean_rows", double(s.decode_rows) / decode_steps},
+          {"device_wait_seconds", s.device_wait_seconds}};
+}
+
 // ---- bench throughput
 
 struct ThroughputFlags {
@@ -215,6 +234,7 @@ void run_bench_throughput(ThroughputFlags f) {
   std::printf("Elapsed time:  %.3f s (prefix cache hits: %llu tokens; preemptions: %llu)\n", r.elapsed,
               static_cast<unsigned long long>(r.prefix_cache_hit_tokens),
               static_cast<unsigned long long>(r.num_preemptions));
+  const json step_timing = report_step_timing(*e.engine);
   std::fflush(stdout);
   if (f.result_file) {
     json j;  // vLLM's benchmark_throughput keys first
@@ -228,6 +248,7 @@ void run_bench_throughput(ThroughputFlags f) {
     j["total_output_tokens"] = r.output_tokens;
     j["prefix_cache_hit_tokens"] = r.prefix_cache_hit_tokens;
     j["num_preemptions"] = r.num_preemptions;
+    j["step_timing"] = step_timing;
     j["date"] = date;
     j["config"] = {{"model", f.model_dir}, {"tokenizer", tokenizer_dir}, {"dataset", bench::dataset_config_json(dataset)},
                    {"engine", engine_config_json(f.engine, *e.engine)}};
@@ -266,6 +287,7 @@ void run_bench_latency(LatencyFlags f) {
     std::printf("%d%% percentile latency: %.6f seconds\n", p, v);
     percentiles[std::to_string(p)] = v;
   }
+  const json step_timing = report_step_timing(*e.engine);
   std::fflush(stdout);
   if (f.result_file) {
     const bench::LatencyOptions& o = f.options;
@@ -273,6 +295,7 @@ void run_bench_latency(LatencyFlags f) {
     j["avg_latency"] = avg;
     j["latencies"] = latencies;
     j["percentiles"] = percentiles;
+    j["step_timing"] = step_timing;
     j["date"] = date;
     j["config"] = {{"model", f.model_dir},
                    {"batch_size", o.batch_size},

@@ -10,7 +10,8 @@ std::vector<int> DecodeGraphs::ladder(int max_batch) {
   std::vector<int> sizes;
   for (int s : {1, 2, 4})
     if (s <= max_batch) sizes.push_back(s);
-  for (int s = 8; s <= max_batch; s += 8) sizes.push_back(s);
+  for (int s = 8; s <= std::min(max_batch, 256); s += 8) sizes.push_back(s);
+  for (int s = 272; s <= max_batch; s += 16) sizes.push_back(s);  // coarser where padding costs less
   if (sizes.empty() || sizes.back() != max_batch) sizes.push_back(max_batch);
   return sizes;
 }
@@ -39,8 +40,10 @@ int DecodeGraphs::padded_size(int batch) const {
   return it == ladder_.end() ? 0 : *it;
 }
 
-ForwardBatch DecodeGraphs::upload(int batch, int padded) {
+ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width) {
   TURBINE_CHECK(batch > 0 && batch <= padded && padded <= max_batch_, "DecodeGraphs: batch {} padded {}", batch, padded);
+  TURBINE_CHECK(table_width >= 1 && table_width <= host_.table_stride, "DecodeGraphs: table width {} (stride {})",
+                table_width, host_.table_stride);
   DecodeInputs& h = host_;
   for (int i = 0; i < padded; ++i) {
     h.query_start[i] = i;
@@ -55,10 +58,12 @@ ForwardBatch DecodeGraphs::upload(int batch, int padded) {
     h.seq_lens[i] = 1;
     h.block_tables[size_t(i) * size_t(h.table_stride)] = 0;
   }
-  // One copy of the whole layout up to the padded rows' block tables.
-  const size_t ints = size_t(h.block_tables - static_cast<int32_t*>(host_buffer_.data())) +
-                      size_t(padded) * size_t(h.table_stride);
-  backend_.copy_to_device_async(device_buffer_.data(), host_buffer_.data(), ints * sizeof(int32_t));
+  // One copy of the per-row arrays, one of the used prefix of the padded rows' block tables.
+  const size_t head_ints = size_t(h.block_tables - static_cast<int32_t*>(host_buffer_.data()));
+  backend_.copy_to_device_async(device_buffer_.data(), host_buffer_.data(), head_ints * sizeof(int32_t));
+  backend_.copy_to_device_async_2d(static_cast<int32_t*>(device_buffer_.data()) + head_ints, h.block_tables,
+                                   size_t(h.table_stride) * sizeof(int32_t), size_t(table_width) * sizeof(int32_t),
+                                   size_t(padded));
 
   auto on_device = [&](const int32_t* p) {
     return static_cast<const int32_t*>(device_buffer_.data()) + (p - static_cast<const int32_t*>(host_buffer_.data()));

@@ -5,7 +5,8 @@
 // step once and replays it with one launch. A graph replays the same memory, so decode steps run
 // on a fixed input layout: every array at a fixed address, sized for the largest batch, with the
 // block tables at a fixed row stride (the blocks of the longest sequence). The batch is padded
-// up to the next size of a ladder (1, 2, 4, then multiples of 8, as vLLM does) so that a few
+// up to the next size of a ladder (1, 2, 4, multiples of 8 to 256, then of 16, as vLLM does;
+// at most kMaxDecodeGraphBatch rows, beyond which a step is GPU-bound anyway) so that a few
 // graphs cover every batch; padded rows decode token 0 at position 0 into the reserved null
 // block's first slot (engine/kv/block_id.h) and their logits are ignored.
 //
@@ -25,6 +26,9 @@
 #include "model/model.h"
 
 namespace turbine {
+
+// The largest decode batch replayed as a graph; larger steps run eagerly (vLLM's default too).
+inline constexpr int kMaxDecodeGraphBatch = 512;
 
 // Host views of the fixed layout (pinned memory), for the runner to fill for `batch` rows.
 struct DecodeInputs {
@@ -50,8 +54,10 @@ class DecodeGraphs {
 
   DecodeInputs host_inputs() const { return host_; }
   // Pads rows [batch, padded) of the host inputs, queues their copy to the device and returns
-  // the step's batch over the device copy (logits wanted for every row, in order).
-  ForwardBatch upload(int batch, int padded);
+  // the step's batch over the device copy (logits wanted for every row, in order). Only the
+  // first `table_width` entries of each block-table row are copied (the most blocks any of the
+  // step's sequences holds): at a long context the full stride would be megabytes a step.
+  ForwardBatch upload(int batch, int padded, int table_width);
   // Runs the step of size `padded`: `forward` issues its ops (eagerly, or into a capture).
   void run(int padded, const std::function<void()>& forward);
 

@@ -1,10 +1,32 @@
 #include "runner/model_runner.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/error.h"
 
 namespace turbine {
+namespace {
+
+// Adds the time from construction to stop() to `total`: how long the host sat blocked on the
+// device (the rest of a step is host work, which the engine reports per step).
+class WaitTimer {
+ public:
+  explicit WaitTimer(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~WaitTimer() { stop(); }
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+  bool stopped_ = false;
+};
+
+}  // namespace
 
 ModelRunner::ModelRunner(Model& model, Backend& backend, int num_blocks, int block_size)
     : model_(model), backend_(backend), kv_(backend, model.config(), num_blocks, block_size) {}
@@ -35,6 +57,7 @@ Tensor ModelRunner::logits_for(int rows) {
 
 bool ModelRunner::enable_decode_graphs(int max_batch, int max_model_len) {
   if (!backend_.supports_graphs() || !model_.graph_capturable() || max_batch <= 0) return false;
+  max_batch = std::min(max_batch, kMaxDecodeGraphBatch);
   reserve_logits(max_batch);
   const int stride = (max_model_len + kv_.block_size() - 1) / kv_.block_size();
   graphs_ = std::make_unique<DecodeGraphs>(backend_, max_batch, stride);
@@ -50,6 +73,7 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
   if (padded == 0) return false;
   const int block_size = kv_.block_size();
   const DecodeInputs h = graphs_->host_inputs();
+  size_t table_width = 1;
   for (int s = 0; s < batch; ++s) {
     const ScheduledSequence& seq = output.scheduled[size_t(s)];
     const std::vector<BlockId>& table = sequences_.at(seq.seq_id).block_table;
@@ -63,8 +87,9 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
     h.seq_lens[s] = pos + 1;
     h.slots[s] = table[size_t(pos / block_size)] * block_size + pos % block_size;
     std::copy(table.begin(), table.end(), h.block_tables + size_t(s) * size_t(h.table_stride));
+    table_width = std::max(table_width, table.size());
   }
-  const ForwardBatch batch_inputs = graphs_->upload(batch, padded);
+  const ForwardBatch batch_inputs = graphs_->upload(batch, padded, int(table_width));
   Tensor padded_logits = logits_buffer_.as_tensor(DType::kF32, padded, model_.config().vocab_size);
   graphs_->run(padded, [&] { model_.forward(batch_inputs, kv_.view(), padded_logits); });
   logits = padded_logits.slice_rows(0, batch);
@@ -167,18 +192,21 @@ std::pair<int, int> ModelRunner::prompt_logprob_rows(const ScheduledSequence& se
   return {0, std::max(count, 0)};
 }
 
-SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const float> logits) {
+RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq) {
   const Request& request = *seq.request;
-  const SamplingParams& params = request.params.sampling;
   SequenceState& state = sequences_.at(seq.seq_id);
-  if (params.seed) {
+  if (const auto& seed = request.params.sampling.seed) {
     // A seeded stream is a pure function of (seed, tokens sampled so far): each non-greedy
     // sample takes one double (two 32-bit words), so resuming after preemption is exact.
-    if (!state.rng) state.rng.emplace(*params.seed);
+    if (!state.rng) state.rng.emplace(*seed);
     state.rng->seek(uint64_t(2) * uint64_t(request.num_output_tokens()));
   } else if (!state.rng) {
     state.rng.emplace(RandomGenerator::from_entropy());
   }
+  return *state.rng;
+}
+
+std::vector<int32_t> ModelRunner::suppressed_ids(const Request& request) const {
   // Before min_tokens, EOS (unless ignore_eos) and stop tokens are masked so that the output
   // really has min_tokens tokens before a stop (vLLM's rule; stop_conditions.h is the backstop).
   std::vector<int32_t> suppressed;
@@ -187,9 +215,58 @@ SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const f
     const std::vector<int32_t>& stop_ids = request.params.stop_token_ids;
     suppressed.insert(suppressed.end(), stop_ids.begin(), stop_ids.end());
   }
+  return suppressed;
+}
+
+SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const float> logits) {
+  const Request& request = *seq.request;
+  RandomGenerator& rng = random_stream(seq);
+  const std::vector<int32_t> suppressed = suppressed_ids(request);
   const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
-  const SampleResult r = sampler_.sample(logits, params, context, *state.rng);
+  const SampleResult r = sampler_.sample(logits, request.params.sampling, context, rng);
   return {r.token, r.logprob, r.top_logprobs};
+}
+
+static_assert(kMaxLogprobs <= kMaxDeviceLogprobs, "a device sampler must return every logprob a request may ask for");
+
+void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& logits, StepResult& result) {
+  device_sampling_.clear();
+  for (const ScheduledSequence& seq : output.scheduled) {
+    if (!seq.samples_token) continue;
+    const Request& request = *seq.request;
+    const SamplingParams& params = request.params.sampling;
+    // The same single draw the host sampler makes (none when greedy), so a seeded request
+    // consumes its stream identically on either path.
+    const double uniform = params.is_greedy() ? 0.0 : random_stream(seq).next_double();
+    const std::vector<int32_t> suppressed = suppressed_ids(request);
+    const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
+    device_sampling_.add_row(params, context, uniform);
+  }
+  TURBINE_CHECK(int64_t(device_sampling_.rows.size()) == logits.rows, "{} sampling rows for {} rows of logits",
+                device_sampling_.rows.size(), logits.rows);
+  WaitTimer wait(result.wait_seconds);
+  const DeviceSamplingResult r =
+      backend_.sample({logits, device_sampling_.rows, device_sampling_.adjustments, device_sampling_.suppressed});
+  wait.stop();
+  int row = 0;
+  for (size_t i = 0; i < output.scheduled.size(); ++i) {
+    const ScheduledSequence& seq = output.scheduled[i];
+    if (!seq.samples_token) continue;
+    const int32_t token = r.tokens[size_t(row)];
+    if (token < 0)
+      fail("sequence {}: the model produced no finite logit to sample from (NaN or infinite activations)", seq.seq_id);
+    SampledToken& s = result.samples[i];
+    s.token = token;
+    s.logprob = r.logprobs[size_t(row)];
+    const int wanted = seq.request->params.sampling.logprobs;
+    for (int j = 0; j < wanted && !r.top_ids.empty(); ++j) {
+      const size_t at = size_t(row) * kMaxDeviceLogprobs + size_t(j);
+      if (r.top_ids[at] < 0) break;
+      s.top_logprobs.emplace_back(r.top_ids[at], r.top_logprobs[at]);
+    }
+    result.token_ids[i] = token;
+    ++row;
+  }
 }
 
 StepResult ModelRunner::execute(const SchedulerOutput& output) {
@@ -222,8 +299,19 @@ StepResult ModelRunner::execute(const SchedulerOutput& output) {
   }
   if (num_logits == 0) return result;
 
+  // On a backend that samples, only ids and logprobs come back; a step with prompt_logprobs
+  // rows (which need whole rows on the host) takes the host path.
+  const bool any_prompt_logprobs = std::any_of(output.scheduled.begin(), output.scheduled.end(),
+                                               [](const ScheduledSequence& s) { return prompt_logprob_rows(s).second > 0; });
+  if (backend_.supports_sampling() && !any_prompt_logprobs) {
+    sample_on_device(output, logits, result);
+    return result;
+  }
+
+  WaitTimer wait(result.wait_seconds);
   host_logits_.resize(size_t(num_logits) * size_t(vocab));
   backend_.copy_to_host(host_logits_.data(), logits.data, host_logits_.size() * sizeof(float));
+  wait.stop();
   int row = 0;
   auto next_row = [&] { return std::span<const float>(host_logits_.data() + size_t(row++) * size_t(vocab), size_t(vocab)); };
   for (size_t i = 0; i < output.scheduled.size(); ++i) {

@@ -3,7 +3,9 @@
 // It keeps one row of state per live sequence (its block table and random stream), updated only
 // from SchedulerOutput (see engine/scheduler/scheduler_output.h for the protocol), turns the
 // step into one flat ForwardBatch (prefill chunks and decode tokens mixed), runs the model,
-// and samples one token for every sequence whose step reaches its last known token.
+// and samples one token for every sequence whose step reaches its last known token: on the
+// device when the backend samples (Backend::supports_sampling; only ids and logprobs come back),
+// else on the host from the logits.
 //
 // Only the engine thread uses a ModelRunner.
 #pragma once
@@ -19,6 +21,7 @@
 #include "engine/scheduler/scheduler_output.h"
 #include "model/model.h"
 #include "runner/decode_graphs.h"
+#include "runner/device_sampling_inputs.h"
 #include "runner/kv_cache.h"
 #include "runner/random_generator.h"
 #include "runner/sampler.h"
@@ -44,6 +47,7 @@ struct StepResult {
   std::vector<SampledToken> samples;  // parallel too, with logprobs
   std::vector<std::vector<PromptTokenLogprob>> prompt_logprobs;  // parallel too; empty unless asked
   int num_tokens = 0;                 // tokens the forward pass ran
+  double wait_seconds = 0;            // time the host sat blocked on the device (the rest is host work)
 };
 
 class ModelRunner {
@@ -74,6 +78,13 @@ class ModelRunner {
   // Rows of this step whose logits score a prompt token: [first, first + count) of the sequence's rows.
   static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq);
   SampledToken sample(const ScheduledSequence& seq, std::span<const float> logits);
+  // Samples every sampling row of `logits` (one per sequence with samples_token, in order, no
+  // prompt-logprob rows) through Backend::sample.
+  void sample_on_device(const SchedulerOutput& output, const Tensor& logits, StepResult& result);
+  // The sequence's random stream, positioned for its next sample.
+  RandomGenerator& random_stream(const ScheduledSequence& seq);
+  // EOS and stop ids masked for this step (before min_tokens).
+  std::vector<int32_t> suppressed_ids(const Request& request) const;
   // Logits memory for `rows` rows: the reserved buffer, or the overflow one for larger steps.
   Tensor logits_for(int rows);
   // Whether this step is decode-only and fits a graph size; then runs it and returns true.
@@ -93,6 +104,7 @@ class ModelRunner {
   DeviceBuffer overflow_logits_;
   std::unique_ptr<DecodeGraphs> graphs_;
   std::vector<float> host_logits_;
+  DeviceSamplingInputs device_sampling_;  // reused every step
 };
 
 }  // namespace turbine

@@ -16,6 +16,9 @@ TEST(DecodeGraphs, LadderIsOneTwoFourThenMultiplesOfEightEndingAtTheMax) {
   EXPECT_EQ(DecodeGraphs::ladder(3), (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(DecodeGraphs::ladder(20), (std::vector<int>{1, 2, 4, 8, 16, 20}));
   EXPECT_EQ(DecodeGraphs::ladder(32), (std::vector<int>{1, 2, 4, 8, 16, 24, 32}));
+  const std::vector<int> big = DecodeGraphs::ladder(300);
+  EXPECT_EQ(big.size(), 3u + 32u + 2u + 1u);  // 1, 2, 4; 8..256 by 8; 272, 288; 300
+  EXPECT_EQ(std::vector<int>(big.end() - 4, big.end()), (std::vector<int>{256, 272, 288, 300}));
 }
 
 TEST(DecodeGraphs, PaddedSizeIsTheNextRungOrZeroBeyondTheTop) {
@@ -40,7 +43,7 @@ TEST(DecodeGraphs, UploadPadsRowsIntoTheNullBlockAndKeepsTheRealOnes) {
     h.slots[s] = 40 + s;
     for (int b = 0; b < stride; ++b) h.block_tables[s * stride + b] = 5 + s + b;
   }
-  const ForwardBatch f = graphs.upload(3, 4);
+  const ForwardBatch f = graphs.upload(3, 4, stride);
   EXPECT_EQ(f.num_tokens, 4);
   EXPECT_EQ(f.num_logits, 4);
   EXPECT_EQ(f.attention.num_seqs, 4);
@@ -58,6 +61,16 @@ TEST(DecodeGraphs, UploadPadsRowsIntoTheNullBlockAndKeepsTheRealOnes) {
   EXPECT_EQ(f.attention.seq_lens[3], 1);
   EXPECT_EQ(f.attention.slot_mapping[3], 0);
   EXPECT_EQ(f.attention.block_tables[3 * stride], 0);
+
+  // A later step whose sequences hold fewer blocks copies only that prefix of each row.
+  for (int s = 0; s < 3; ++s)
+    for (int b = 0; b < stride; ++b) h.block_tables[s * stride + b] = 50 + 10 * s + b;
+  const ForwardBatch g = graphs.upload(3, 4, 1);
+  for (int s = 0; s < 3; ++s) {
+    EXPECT_EQ(g.attention.block_tables[s * stride], 50 + 10 * s);
+    EXPECT_EQ(g.attention.block_tables[s * stride + 1], 5 + s + 1);  // beyond the width: the old copy
+  }
+  EXPECT_DEATH(graphs.upload(3, 4, stride + 1), "table width");
 }
 
 }  // namespace

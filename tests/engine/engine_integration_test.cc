@@ -15,10 +15,32 @@
 #include "engine/loop/offline_batch.h"
 #include "runner/kv_cache.h"
 
+#ifdef TURBINE_TEST_WITH_CUDA
+#include "backend/cuda/cuda_backend.h"
+#endif
+
 namespace turbine {
 namespace {
 
 const std::filesystem::path kStories = std::filesystem::path(TURBINE_SHARED_DIR) / "models/stories260K";
+
+bool on_cuda() {
+  const char* device = std::getenv("TURBINE_TEST_DEVICE");
+  return device != nullptr && std::string(device) == "cuda";
+}
+
+std::unique_ptr<Backend> make_test_backend() {
+  if (!on_cuda()) return make_cpu_backend(2);
+#ifdef TURBINE_TEST_WITH_CUDA
+  return make_cuda_backend(0);
+#else
+  throw std::runtime_error("TURBINE_TEST_DEVICE=cuda, but this test was built without CUDA");
+#endif
+}
+
+// Two runs of Turbine on the same device may differ by the batch's arithmetic (F32 on the CPU,
+// BF16 activations on CUDA); a logprob moves by at most this much.
+double logprob_tolerance() { return on_cuda() ? 5e-2 : 1e-2; }
 
 struct Collected {
   std::vector<GeneratedTokenInfo> tokens;
@@ -29,7 +51,7 @@ struct Collected {
 // Submits requests and waits for all of their samples to finish.
 class Harness {
  public:
-  explicit Harness(const EngineOptions& options) : backend_(make_cpu_backend(2)), model_(load_model(kStories, *backend_)) {
+  explicit Harness(const EngineOptions& options) : backend_(make_test_backend()), model_(load_model(kStories, *backend_)) {
     engine_ = std::make_unique<LlmEngine>(*model_, *backend_, options);
   }
 
@@ -130,7 +152,7 @@ void expect_same_generation(const Collected& alone, const Collected& batched, co
       EXPECT_TRUE(in_top(a, b.token) && in_top(b, a.token)) << label << ": diverged at step " << i;
       return;
     }
-    EXPECT_NEAR(a.logprob, b.logprob, 1e-2) << label << " step " << i;
+    EXPECT_NEAR(a.logprob, b.logprob, logprob_tolerance()) << label << " step " << i;
   }
 }
 
@@ -190,8 +212,9 @@ TEST(EngineIntegration, PrefixCacheComputesOnlyTheSuffix) {
 TEST(EngineIntegration, PreemptionUnderASmallBudgetStillCompletesEverything) {
   EngineOptions small;
   small.max_model_len = 128;
-  small.kv_cache_memory = 12 * KvCache::bytes_per_block(load_model(kStories, *make_cpu_backend(1))->config(), 16,
-                                                        DType::kF32);  // 192 tokens for 8 requests of 100
+  const std::unique_ptr<Backend> backend = make_test_backend();
+  small.kv_cache_memory = 12 * KvCache::bytes_per_block(load_model(kStories, *backend)->config(), 16,
+                                                        backend->activation_dtype());  // 192 tokens for 8 requests of 100
   Harness h(small);
   std::mt19937 rng(3);
   std::vector<std::vector<int32_t>> prompts;
@@ -272,7 +295,7 @@ namespace {
 // Prompt logprobs must agree with the logprobs the same tokens got when they were generated:
 // generate greedily from [1], then score the prompt [1, generated...].
 TEST(EngineIntegration, PromptLogprobsAgreeWithGenerationLogprobs) {
-  auto backend = make_cpu_backend(2);
+  auto backend = make_test_backend();
   auto model = load_model(kStories, *backend);
   LlmEngine engine(*model, *backend, EngineOptions{});
   std::vector<OfflinePrompt> first(1);
@@ -305,7 +328,9 @@ TEST(EngineIntegration, PromptLogprobsAgreeWithGenerationLogprobs) {
   }
   for (size_t step = 0; step < generated.tokens.size(); ++step) {
     const PromptTokenLogprobInfo& s = scored[first[0].prompt_ids.size() - 1 + step];
-    EXPECT_NEAR(s.logprob, generated.tokens[step].logprob, 1e-4) << "step " << step;
+    // The CPU scores both the same way (1e-4); on CUDA, prompt rows are a prefill's BF16 and
+    // generated ones a decode's.
+    EXPECT_NEAR(s.logprob, generated.tokens[step].logprob, on_cuda() ? logprob_tolerance() : 1e-4) << "step " << step;
     EXPECT_EQ(s.top_logprobs[0].first, generated.tokens[step].top_logprobs[0].first);
   }
   RequestParams bad = greedy(1);

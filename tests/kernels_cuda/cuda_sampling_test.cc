@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "backend/cuda/sampling/gpu_sampler.h"
-#include "backend/cuda/sampling/gpu_sampling_inputs.h"
+#include "runner/device_sampling_inputs.h"
 #include "runner/random_generator.h"
 #include "runner/sampler.h"
 
@@ -94,7 +94,7 @@ struct GpuOut {
 // One launch for all cases (same vocabulary).
 GpuOut run_gpu(const std::vector<Case>& cases, int vocab) {
   const int rows = int(cases.size());
-  GpuSamplingInputs in;
+  DeviceSamplingInputs in;
   std::vector<float> logits;
   logits.reserve(size_t(rows) * size_t(vocab));
   for (const Case& c : cases) {

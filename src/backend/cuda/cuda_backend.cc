@@ -20,6 +20,7 @@
 #include "backend/cuda/qkv/qkv_rope_write_kv.h"
 #include "backend/cuda/rms_norm/rms_norm.h"
 #include "backend/cuda/rope/rope.h"
+#include "backend/cuda/sampling/sampling_stage.h"
 #include "backend/cuda/write_kv/write_kv.h"
 #include "common/error.h"
 
@@ -123,6 +124,12 @@ class CudaBackend final : public Backend {
     TURBINE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
   }
 
+  void copy_to_device_async_2d(void* dst, const void* src, size_t pitch, size_t width, size_t rows) override {
+    if (width == 0 || rows == 0) return;
+    use_device();
+    TURBINE_CUDA_CHECK(cudaMemcpy2DAsync(dst, pitch, src, pitch, width, rows, cudaMemcpyHostToDevice, stream_));
+  }
+
   bool supports_graphs() const override { return true; }
 
   void begin_capture() override {
@@ -158,6 +165,15 @@ class CudaBackend final : public Backend {
     use_device();
     TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));
     check_device_errors();
+  }
+
+  bool supports_sampling() const override { return true; }
+
+  DeviceSamplingResult sample(const DeviceSamplingBatch& batch) override {
+    use_device();
+    const DeviceSamplingResult result = sampling_.run(batch, stream_);  // synchronises the stream
+    check_device_errors();
+    return result;
   }
 
   void embedding(const Tensor& table, const int32_t* ids, Tensor& out) override {
@@ -387,6 +403,7 @@ class CudaBackend final : public Backend {
   std::unique_ptr<CublasLtLinear> linear_;
   DeviceBuffer attention_workspace_;
   std::vector<cudaGraphExec_t> graphs_;
+  SamplingStage sampling_;
 };
 
 }  // namespace

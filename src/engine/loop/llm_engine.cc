@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 
 #include "common/error.h"
@@ -169,6 +170,7 @@ void LlmEngine::run() {
 }
 
 void LlmEngine::step() {
+  const auto start = std::chrono::steady_clock::now();
   const SchedulerOutput output = scheduler_->schedule();
   const StepResult result = runner_->execute(output);
   for (size_t i = 0; i < output.scheduled.size(); ++i) {  // before update: requests may finish there
@@ -182,7 +184,19 @@ void LlmEngine::step() {
   emit(deltas, result);
 
   const SchedulerStats s = scheduler_->stats();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double host_seconds = std::max(seconds - result.wait_seconds, 0.0);
+  const bool decode_only = !output.scheduled.empty() &&
+                           std::all_of(output.scheduled.begin(), output.scheduled.end(),
+                                       [](const ScheduledSequence& q) { return q.num_scheduled_tokens() == 1; });
   std::lock_guard lock(mutex_);
+  stats_.host_seconds += host_seconds;
+  stats_.device_wait_seconds += result.wait_seconds;
+  if (decode_only) {
+    stats_.decode_steps += 1;
+    stats_.decode_rows += output.scheduled.size();
+    stats_.decode_host_seconds += host_seconds;
+  }
   stats_.num_running = s.num_running;
   stats_.num_waiting = s.num_waiting;
   stats_.kv_cache_usage = s.kv_cache_usage;

@@ -95,6 +95,15 @@ struct EngineStats {
   uint64_t num_steps = 0;
   uint64_t prompt_tokens_computed = 0;  // tokens run through the model as prompt (not cached)
   uint64_t generation_tokens = 0;
+  // Where a step's time goes: host work (scheduling, building inputs, launching, sampling
+  // bookkeeping, updating requests, emitting outputs) and the time blocked on the device.
+  double host_seconds = 0;
+  double device_wait_seconds = 0;
+  // The same host time over decode-only steps (one token per scheduled sequence), with the rows
+  // they ran, so that host time per decode step at a batch size can be reported.
+  uint64_t decode_steps = 0;
+  uint64_t decode_rows = 0;
+  double decode_host_seconds = 0;
 };
 
 class LlmEngine {

@@ -47,7 +47,7 @@
 // counting passes over the row; the inverse CDF walks either that list or per-tile sums (one
 // tile re-read). No sort of the row anywhere; about 81 KB of shared memory and 2 blocks per SM.
 //
-// Use: fill the per-row params and the sparse lists in device memory (gpu_sampling_inputs.h
+// Use: fill the per-row params and the sparse lists in device memory (runner/device_sampling_inputs.h
 // builds them from SamplingParams + SamplingContext), size the workspace once with
 // gpu_sampling_workspace_bytes(max_rows, vocab), then launch_gpu_sampling() on a stream. It
 // allocates nothing, never synchronises and reads no host memory, so it can be captured in a
@@ -64,37 +64,17 @@
 
 #include <cstdint>
 
+#include "backend/device_sampling.h"
+
 namespace turbine::cuda {
 
-inline constexpr int kGpuMaxLogprobs = 20;       // out_top_ids / out_top_logprobs row stride
+inline constexpr int kGpuMaxLogprobs = kMaxDeviceLogprobs;  // out_top_ids / out_top_logprobs row stride
 inline constexpr int kGpuSamplingMaxVocab = 1 << 20;
 
-// One per logits row, in device memory.
-struct GpuSamplingRow {
-  float temperature = 1.0f;  // < 1e-5: greedy
-  int32_t top_k = 0;         // <= 0 or >= vocab: off
-  float top_p = 1.0f;        // (0, 1]; 1: off
-  float min_p = 0.0f;        // [0, 1]; 0: off
-  double uniform = 0.0;      // in [0, 1), drawn by the host from the request's stream; unused when greedy
-  int32_t num_logprobs = 0;  // 0..kGpuMaxLogprobs top logprobs wanted
-  float repetition_penalty = 1.0f;  // 1: off
-  float frequency_penalty = 0.0f;   // 0: off
-  float presence_penalty = 0.0f;    // 0: off
-  int32_t adjust_begin = 0, adjust_end = 0;      // this row's range in GpuSamplingBatch::adjustments
-  int32_t suppress_begin = 0, suppress_end = 0;  // this row's range in suppressed_tokens
-};
-
-// One per DISTINCT token of a row that has a logit_bias entry or occurs in the prompt or the
-// output (the penalties' "seen" set and the bias map merged: the transforms of different tokens
-// are independent, so one entry per token applies them in the CPU's order). Tokens outside
-// [0, vocab) are ignored. Two entries for one token in a row are a caller bug (a race).
-struct GpuTokenAdjustment {
-  int32_t token = 0;
-  int32_t output_count = 0;  // times generated so far (frequency * count, presence; > 0 also counts as seen)
-  int32_t in_prompt = 0;     // nonzero: occurs in the prompt (repetition penalty)
-  float bias = 0.0f;         // logit_bias value; 0: none
-  float raw_logit = 0.0f;    // scratch, WRITTEN by the kernel: the token's logit before the transforms
-};
+// The per-row parameters and the per-token adjustments, in device memory, laid out as the
+// backend op's structs (backend/device_sampling.h documents every field).
+using GpuSamplingRow = ::turbine::SamplingRow;
+using GpuTokenAdjustment = ::turbine::SamplingTokenAdjustment;
 
 struct GpuSamplingBatch {
   float* logits = nullptr;  // [rows, vocab] F32; overwritten (transforms are applied in place)

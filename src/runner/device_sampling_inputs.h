@@ -1,8 +1,8 @@
-// Host-side staging of a batch's GPU sampling inputs (gpu_sampler.h) from the runner's
-// SamplingParams + SamplingContext: one GpuSamplingRow per row, the merged per-token
+// Host-side staging of a batch's device sampling inputs (backend/device_sampling.h) from the
+// runner's SamplingParams + SamplingContext: one SamplingRow per row, the merged per-token
 // adjustment list (logit_bias + the tokens the penalties look at) and the suppressed ids.
-// Header-only (no link dependency on the runner); the caller copies the three vectors to
-// device buffers and points a GpuSamplingBatch at them.
+// Header-only; the runner hands the three vectors to Backend::sample (the CUDA kernel tests and
+// benchmarks stage them to device memory themselves).
 //
 // Cost per row: O(n log n) in the number of prompt + output tokens the active penalties read
 // (a sort to merge duplicates). An engine that keeps per-request counts can build the same
@@ -13,15 +13,15 @@
 #include <cstdint>
 #include <vector>
 
-#include "backend/cuda/sampling/gpu_sampler.h"
+#include "backend/device_sampling.h"
 #include "runner/logit_transforms.h"
 #include "runner/sampling_params.h"
 
-namespace turbine::cuda {
+namespace turbine {
 
-struct GpuSamplingInputs {
-  std::vector<GpuSamplingRow> rows;
-  std::vector<GpuTokenAdjustment> adjustments;
+struct DeviceSamplingInputs {
+  std::vector<SamplingRow> rows;
+  std::vector<SamplingTokenAdjustment> adjustments;
   std::vector<int32_t> suppressed;
 
   void clear() {
@@ -33,7 +33,7 @@ struct GpuSamplingInputs {
   // Appends one row. `uniform` is the row's draw in [0, 1) (the request's rng.next_double());
   // ignored by greedy rows, which draw nothing.
   void add_row(const SamplingParams& params, const SamplingContext& context, double uniform) {
-    GpuSamplingRow r;
+    SamplingRow r;
     r.temperature = params.temperature;
     r.top_k = params.top_k;
     r.top_p = params.top_p;
@@ -61,7 +61,7 @@ struct GpuSamplingInputs {
 
     r.adjust_begin = int32_t(adjustments.size());
     for (size_t i = 0; i < occurrences_.size();) {
-      GpuTokenAdjustment e;
+      SamplingTokenAdjustment e;
       e.token = occurrences_[i].token;
       for (; i < occurrences_.size() && occurrences_[i].token == e.token; ++i) {
         e.in_prompt |= occurrences_[i].in_prompt;
@@ -89,4 +89,4 @@ struct GpuSamplingInputs {
   std::vector<Occurrence> occurrences_;  // reused across add_row calls
 };
 
-}  // namespace turbine::cuda
+}  // namespace turbine

@@ -1,0 +1,121 @@
+#include "backend/cuda/sampling/sampling_stage.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "backend/cuda/common/cuda_check.h"
+#include "backend/cuda/sampling/gpu_sampler.h"
+#include "common/error.h"
+
+namespace turbine::cuda {
+namespace {
+
+size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+
+}  // namespace
+
+void SamplingStage::Block::release() {
+  if (data == nullptr) return;
+  if (pinned) {
+    TURBINE_CUDA_CHECK_TEARDOWN(cudaFreeHost(data));
+  } else {
+    TURBINE_CUDA_CHECK_TEARDOWN(cudaFree(data));
+  }
+  data = nullptr;
+  bytes = 0;
+}
+
+void SamplingStage::Block::reserve(size_t need) {
+  if (need <= bytes) return;
+  release();  // the previous call synchronised: nothing still reads the old buffer
+  const size_t grown = need + need / 2;
+  if (pinned) {
+    TURBINE_CUDA_CHECK(cudaHostAlloc(&data, grown, cudaHostAllocDefault));
+  } else {
+    TURBINE_CUDA_CHECK(cudaMalloc(&data, grown));
+  }
+  bytes = grown;
+}
+
+SamplingStage::~SamplingStage() {
+  in_host_.release();
+  in_device_.release();
+  out_device_.release();
+  out_host_.release();
+}
+
+DeviceSamplingResult SamplingStage::run(const DeviceSamplingBatch& batch, cudaStream_t stream) {
+  const Tensor& logits = batch.logits;
+  const int rows = int(batch.rows.size());
+  TURBINE_CHECK(logits.dtype == DType::kF32 && logits.rows == rows && logits.data != nullptr,
+                "sample: logits must be F32 [{} rows, vocab], got {} rows", rows, logits.rows);
+  TURBINE_CHECK(logits.cols >= 1 && logits.cols <= kGpuSamplingMaxVocab, "sample: vocabulary of {} is outside [1, {}]",
+                logits.cols, kGpuSamplingMaxVocab);
+  if (rows == 0) return {};
+  bool want_top = false;
+  for (const SamplingRow& r : batch.rows) {
+    TURBINE_CHECK(r.adjust_begin >= 0 && r.adjust_begin <= r.adjust_end && size_t(r.adjust_end) <= batch.adjustments.size() &&
+                      r.suppress_begin >= 0 && r.suppress_begin <= r.suppress_end &&
+                      size_t(r.suppress_end) <= batch.suppressed.size() && r.num_logprobs >= 0 &&
+                      r.num_logprobs <= kMaxDeviceLogprobs,
+                  "sample: a row's ranges or logprob count are out of bounds");
+    want_top |= r.num_logprobs > 0;
+  }
+
+  // In: [rows | adjustments | suppressed], each 16-byte aligned, one copy.
+  const size_t rows_bytes = align16(size_t(rows) * sizeof(SamplingRow));
+  const size_t adjust_bytes = align16(batch.adjustments.size() * sizeof(SamplingTokenAdjustment));
+  const size_t suppress_bytes = align16(batch.suppressed.size() * sizeof(int32_t));
+  const size_t in_bytes = rows_bytes + adjust_bytes + suppress_bytes;
+  in_host_.reserve(in_bytes);
+  in_device_.reserve(in_bytes);
+  char* h = static_cast<char*>(in_host_.data);
+  std::memcpy(h, batch.rows.data(), batch.rows.size_bytes());
+  if (!batch.adjustments.empty()) std::memcpy(h + rows_bytes, batch.adjustments.data(), batch.adjustments.size_bytes());
+  if (!batch.suppressed.empty())
+    std::memcpy(h + rows_bytes + adjust_bytes, batch.suppressed.data(), batch.suppressed.size_bytes());
+  TURBINE_CUDA_CHECK(cudaMemcpyAsync(in_device_.data, h, in_bytes, cudaMemcpyHostToDevice, stream));
+
+  // Out: [tokens | logprobs | top ids | top logprobs | workspace]; the first four come back.
+  const size_t top = size_t(rows) * kGpuMaxLogprobs;
+  const size_t tokens_bytes = align16(size_t(rows) * sizeof(int32_t));
+  const size_t logprobs_bytes = align16(size_t(rows) * sizeof(float));
+  const size_t top_bytes = align16(top * sizeof(int32_t));
+  const size_t back_bytes = tokens_bytes + logprobs_bytes + (want_top ? 2 * top_bytes : 0);
+  const size_t workspace_bytes = align16(gpu_sampling_workspace_bytes(rows, int(logits.cols)));
+  out_device_.reserve(tokens_bytes + logprobs_bytes + 2 * top_bytes + workspace_bytes);
+  out_host_.reserve(back_bytes);
+  char* d = static_cast<char*>(in_device_.data);
+  char* o = static_cast<char*>(out_device_.data);
+
+  GpuSamplingBatch b;
+  b.logits = static_cast<float*>(logits.data);
+  b.rows = rows;
+  b.vocab = int32_t(logits.cols);
+  b.params = reinterpret_cast<const GpuSamplingRow*>(d);
+  b.adjustments = batch.adjustments.empty() ? nullptr : reinterpret_cast<GpuTokenAdjustment*>(d + rows_bytes);
+  b.suppressed_tokens = batch.suppressed.empty() ? nullptr : reinterpret_cast<const int32_t*>(d + rows_bytes + adjust_bytes);
+  b.out_tokens = reinterpret_cast<int32_t*>(o);
+  b.out_logprobs = reinterpret_cast<float*>(o + tokens_bytes);
+  if (want_top) {
+    b.out_top_ids = reinterpret_cast<int32_t*>(o + tokens_bytes + logprobs_bytes);
+    b.out_top_logprobs = reinterpret_cast<float*>(o + tokens_bytes + logprobs_bytes + top_bytes);
+  }
+  b.workspace = workspace_bytes > 0 ? o + tokens_bytes + logprobs_bytes + 2 * top_bytes : nullptr;
+  launch_gpu_sampling(b, stream);
+
+  TURBINE_CUDA_CHECK(cudaMemcpyAsync(out_host_.data, o, back_bytes, cudaMemcpyDeviceToHost, stream));
+  TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream));
+
+  const char* back = static_cast<const char*>(out_host_.data);
+  DeviceSamplingResult r;
+  r.tokens = {reinterpret_cast<const int32_t*>(back), size_t(rows)};
+  r.logprobs = {reinterpret_cast<const float*>(back + tokens_bytes), size_t(rows)};
+  if (want_top) {
+    r.top_ids = {reinterpret_cast<const int32_t*>(back + tokens_bytes + logprobs_bytes), top};
+    r.top_logprobs = {reinterpret_cast<const float*>(back + tokens_bytes + logprobs_bytes + top_bytes), top};
+  }
+  return r;
+}
+
+}  // namespace turbine::cuda
