@@ -24,6 +24,7 @@
 #   5. bench/transformers_baseline.py on the same folder: the two latency shapes, torch bf16
 #   6. the table (stdout and report.md)
 # A step that fails or runs out of time is marked so in the table; the others still run.
+# TURBINE_REPORT_ONLY=step,step,... runs a subset (names as in the table's notes and steps.tsv).
 # `bench throughput` and `bench latency` get --device only when this turbine has that flag (the
 # CUDA engine is being wired); without it they are skipped on a GPU run (an 8B model on the CPU
 # would not finish in the budget).
@@ -116,6 +117,12 @@ steps=$work/steps.tsv
 step() {
   local name=$1 cap=$2
   shift 2
+  # TURBINE_REPORT_ONLY=a,b,c runs only those steps (the model is always made): a second call
+  # can fill in what the first one had no time for.
+  if [ -n "${TURBINE_REPORT_ONLY:-}" ] && [ "$name" != model ] && [[ ",$TURBINE_REPORT_ONLY," != *",$name,"* ]]; then
+    printf '%s\tnot selected\t0\n' "$name" >> "$steps"
+    return 1
+  fi
   local left=$(( deadline - $(date +%s) - 20 ))
   if [ "$left" -lt 15 ]; then
     printf '%s\tskipped: out of time\t0\n' "$name" >> "$steps"
@@ -293,8 +300,13 @@ def host_note(r):
     t = r.get("step_timing") if r else None
     if not t:
         return ""
-    return (f"; host {t['host_ms_per_step']:.3f} ms/step, decode steps {t['decode_host_ms_per_step']:.3f} ms "
+    note = (f"; host {t['host_ms_per_step']:.3f} ms/step, decode steps {t['decode_host_ms_per_step']:.3f} ms "
             f"at {t['decode_mean_rows']:.0f} rows")
+    if "decode_host_ms_p50" in t:
+        note += (f" (p50 {t['decode_host_ms_p50']:.3f}; schedule {t['decode_schedule_ms_per_step']:.3f}, runner "
+                 f"{t['decode_runner_host_ms_per_step']:.3f}, update {t['decode_update_ms_per_step']:.3f}, emit "
+                 f"{t['decode_emit_ms_per_step']:.3f})")
+    return note
 
 import re
 decode_rate = None

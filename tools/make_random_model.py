@@ -12,7 +12,8 @@ The folder holds config.json, generation_config.json and model.safetensors, or, 
 --max-shard-size, model-0000i-of-0000n.safetensors plus model.safetensors.index.json, as
 save_pretrained writes them. No tokenizer: pair the folder with one from tests/fixtures.
 
-How the weights are made (fast: about a second per GB on one core, no per-element Python):
+How the weights are made (no per-element Python; chunks are made by --jobs processes, one per core
+by default, and the bytes do not depend on the count):
 random bytes come from SHAKE-128 keyed by (seed, tensor name, chunk), so the output is the same
 on every machine and a tensor's values do not depend on the others or on the sharding. In each
 little-endian bf16 the low byte (exponent LSB and mantissa) stays random, and the high byte
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import sys
@@ -270,25 +272,33 @@ def random_bf16(seed: int, name: str, chunk: int, count: int, table: bytes) -> b
     return data
 
 
-def write_safetensors(path: str, tensors: list, seed: int, metadata: dict) -> int:
+def random_chunk(job: tuple) -> bytearray:
+    return random_bf16(*job)
+
+
+def write_safetensors(path: str, tensors: list, seed: int, metadata: dict, pool=None) -> int:
+    """Chunks are independent (keyed by name and index), so a process pool may make them in
+    parallel; they are written in order either way, so the bytes do not depend on the pool."""
     ordered = sorted(tensors, key=lambda t: t[0])
+    jobs = []
+    for name, shape, kind in ordered:
+        table = NORM_TABLE if kind == "norm" else WEIGHT_TABLE
+        remaining, chunk = numel(shape), 0
+        while remaining:
+            count = min(remaining, CHUNK_ELEMENTS)
+            jobs.append((seed, name, chunk, count, table))
+            remaining -= count
+            chunk += 1
     written = 0
     with open(path, "wb") as f:
         f.write(safetensors_header(ordered, metadata))
-        for name, shape, kind in ordered:
-            table = NORM_TABLE if kind == "norm" else WEIGHT_TABLE
-            remaining = numel(shape)
-            chunk = 0
-            while remaining:
-                count = min(remaining, CHUNK_ELEMENTS)
-                f.write(random_bf16(seed, name, chunk, count, table))
-                remaining -= count
-                written += count * BF16_BYTES
-                chunk += 1
+        for data in (pool.imap(random_chunk, jobs) if pool else map(random_chunk, jobs)):
+            f.write(data)
+            written += len(data)
     return written
 
 
-def write_model(cfg: dict, out_dir: str, seed: int, max_shard_bytes: int) -> dict:
+def write_model(cfg: dict, out_dir: str, seed: int, max_shard_bytes: int, jobs: int = 1) -> dict:
     tensors = tensor_list(cfg)
     groups = shard(tensors, max_shard_bytes)
     os.makedirs(out_dir, exist_ok=True)
@@ -306,9 +316,15 @@ def write_model(cfg: dict, out_dir: str, seed: int, max_shard_bytes: int) -> dic
     else:
         files = [f"model-{i + 1:05d}-of-{len(groups):05d}.safetensors" for i in range(len(groups))]
     total = 0
-    for file_name, group in zip(files, groups):
-        total += write_safetensors(os.path.join(out_dir, file_name), group, seed, metadata)
-        print(f"  wrote {file_name}: {len(group)} tensors", flush=True)
+    pool = multiprocessing.Pool(jobs) if jobs > 1 else None
+    try:
+        for file_name, group in zip(files, groups):
+            total += write_safetensors(os.path.join(out_dir, file_name), group, seed, metadata, pool)
+            print(f"  wrote {file_name}: {len(group)} tensors", flush=True)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
     if len(groups) > 1:
         index = {
             "metadata": {"total_size": total},
@@ -365,6 +381,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="shard above this size, like save_pretrained (default 5GB)")
     parser.add_argument("--force", action="store_true", help="write into a non-empty folder")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes making chunks (default: every core; the bytes are the same for any count)")
     shape = parser.add_argument_group("shape overrides (on top of the preset)")
     shape.add_argument("--arch", choices=sorted(ARCHES))
     shape.add_argument("--hidden-size", type=int)
@@ -395,7 +413,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {args.out} is not empty (use --force to write into it)", file=sys.stderr)
         return 1
     start = time.monotonic()
-    result = write_model(cfg, args.out, args.seed, args.max_shard_size)
+    result = write_model(cfg, args.out, args.seed, args.max_shard_size, max(args.jobs, 1))
     seconds = time.monotonic() - start
     print(f"done: {result['bytes'] / 1e9:.3f} GB in {seconds:.1f} s "
           f"({result['bytes'] / 1e6 / max(seconds, 1e-9):.0f} MB/s) -> {args.out}")

@@ -151,6 +151,22 @@ EngineStats LlmEngine::stats() const {
   return stats_;
 }
 
+std::vector<double> LlmEngine::decode_host_seconds_percentiles(const std::vector<double>& percentiles) const {
+  std::vector<float> samples;
+  {
+    std::lock_guard lock(mutex_);
+    samples = decode_host_samples_;
+  }
+  std::vector<double> out;
+  if (samples.empty()) return std::vector<double>(percentiles.size(), 0.0);
+  std::sort(samples.begin(), samples.end());
+  for (double p : percentiles) {
+    const double rank = std::clamp(p, 0.0, 100.0) / 100.0 * double(samples.size() - 1);
+    out.push_back(samples[size_t(std::lround(rank))]);
+  }
+  return out;
+}
+
 void LlmEngine::run() {
   while (!stopping_) {
     if (!scheduler_->has_unfinished_requests()) {
@@ -170,9 +186,13 @@ void LlmEngine::run() {
 }
 
 void LlmEngine::step() {
-  const auto start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto seconds_between = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+  const Clock::time_point start = Clock::now();
   const SchedulerOutput output = scheduler_->schedule();
+  const Clock::time_point scheduled = Clock::now();
   const StepResult result = runner_->execute(output);
+  const Clock::time_point executed = Clock::now();
   for (size_t i = 0; i < output.scheduled.size(); ++i) {  // before update: requests may finish there
     if (result.prompt_logprobs[i].empty()) continue;
     auto& slots = prompt_logprobs_[output.scheduled[i].request->id];
@@ -181,11 +201,12 @@ void LlmEngine::step() {
       slots[size_t(p.position)] = PromptTokenLogprobInfo{p.position, p.token, p.logprob, p.top_logprobs};
   }
   const std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
+  const Clock::time_point updated = Clock::now();
   emit(deltas, result);
+  const Clock::time_point emitted = Clock::now();
 
   const SchedulerStats s = scheduler_->stats();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double host_seconds = std::max(seconds - result.wait_seconds, 0.0);
+  const double host_seconds = std::max(seconds_between(start, Clock::now()) - result.wait_seconds, 0.0);
   const bool decode_only = !output.scheduled.empty() &&
                            std::all_of(output.scheduled.begin(), output.scheduled.end(),
                                        [](const ScheduledSequence& q) { return q.num_scheduled_tokens() == 1; });
@@ -196,6 +217,15 @@ void LlmEngine::step() {
     stats_.decode_steps += 1;
     stats_.decode_rows += output.scheduled.size();
     stats_.decode_host_seconds += host_seconds;
+    stats_.decode_schedule_seconds += seconds_between(start, scheduled);
+    stats_.decode_runner_host_seconds += std::max(seconds_between(scheduled, executed) - result.wait_seconds, 0.0);
+    stats_.decode_update_seconds += seconds_between(executed, updated);
+    stats_.decode_emit_seconds += seconds_between(updated, emitted);
+    if (decode_host_samples_.size() < kMaxDecodeHostSamples) {
+      decode_host_samples_.push_back(float(host_seconds));
+    } else {
+      decode_host_samples_[size_t(stats_.decode_steps) % kMaxDecodeHostSamples] = float(host_seconds);
+    }
   }
   stats_.num_running = s.num_running;
   stats_.num_waiting = s.num_waiting;

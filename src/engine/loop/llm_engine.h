@@ -104,6 +104,12 @@ struct EngineStats {
   uint64_t decode_steps = 0;
   uint64_t decode_rows = 0;
   double decode_host_seconds = 0;
+  // ... split by phase: scheduling, the runner's own host work (inputs, launches, sampling
+  // inputs and results), updating requests (append, stop checks), emitting outputs to sinks.
+  double decode_schedule_seconds = 0;
+  double decode_runner_host_seconds = 0;
+  double decode_update_seconds = 0;
+  double decode_emit_seconds = 0;
 };
 
 class LlmEngine {
@@ -119,6 +125,8 @@ class LlmEngine {
   void abort(const std::string& id);
 
   EngineStats stats() const;
+  // Percentiles (0..100) of the host time of recent decode-only steps (the last 8192), seconds.
+  std::vector<double> decode_host_seconds_percentiles(const std::vector<double>& percentiles) const;
   const KvCapacity& capacity() const { return capacity_; }
   int max_model_len() const { return scheduler_config_.max_model_len; }
   const ModelConfig& model_config() const { return model_.config(); }
@@ -143,6 +151,8 @@ class LlmEngine {
   };
   std::unordered_map<std::string, SinkEntry> sinks_;
   EngineStats stats_;
+  static constexpr size_t kMaxDecodeHostSamples = 8192;
+  std::vector<float> decode_host_samples_;  // host seconds of recent decode-only steps (a ring)
   // Engine thread only: prompt logprobs computed so far, by request id and position (a
   // preempted request recomputes its prompt and overwrites them with the same values).
   std::unordered_map<std::string, std::vector<std::optional<PromptTokenLogprobInfo>>> prompt_logprobs_;
