@@ -14,29 +14,15 @@
 #include "engine/loop/llm_engine.h"
 #include "engine/loop/offline_batch.h"
 #include "runner/kv_cache.h"
-
-#ifdef TURBINE_TEST_WITH_CUDA
-#include "backend/cuda/cuda_backend.h"
-#endif
+#include "support/test_backend.h"
 
 namespace turbine {
 namespace {
 
 const std::filesystem::path kStories = std::filesystem::path(TURBINE_SHARED_DIR) / "models/stories260K";
 
-bool on_cuda() {
-  const char* device = std::getenv("TURBINE_TEST_DEVICE");
-  return device != nullptr && std::string(device) == "cuda";
-}
-
-std::unique_ptr<Backend> make_test_backend() {
-  if (!on_cuda()) return make_cpu_backend(2);
-#ifdef TURBINE_TEST_WITH_CUDA
-  return make_cuda_backend(0);
-#else
-  throw std::runtime_error("TURBINE_TEST_DEVICE=cuda, but this test was built without CUDA");
-#endif
-}
+using test_support::make_test_backend;
+using test_support::on_cuda;
 
 // Two runs of Turbine on the same device may differ by the batch's arithmetic (F32 on the CPU,
 // BF16 activations on CUDA); a logprob moves by at most this much.

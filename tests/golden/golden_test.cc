@@ -26,9 +26,7 @@
 #include <map>
 
 #include "backend/cpu/cpu_backend.h"
-#ifdef TURBINE_TEST_WITH_CUDA
-#include "backend/cuda/cuda_backend.h"
-#endif
+#include "support/test_backend.h"
 #include "model/model.h"
 #include "engine/loop/llm_engine.h"
 #include "engine/loop/offline_batch.h"
@@ -37,10 +35,8 @@ namespace turbine {
 namespace {
 
 namespace fs = std::filesystem;
-bool on_cuda() {
-  const char* device = std::getenv("TURBINE_TEST_DEVICE");
-  return device != nullptr && std::string(device) == "cuda";
-}
+using test_support::make_test_backend;
+using test_support::on_cuda;
 constexpr double kCpuTolerance = 1e-2, kCudaTolerance = 5e-2, kCudaDriftAllowance = 1.25;
 
 // The tolerance for one model (its folder name) on the backend under test.
@@ -121,19 +117,10 @@ void expect_matches_reference(const OfflineResult& got, const Reference& ref, in
   }
 }
 
-std::unique_ptr<Backend> test_backend() {
-  if (!on_cuda()) return make_cpu_backend(2);
-#ifdef TURBINE_TEST_WITH_CUDA
-  return make_cuda_backend(0);
-#else
-  throw std::runtime_error("TURBINE_TEST_DEVICE=cuda, but this test was built without CUDA");
-#endif
-}
-
 TEST(Golden, Stories260KMatchesReadmeIds) {
   if (on_cuda()) GTEST_SKIP() << "exact ids are a CPU (F32) check; the logprob golden covers CUDA";
   const fs::path dir = fs::path(TURBINE_SHARED_DIR) / "models/stories260K";
-  auto backend = test_backend();
+  auto backend = make_test_backend();
   auto model = load_model(dir, *backend);
   Reference ref;
   ref.prompt = {1, 403, 407, 261, 378};
@@ -165,7 +152,7 @@ std::vector<Reference> read_references(const fs::path& golden_file) {
 }
 
 void check_model_against(const fs::path& model_dir, const fs::path& golden_file) {
-  auto backend = test_backend();
+  auto backend = make_test_backend();
   auto model = load_model(model_dir, *backend);
   const std::vector<Reference> refs = read_references(golden_file);
   ASSERT_FALSE(refs.empty()) << golden_file;
