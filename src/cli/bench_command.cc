@@ -192,22 +192,24 @@ json report_step_timing(const LlmEngine& engine) {
   const EngineStats s = engine.stats();
   const double steps = double(std::max<uint64_t>(s.num_steps, 1));
   const double decode_steps = double(std::max<uint64_t>(s.decode_steps, 1));
-  const std::vector<double> p = engine.decode_host_seconds_percentiles({50, 90, 99});
+  const std::vector<double> wanted{50, 90, 99};
+  const bench::Summary recent = bench::summarize(engine.recent_decode_host_seconds(), wanted, 1e3);  // in ms
+  const double p[] = {recent.percentiles[0].second, recent.percentiles[1].second, recent.percentiles[2].second};
   auto ms = [&](double seconds) { return 1e3 * seconds / decode_steps; };
   std::printf("Host time per step: %.3f ms over %llu steps; decode-only steps: %.3f ms at %.1f rows on average "
               "(%llu steps; p50 %.3f, p90 %.3f, p99 %.3f ms; schedule %.3f, runner %.3f, update %.3f, emit %.3f ms); "
               "blocked on the device: %.3f s\n",
               1e3 * s.host_seconds / steps, static_cast<unsigned long long>(s.num_steps), ms(s.decode_host_seconds),
-              double(s.decode_rows) / decode_steps, static_cast<unsigned long long>(s.decode_steps), 1e3 * p[0],
-              1e3 * p[1], 1e3 * p[2], ms(s.decode_schedule_seconds), ms(s.decode_runner_host_seconds),
+              double(s.decode_rows) / decode_steps, static_cast<unsigned long long>(s.decode_steps), p[0], p[1], p[2],
+              ms(s.decode_schedule_seconds), ms(s.decode_runner_host_seconds),
               ms(s.decode_update_seconds), ms(s.decode_emit_seconds), s.device_wait_seconds);
   return {{"num_steps", s.num_steps},
           {"host_ms_per_step", 1e3 * s.host_seconds / steps},
           {"decode_steps", s.decode_steps},
           {"decode_host_ms_per_step", ms(s.decode_host_seconds)},
-          {"decode_host_ms_p50", 1e3 * p[0]},
-          {"decode_host_ms_p90", 1e3 * p[1]},
-          {"decode_host_ms_p99", 1e3 * p[2]},
+          {"decode_host_ms_p50", p[0]},
+          {"decode_host_ms_p90", p[1]},
+          {"decode_host_ms_p99", p[2]},
           {"decode_schedule_ms_per_step", ms(s.decode_schedule_seconds)},
           {"decode_runner_host_ms_per_step", ms(s.decode_runner_host_seconds)},
           {"decode_update_ms_per_step", ms(s.decode_update_seconds)},

@@ -169,6 +169,32 @@ TEST(EngineIntegration, BatchedOutputEqualsEachRequestAlone) {
   batched.expect_pool_empty();
 }
 
+// The engine accounts for each step's host time: decode-only steps are counted with their rows,
+// their phases add up to no more than their host time, and each one leaves a sample.
+TEST(EngineIntegration, StepTimingCountsDecodeStepsAndTheirPhases) {
+  EngineOptions options;
+  options.max_num_seqs = 4;
+  Harness h(options);
+  std::mt19937 rng(5);
+  for (int i = 0; i < 4; ++i) h.submit(std::to_string(i), random_prompt(rng, 20), greedy(10));
+  h.wait();
+  h.expect_pool_empty();
+  const EngineStats s = h.engine().stats();
+  EXPECT_GT(s.num_steps, s.decode_steps);  // the prefill steps are not decode-only
+  EXPECT_GE(s.decode_steps, 9u);           // 10 tokens each: the first comes from the prefill step
+  EXPECT_GE(s.decode_rows, s.decode_steps);
+  EXPECT_LE(s.decode_rows, 4 * s.decode_steps);
+  EXPECT_GT(s.host_seconds, 0.0);
+  EXPECT_LE(s.decode_host_seconds, s.host_seconds);
+  const double phases =
+      s.decode_schedule_seconds + s.decode_runner_host_seconds + s.decode_update_seconds + s.decode_emit_seconds;
+  EXPECT_GT(phases, 0.0);
+  EXPECT_LE(phases, s.decode_host_seconds * (1 + 1e-9) + 1e-9);
+  const std::vector<double> recent = h.engine().recent_decode_host_seconds();
+  EXPECT_EQ(recent.size(), s.decode_steps);
+  for (double v : recent) EXPECT_GE(v, 0.0);
+}
+
 TEST(EngineIntegration, PrefixCacheComputesOnlyTheSuffix) {
   std::mt19937 rng(7);
   const std::vector<int32_t> prefix = random_prompt(rng, 200);

@@ -151,20 +151,9 @@ EngineStats LlmEngine::stats() const {
   return stats_;
 }
 
-std::vector<double> LlmEngine::decode_host_seconds_percentiles(const std::vector<double>& percentiles) const {
-  std::vector<float> samples;
-  {
-    std::lock_guard lock(mutex_);
-    samples = decode_host_samples_;
-  }
-  std::vector<double> out;
-  if (samples.empty()) return std::vector<double>(percentiles.size(), 0.0);
-  std::sort(samples.begin(), samples.end());
-  for (double p : percentiles) {
-    const double rank = std::clamp(p, 0.0, 100.0) / 100.0 * double(samples.size() - 1);
-    out.push_back(samples[size_t(std::lround(rank))]);
-  }
-  return out;
+std::vector<double> LlmEngine::recent_decode_host_seconds() const {
+  std::lock_guard lock(mutex_);
+  return decode_host_samples_;
 }
 
 void LlmEngine::run() {
@@ -222,9 +211,9 @@ void LlmEngine::step() {
     stats_.decode_update_seconds += seconds_between(executed, updated);
     stats_.decode_emit_seconds += seconds_between(updated, emitted);
     if (decode_host_samples_.size() < kMaxDecodeHostSamples) {
-      decode_host_samples_.push_back(float(host_seconds));
+      decode_host_samples_.push_back(host_seconds);
     } else {
-      decode_host_samples_[size_t(stats_.decode_steps) % kMaxDecodeHostSamples] = float(host_seconds);
+      decode_host_samples_[size_t(stats_.decode_steps) % kMaxDecodeHostSamples] = host_seconds;
     }
   }
   stats_.num_running = s.num_running;

@@ -125,8 +125,8 @@ class LlmEngine {
   void abort(const std::string& id);
 
   EngineStats stats() const;
-  // Percentiles (0..100) of the host time of recent decode-only steps (the last 8192), seconds.
-  std::vector<double> decode_host_seconds_percentiles(const std::vector<double>& percentiles) const;
+  // Host seconds of each recent decode-only step (the last 8192, in no particular order).
+  std::vector<double> recent_decode_host_seconds() const;
   const KvCapacity& capacity() const { return capacity_; }
   int max_model_len() const { return scheduler_config_.max_model_len; }
   const ModelConfig& model_config() const { return model_.config(); }
@@ -152,7 +152,7 @@ class LlmEngine {
   std::unordered_map<std::string, SinkEntry> sinks_;
   EngineStats stats_;
   static constexpr size_t kMaxDecodeHostSamples = 8192;
-  std::vector<float> decode_host_samples_;  // host seconds of recent decode-only steps (a ring)
+  std::vector<double> decode_host_samples_;  // host seconds of recent decode-only steps (a ring)
   // Engine thread only: prompt logprobs computed so far, by request id and position (a
   // preempted request recomputes its prompt and overwrites them with the same values).
   std::unordered_map<std::string, std::vector<std::optional<PromptTokenLogprobInfo>>> prompt_logprobs_;
