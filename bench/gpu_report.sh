@@ -2,11 +2,12 @@
 # The GPU report: turbine's benchmarks on an 8B-shaped model and a transformers baseline, in ONE
 # call on the GPU machine (the device tool), ending with one markdown table.
 #
-#   here:  bench/gpu_report.sh --stage BUILD_DIR [TOKENIZER_DIR]
-#            copies BUILD_DIR/turbine (stripped), its libfmt/libspdlog and the Llama 3.1 tokenizer
-#            (default tests/fixtures/downloaded/llama3_1) to .carry/bench, which the call carries
-#   there: bench/gpu_report.sh [--device cuda|cpu] [--budget SECONDS] [BUILD_DIR]
-#            BUILD_DIR holds `turbine` (and lib/, tokenizer/ when staged); default .carry/bench
+#   here:  tests/gpu/run_gpu_tests.sh --stage BUILD_DIR   (a CUDA build: scripts/build_cuda.sh)
+#            packs turbine, its libfmt/libspdlog and the Llama 3.1 tokenizer into .carry/gpu.tar.xz
+#   there: tests/gpu/run_gpu_tests.sh [--unpack-only], then
+#          bench/gpu_report.sh [--device cuda|cpu] [--budget SECONDS] [BUILD_DIR]   (carry [".carry"])
+#            BUILD_DIR holds `turbine` (and lib/, tokenizer/); default /tmp/turbine-gpu, where
+#            run_gpu_tests.sh unpacks
 #   smoke: bench/gpu_report.sh --smoke [BUILD_DIR]
 #            the same steps on the CPU with a tiny random model and small counts (a dry run of the
 #            script; default BUILD_DIR build, tokenizer from models/turbine-demo-20m)
@@ -32,22 +33,7 @@
 # report.md and logs.tar.gz.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
-carry=$repo/.carry/bench
-
-if [ "${1:-}" = "--stage" ]; then
-  build=${2:?usage: bench/gpu_report.sh --stage BUILD_DIR [TOKENIZER_DIR]}
-  tokenizer=${3:-$repo/tests/fixtures/downloaded/llama3_1}
-  [ -x "$build/turbine" ] || { echo "no $build/turbine: build it first" >&2; exit 1; }
-  [ -f "$tokenizer/tokenizer.json" ] || { echo "no $tokenizer/tokenizer.json (tests/tokenizer/fetch_tokenizers.sh)" >&2; exit 1; }
-  rm -rf "$carry" && mkdir -p "$carry/lib" "$carry/tokenizer"
-  strip -o "$carry/turbine" "$build/turbine"
-  for lib in $(ldd "$build/turbine" | awk '/libfmt|libspdlog/ {print $3}'); do cp -L "$lib" "$carry/lib/"; done
-  cp "$tokenizer"/tokenizer.json "$carry/tokenizer/"
-  [ -f "$tokenizer/tokenizer_config.json" ] && cp "$tokenizer/tokenizer_config.json" "$carry/tokenizer/"
-  du -sh "$carry" && ls -la "$carry" "$carry/lib"
-  echo "now: run bench/gpu_report.sh with carry [\".carry/bench\"]"
-  exit 0
-fi
+staged=/tmp/turbine-gpu  # where tests/gpu/run_gpu_tests.sh unpacks the staged binaries
 
 device=cuda smoke=0 budget=560 build=
 while [ $# -gt 0 ]; do
@@ -61,7 +47,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 deadline=$(( $(date +%s) + budget ))
-if [ "$smoke" = 1 ]; then build=${build:-$repo/build}; else build=${build:-$carry}; fi
+if [ "$smoke" = 1 ]; then build=${build:-$repo/build}; else build=${build:-$staged}; fi
 turbine=$build/turbine
 [ -x "$turbine" ] || { echo "no turbine binary at $turbine" >&2; exit 1; }
 export LD_LIBRARY_PATH="$build/lib:${LD_LIBRARY_PATH:-}"
@@ -183,6 +169,7 @@ if [ -z "$device_flag" ] && [ "$device" != cpu ]; then
 else
   # Batch-1 decode alone: turbine generate prints its decode rate (first token excluded).
   prompt_ids=$(seq 1000 $(( 999 + decode_in )) | paste -sd,)
+  echo "$decode_in/$decode_out" > "$work/decode_b1.setting"
   # shellcheck disable=SC2086
   step decode_b1 90 "$turbine" generate --model "$model" $device_flag $engine_flags --prompt-ids "$prompt_ids" \
     --max-tokens $decode_out --ignore-eos --temperature 0
@@ -321,7 +308,9 @@ if decode_rate is not None:
     if limits:
         limit = limits["copy_gb_per_s"] / weight_gb
         note += f"; {100 * decode_rate / limit:.0f}% of the {limit:.0f} tok/s bandwidth limit"
-    row("turbine generate (decode only)", "batch 1, 128/256", out_tok_s=decode_rate, note=note)
+    with open(os.path.join(work, "decode_b1.setting")) as f:
+        setting = f.read().strip()
+    row("turbine generate (decode only)", f"batch 1, {setting}", out_tok_s=decode_rate, note=note)
 else:
     row("turbine generate (decode only)", "batch 1", note=missing("decode_b1"))
 
