@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The GPU's own ceilings, measured in the same call as the benchmarks they judge (METHOD.md's
-"two numbers"): device-to-device copy bandwidth (bytes read + written over a 1 GiB copy) and the
+"""The GPU's own ceilings, measured in the same call as the benchmarks they judge:
+device-to-device copy bandwidth (bytes read + written over a 1 GiB copy) and the
 dense BF16 matrix rate (an 8192^3 product on random data), each the median of timed repeats
 after a warm-up, timed with CUDA events.
 
