@@ -93,7 +93,13 @@ struct Request {
 
   // ---- Scheduler state (engine thread).
   RequestStatus status = RequestStatus::kWaiting;
-  int num_computed_tokens = 0;  // tokens whose K/V are in the cache
+  // Tokens whose K/V are in the cache or being written by a scheduled step: advanced when a step
+  // is scheduled, so that the next step can be scheduled before this one's results are back.
+  int num_computed_tokens = 0;
+  // Output tokens being sampled by scheduled steps whose results have not come back (0, 1, or 2
+  // while a step is scheduled ahead of the one in flight). The next step feeds such a token
+  // from the device (kInFlightToken in its token_ids); it joins token_ids at the update.
+  int num_in_flight_tokens = 0;
   int num_cached_tokens = -1;   // prompt tokens the prefix cache served at first admission; -1 before
   int num_preemptions = 0;
   bool fork_pending = false;      // n > 1 and not forked yet
@@ -110,6 +116,8 @@ struct Request {
   int num_tokens() const { return int(token_ids_.size()); }
   int num_prompt_tokens() const { return num_prompt_tokens_; }
   int num_output_tokens() const { return num_tokens() - num_prompt_tokens_; }
+  // Tokens known or being sampled: what the scheduler plans against.
+  int num_planned_tokens() const { return num_tokens() + num_in_flight_tokens; }
   void append_output_token(int32_t token_id) { token_ids_.push_back(token_id); }
 
  private:

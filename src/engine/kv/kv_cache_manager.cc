@@ -108,7 +108,9 @@ void KvCacheManager::cache_computed_blocks(Request& request) {
   auto it = tables_.find(request.seq_id);
   if (it == tables_.end()) return;
   BlockTable& table = it->second;
-  const int num_full = std::min(request.num_computed_tokens / config_.block_size, int(table.block_ids.size()));
+  // Only blocks whose every token id is known can be hashed (an in-flight token is not yet).
+  const int num_full = std::min(std::min(request.num_computed_tokens, request.num_tokens()) / config_.block_size,
+                                int(table.block_ids.size()));
   if (num_full <= table.num_cached_blocks) return;
   update_block_hashes(request);
   uint64_t parent_cache_id =

@@ -99,10 +99,19 @@ int Scheduler::seats_in_use() const {
 
 // ---- One step.
 
+bool Scheduler::can_schedule_ahead() const {
+  return std::ranges::none_of(running_, [](const Request* r) {
+    return r->num_in_flight_tokens > 0 &&
+           (r->params.sampling.repetition_enabled() || r->params.sampling.presence_or_frequency_enabled());
+  });
+}
+
 SchedulerOutput Scheduler::schedule() {
-  TURBINE_CHECK(!awaiting_update_, "schedule() called twice without update_from_output()");
-  awaiting_update_ = true;
+  const uint64_t outstanding = num_scheduled_steps_ - num_updated_steps_;
+  TURBINE_CHECK(outstanding == 0 || (outstanding == 1 && can_schedule_ahead()),
+                "schedule() with {} updates outstanding", outstanding);
   Step step;
+  step.output.step_id = ++num_scheduled_steps_;
   step.token_budget = config_.max_num_batched_tokens;
   drain_queue();
   step.output.finished_seq_ids = std::exchange(finished_since_last_step_, {});
@@ -167,13 +176,14 @@ void Scheduler::schedule_running(Step& step) {
   // Decodes first: each costs one token and keeps a stream flowing; prefill chunks share the rest.
   std::vector<Request*> order;
   order.reserve(running_.size());
-  const auto is_decode = [](const Request* r) { return r->num_tokens() - r->num_computed_tokens == 1; };
+  const auto is_decode = [](const Request* r) { return r->num_planned_tokens() - r->num_computed_tokens == 1; };
   std::ranges::copy_if(running_, std::back_inserter(order), is_decode);
   std::ranges::copy_if(running_, std::back_inserter(order), [&](const Request* r) { return !is_decode(r); });
 
   for (Request* request : order) {
     if (step.token_budget == 0) break;
     if (request->status != RequestStatus::kRunning) continue;  // preempted earlier in this step
+    if (request->num_in_flight_tokens > 0 && in_flight_token_ends(*request, config_)) continue;
     const int num_tokens = num_tokens_to_schedule(*request, request->num_computed_tokens, step.token_budget, config_);
     if (num_tokens == 0) continue;
     std::optional<SlotAllocation> slots;
@@ -192,6 +202,8 @@ void Scheduler::schedule_waiting(Step& step) {
   while (!waiting_.empty() && step.token_budget > 0) {
     Request& request = *waiting_.front();
     if (seats + num_seats(request) > config_.max_num_seqs) break;
+    // Preempted while its last token was in flight: it resumes once that token is known.
+    if (request.num_in_flight_tokens > 0) break;
     // A request that will fork keeps its last two prompt tokens to compute, so it reaches the
     // fork point (all but the last token) by computing at least one.
     // Prompt logprobs need the logits of every prompt position, so such a request uses no cache.
@@ -222,15 +234,16 @@ void Scheduler::preempt(Request& victim, Step& step) {
   ++num_preemptions_;
   std::erase(running_, &victim);
   waiting_.push(&victim);
-  unschedule(victim.seq_id, step);
+  unschedule(victim, step);
   step.output.preempted_seq_ids.push_back(victim.seq_id);
   step.preempted_any = true;
 }
 
-void Scheduler::unschedule(SeqId seq_id, Step& step) {
+void Scheduler::unschedule(Request& request, Step& step) {
   auto& scheduled = step.output.scheduled;
-  auto it = std::ranges::find(scheduled, seq_id, &ScheduledSequence::seq_id);
+  auto it = std::ranges::find(scheduled, request.seq_id, &ScheduledSequence::seq_id);
   if (it == scheduled.end()) return;
+  request.num_in_flight_tokens -= int(it->samples_token);
   step.token_budget += it->num_scheduled_tokens();
   step.output.num_scheduled_tokens -= it->num_scheduled_tokens();
   scheduled.erase(it);
@@ -242,9 +255,17 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
   entry.request = &request;
   entry.is_new = !request.runner_has_state;
   entry.num_computed_tokens = request.num_computed_tokens;
-  const auto tokens = request.all_token_ids().subspan(size_t(request.num_computed_tokens), size_t(num_tokens));
+  // Known tokens, then (scheduling ahead) the one the step in flight samples, fed on the device.
+  const int end = request.num_computed_tokens + num_tokens;
+  const int known_end = std::min(end, request.num_tokens());
+  TURBINE_CHECK(end - known_end <= 1 && end - known_end <= request.num_in_flight_tokens,
+                "sequence {}: scheduled past its tokens", request.seq_id);
+  const auto tokens = request.all_token_ids().subspan(size_t(request.num_computed_tokens),
+                                                      size_t(known_end - request.num_computed_tokens));
   entry.token_ids.assign(tokens.begin(), tokens.end());
-  entry.samples_token = request.num_computed_tokens + num_tokens == request.num_tokens();
+  if (end > known_end) entry.token_ids.push_back(kInFlightToken);
+  entry.samples_token = end == request.num_planned_tokens();
+  entry.num_prior_output_tokens = request.num_output_tokens() + request.num_in_flight_tokens;
   if (entry.is_new || slots.table_rewritten) {
     entry.block_table.kind = BlockTableUpdate::Kind::kReplace;
     const auto ids = kv_.block_ids(request.seq_id);
@@ -254,6 +275,8 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
     entry.block_table.block_ids = slots.appended_block_ids;
   }
   request.runner_has_state = true;
+  request.num_computed_tokens = end;
+  request.num_in_flight_tokens += int(entry.samples_token);
   step.token_budget -= num_tokens;
   step.output.num_scheduled_tokens += num_tokens;
   step.output.scheduled.push_back(std::move(entry));
@@ -263,24 +286,34 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
 
 std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& output,
                                                         std::span<const int32_t> sampled_token_ids) {
-  TURBINE_CHECK(awaiting_update_, "update_from_output() without a schedule()");
-  awaiting_update_ = false;
+  TURBINE_CHECK(output.step_id == num_updated_steps_ + 1 && output.step_id <= num_scheduled_steps_,
+                "update_from_output() for step {} after step {} (of {} scheduled)", output.step_id,
+                num_updated_steps_, num_scheduled_steps_);
+  ++num_updated_steps_;
   TURBINE_CHECK(sampled_token_ids.size() == output.scheduled.size(), "{} sampled tokens for {} sequences",
                 sampled_token_ids.size(), output.scheduled.size());
   std::vector<RequestDelta> deltas = std::exchange(abort_deltas_, {});
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& entry = output.scheduled[i];
     auto it = sequences_.find(entry.seq_id);
-    TURBINE_CHECK(it != sequences_.end(), "sequence {} vanished during its step", entry.seq_id);
+    // Gone: aborted, or stopped by the previous step's token, after this step was scheduled.
+    if (it == sequences_.end()) continue;
     Request& request = *it->second;
-    TURBINE_CHECK(request.status == RequestStatus::kRunning && request.num_computed_tokens == entry.num_computed_tokens);
-    request.num_computed_tokens += entry.num_scheduled_tokens();
-    kv_.cache_computed_blocks(request);
-    if (!entry.samples_token) continue;
-
+    // A sequence preempted since (a step scheduled ahead) still takes its token: it is the right
+    // continuation, and its recomputation will include it.
+    const bool running = request.status == RequestStatus::kRunning;
+    TURBINE_CHECK(running || request.status == RequestStatus::kPreempted, "sequence {} is {} during its step",
+                  entry.seq_id, request_status_name(request.status));
+    if (!entry.samples_token) {
+      if (running) kv_.cache_computed_blocks(request);
+      continue;
+    }
     const int32_t token = sampled_token_ids[i];
     TURBINE_CHECK(token >= 0, "no token sampled for sequence {}", entry.seq_id);
+    TURBINE_CHECK(request.num_in_flight_tokens > 0, "sequence {} has no token in flight", entry.seq_id);
+    --request.num_in_flight_tokens;
     request.append_output_token(token);
+    if (running) kv_.cache_computed_blocks(request);
     const std::optional<StopVerdict> verdict = check_stop(request, config_);
     RequestDelta delta = make_delta(request);
     delta.new_token_ids.push_back(token);

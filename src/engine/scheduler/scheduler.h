@@ -19,13 +19,27 @@
 //     cached prefix, while budget, batch rows (max_num_seqs) and blocks last. Skipped in a step
 //     that preempted: memory is short, so admitting would only preempt again. A request that
 //     does not fit blocks the ones behind it, which keeps the order fair.
-// Then the runner executes the SchedulerOutput, and update_from_output() advances each sequence,
-// caches its newly full blocks, appends sampled tokens, applies the stop conditions
-// (stop_conditions.h), frees finished sequences and returns what changed per request.
+// Scheduling a sequence advances its num_computed_tokens at once (its K/V is being written) and,
+// when the step samples, counts the token as in flight (Request::num_in_flight_tokens). Then the
+// runner executes the SchedulerOutput, and update_from_output() appends the sampled tokens,
+// caches newly full blocks, applies the stop conditions (stop_conditions.h), frees finished
+// sequences and returns what changed per request.
+//
+// Scheduling ahead: the engine may call schedule() once more before the previous step's
+// update_from_output(), so the host prepares step N+1 while the device runs step N. A sequence
+// whose token is still in flight then decodes kInFlightToken (the runner feeds the id from the
+// device). Two rules keep this exact: a sequence whose in-flight token certainly ends it
+// (max_tokens, the context) is not scheduled again, and no step is scheduled ahead while an
+// in-flight sequence samples with penalties, which read every output token
+// (can_schedule_ahead()). A sequence that a stop or an abort ends meanwhile wastes its row of
+// the step already scheduled: its result is ignored and its K/V writes land, in stream order,
+// before any later step reuses the blocks. Preemption keeps the in-flight token: it arrives at
+// the update like any other.
 //
 // Threads: add_request() and abort_request() may be called from any thread (they go through the
 // RequestQueue). Everything else, and every Request once submitted, belongs to the engine thread,
-// which must call update_from_output() once after each schedule(), even for an empty output.
+// which must call update_from_output() once for each schedule(), in order, even for an empty
+// output, with at most one update outstanding when it calls schedule().
 #pragma once
 
 #include <cstdint>
@@ -69,6 +83,9 @@ class Scheduler {
 
   // ---- Engine thread.
   SchedulerOutput schedule();
+  // Whether schedule() may run before the outstanding step's update: false while a sequence with
+  // a token in flight samples with penalties (repetition, frequency, presence).
+  bool can_schedule_ahead() const;
   // `sampled_token_ids[i]` is the token sampled for output.scheduled[i] (kNoSampledToken where
   // samples_token is false). Returns one delta per sample that got a token or finished,
   // including aborts processed by the last schedule().
@@ -98,7 +115,7 @@ class Scheduler {
   void schedule_running(Step& step);
   void schedule_waiting(Step& step);
   void preempt(Request& victim, Step& step);
-  void unschedule(SeqId seq_id, Step& step);
+  void unschedule(Request& request, Step& step);
   void add_to_step(Request& request, int num_tokens, const SlotAllocation& slots, Step& step);
   Request& register_sequence(std::unique_ptr<Request> request);
   // Frees the sequence's blocks and forgets it (the Request is destroyed).
@@ -116,7 +133,8 @@ class Scheduler {
   SeqId next_seq_id_ = 1;
   std::vector<SeqId> finished_since_last_step_;
   std::vector<RequestDelta> abort_deltas_;  // from the last drain, returned by update_from_output
-  bool awaiting_update_ = false;
+  uint64_t num_scheduled_steps_ = 0;  // step ids handed out
+  uint64_t num_updated_steps_ = 0;    // step ids updated (in order)
   uint64_t num_preemptions_ = 0;
 };
 

@@ -7,14 +7,19 @@
 //  - block_table: kReplace gives the whole table (new sequences and copy-on-write rewrites);
 //    kAppend gives the block ids to append to the runner's copy.
 //  - token_ids: exactly the tokens to run, at positions num_computed_tokens, +1, ...; a prefill
-//    chunk, a resumed sequence's recomputation, or the one token a decode step feeds back.
+//    chunk, a resumed sequence's recomputation, or the one token a decode step feeds back. When a
+//    step is scheduled ahead of the previous step's results (Scheduler, "Scheduling ahead"), that
+//    token is kInFlightToken: the runner feeds the id the previous step sampled for the sequence
+//    from its own (device) memory.
 //  - samples_token: this step reaches the sequence's last known token, so the runner computes
 //    logits for its last row and samples one token; otherwise (a prefill chunk that does not end
 //    the prompt) it samples nothing.
 //  - block_copies must be applied, in order, before the forward pass.
 //  - finished_seq_ids / preempted_seq_ids: drop those sequences' runner state (finished ones
 //    finished since the previous step; preempted ones in this step).
-// Pointers to Request stay valid until update_from_output() for the same step returns.
+// Pointers to Request stay valid until the next schedule() or update_from_output(), whichever
+// comes first (an abort or a stop may end the request then): read them while launching a step,
+// not when collecting its results.
 #pragma once
 
 #include <cstdint>
@@ -41,11 +46,15 @@ struct ScheduledSequence {
   std::vector<int32_t> token_ids;    // num_scheduled_tokens() of them
   BlockTableUpdate block_table;
   bool samples_token = false;
+  // Output tokens sampled before this step's (known or in flight): where a seeded random stream
+  // and min_tokens stand for this step's sample.
+  int num_prior_output_tokens = 0;
 
   int num_scheduled_tokens() const { return int(token_ids.size()); }
 };
 
 struct SchedulerOutput {
+  uint64_t step_id = 0;  // 1, 2, ... in schedule() order; updates must come in the same order
   std::vector<ScheduledSequence> scheduled;  // sampled tokens come back in this order
   int num_scheduled_tokens = 0;              // sum over `scheduled`
   std::vector<BlockCopy> block_copies;
@@ -57,6 +66,8 @@ struct SchedulerOutput {
 
 // Placeholder in the sampled-token list for a sequence with samples_token == false.
 inline constexpr int32_t kNoSampledToken = -1;
+// Placeholder in ScheduledSequence::token_ids for the token the previous step is still sampling.
+inline constexpr int32_t kInFlightToken = -2;
 
 // What one step did to one request sample, for the stream sinks.
 struct RequestDelta {

@@ -26,7 +26,7 @@ Request* select_preemption_victim(std::span<Request* const> running, SchedulingP
 int fork_point(const Request& request) { return request.num_prompt_tokens() - 1; }
 
 int num_tokens_to_schedule(const Request& request, int start, int token_budget, const SchedulerConfig& config) {
-  int count = std::min(request.num_tokens() - start, token_budget);
+  int count = std::min(request.num_planned_tokens() - start, token_budget);
   if (config.long_prefill_token_threshold > 0) count = std::min(count, config.long_prefill_token_threshold);
   if (request.fork_pending) count = std::min(count, fork_point(request) - start);
   return std::max(count, 0);

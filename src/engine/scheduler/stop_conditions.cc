@@ -23,4 +23,9 @@ std::optional<StopVerdict> check_stop(Request& request, const SchedulerConfig& c
   return std::nullopt;
 }
 
+bool in_flight_token_ends(const Request& request, const SchedulerConfig& config) {
+  return request.num_output_tokens() + request.num_in_flight_tokens >= request.params.max_tokens ||
+         request.num_planned_tokens() >= config.max_model_len;
+}
+
 }  // namespace turbine

@@ -27,4 +27,8 @@ struct StopVerdict {
 // token to the request's stop-string matcher.
 std::optional<StopVerdict> check_stop(Request& request, const SchedulerConfig& config);
 
+// Whether the length limit (rule 3) will finish the request once its in-flight tokens arrive,
+// whatever they are: the scheduler does not schedule such a sequence ahead of them.
+bool in_flight_token_ends(const Request& request, const SchedulerConfig& config);
+
 }  // namespace turbine

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <span>
 
 namespace turbine::testing {
 namespace {
@@ -21,13 +23,13 @@ uint64_t hash_string(const std::string& s) {
 }
 
 // fingerprints[p]: the fake K/V of position p, a function of tokens [0, p] and the extra keys.
-std::vector<uint64_t> fingerprints(const Request& request, int count) {
+std::vector<uint64_t> fingerprints(const Request& request, std::span<const int32_t> tokens) {
   uint64_t h = 0x12345;
   for (uint64_t key : request.params.cache_extra_keys) h = mix(h, key);
   std::vector<uint64_t> out;
-  out.reserve(size_t(count));
-  for (int p = 0; p < count; ++p) {
-    h = mix(h, uint64_t(uint32_t(request.all_token_ids()[size_t(p)])));
+  out.reserve(tokens.size());
+  for (const int32_t token : tokens) {
+    h = mix(h, uint64_t(uint32_t(token)));
     out.push_back(h | 1);  // never 0, which means "never written"
   }
   return out;
@@ -70,6 +72,7 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
   }
 
   std::vector<int32_t> sampled;
+  std::unordered_map<SeqId, int32_t> sampled_now;  // this step's "device" copy of its samples
   for (const ScheduledSequence& entry : output.scheduled) {
     const Request& request = *entry.request;
     SCOPED_TRACE(::testing::Message() << "request " << request.id << "#" << request.sample_index << " (seq "
@@ -90,14 +93,32 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
     }
     for (BlockId id : table) EXPECT_TRUE(id > kNullBlockId && id < num_blocks_) << "block " << id;
 
-    // The tokens to run are the request's own.
+    // The tokens to run are the request's own; a step scheduled ahead ends with the token the
+    // previous step sampled, which this fake feeds from its record of that step, as a runner
+    // feeds it from device memory.
     const int start = entry.num_computed_tokens;
     const int end = start + entry.num_scheduled_tokens();
     EXPECT_GT(entry.num_scheduled_tokens(), 0);
-    EXPECT_LE(end, request.num_tokens());
-    EXPECT_TRUE(std::equal(entry.token_ids.begin(), entry.token_ids.end(),
-                           request.all_token_ids().begin() + start));
-    EXPECT_EQ(entry.samples_token, end == request.num_tokens());
+    std::vector<int32_t> tokens(request.all_token_ids().begin(), request.all_token_ids().end());
+    if (!entry.token_ids.empty() && entry.token_ids.back() == kInFlightToken) {
+      const auto fed = device_tokens_.find(entry.seq_id);
+      EXPECT_NE(fed, device_tokens_.end()) << "an in-flight token the previous step did not sample";
+      EXPECT_EQ(end, request.num_tokens() + 1) << "the in-flight token is not the next one";
+      tokens.push_back(fed == device_tokens_.end() ? 0 : fed->second);
+    }
+    EXPECT_LE(end, int(tokens.size()));
+    if (end > int(tokens.size())) {
+      sampled.push_back(kNoSampledToken);
+      continue;
+    }
+    EXPECT_TRUE(std::equal(entry.token_ids.begin(), entry.token_ids.end(), tokens.begin() + start,
+                           [](int32_t scheduled, int32_t own) { return scheduled == kInFlightToken || scheduled == own; }));
+    // This step's own sample counts as planned already.
+    if (entry.samples_token) {
+      EXPECT_EQ(end + 1, request.num_planned_tokens());
+    } else {
+      EXPECT_LT(end, request.num_planned_tokens());
+    }
     EXPECT_GE(int(table.size()) * block_size_, end) << "block table too short";
     if (int(table.size()) * block_size_ < end) {
       sampled.push_back(kNoSampledToken);
@@ -105,7 +126,7 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
     }
 
     // Write, then attend over every position.
-    const std::vector<uint64_t> expected = fingerprints(request, end);
+    const std::vector<uint64_t> expected = fingerprints(request, std::span(tokens).first(size_t(end)));
     for (int p = start; p < end; ++p) slot(table[size_t(p / block_size_)], p % block_size_) = expected[size_t(p)];
     int mismatches = 0;
     for (int p = 0; p < end; ++p)
@@ -113,7 +134,9 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
     EXPECT_EQ(mismatches, 0) << "positions whose K/V belongs to another prefix (context " << end << ")";
 
     sampled.push_back(entry.samples_token ? token_fn_(request, end) : kNoSampledToken);
+    if (entry.samples_token) sampled_now[entry.seq_id] = sampled.back();
   }
+  device_tokens_ = std::move(sampled_now);
   return sampled;
 }
 
@@ -132,11 +155,9 @@ void check_step_invariants(const SchedulerOutput& output, const SchedulerConfig&
   EXPECT_LE(int(output.scheduled.size()), config.max_num_seqs);
 }
 
-SchedulerOutput drive_step(Scheduler& scheduler, FakeModel& model, RunResults& results) {
-  SchedulerOutput output = scheduler.schedule();
-  check_step_invariants(output, scheduler.config());
-  const std::vector<int32_t> sampled = model.step(output);
-  for (const RequestDelta& delta : scheduler.update_from_output(output, sampled)) {
+
+void fold_deltas(const std::vector<RequestDelta>& deltas, RunResults& results) {
+  for (const RequestDelta& delta : deltas) {
     SampleResult& result = results[{delta.id, delta.sample_index}];
     EXPECT_FALSE(result.finish_reason.has_value()) << delta.id << " got a delta after finishing";
     result.tokens.insert(result.tokens.end(), delta.new_token_ids.begin(), delta.new_token_ids.end());
@@ -146,20 +167,50 @@ SchedulerOutput drive_step(Scheduler& scheduler, FakeModel& model, RunResults& r
     result.num_cached_tokens = delta.num_cached_tokens;
     ++result.num_deltas;
   }
+}
+
+SchedulerOutput drive_step(Scheduler& scheduler, FakeModel& model, RunResults& results) {
+  SchedulerOutput output = scheduler.schedule();
+  check_step_invariants(output, scheduler.config());
+  const std::vector<int32_t> sampled = model.step(output);
+  fold_deltas(scheduler.update_from_output(output, sampled), results);
   return output;
 }
 
 void run_to_completion(Scheduler& scheduler, FakeModel& model, RunResults& results, int max_steps,
-                       const std::function<void(const SchedulerOutput&)>& on_step) {
+                       const std::function<void(const SchedulerOutput&)>& on_step, bool ahead) {
+  struct InFlight {
+    SchedulerOutput output;
+    std::vector<int32_t> sampled;
+  };
+  std::optional<InFlight> in_flight;
+  auto finish_in_flight = [&] {
+    fold_deltas(scheduler.update_from_output(in_flight->output, in_flight->sampled), results);
+    if (on_step && !in_flight->output.empty()) on_step(in_flight->output);
+    in_flight.reset();
+  };
   int steps = 0;
-  while (scheduler.has_unfinished_requests()) {
-    if (++steps > max_steps) {
-      ADD_FAILURE() << "still unfinished after " << max_steps << " steps";
+  while (scheduler.has_unfinished_requests() || in_flight) {
+    if (::testing::Test::HasFatalFailure()) {
+      if (in_flight) finish_in_flight();
       break;
     }
-    const SchedulerOutput output = drive_step(scheduler, model, results);
-    if (on_step) on_step(output);
-    if (::testing::Test::HasFatalFailure()) break;
+    if (in_flight && !scheduler.can_schedule_ahead()) {
+      finish_in_flight();
+      continue;
+    }
+    if (++steps > max_steps) {
+      ADD_FAILURE() << "still unfinished after " << max_steps << " steps";
+      if (in_flight) finish_in_flight();
+      break;
+    }
+    InFlight next{scheduler.schedule(), {}};
+    check_step_invariants(next.output, scheduler.config());
+    next.sampled = model.step(next.output);
+    if (in_flight) finish_in_flight();
+    in_flight = std::move(next);
+    // An empty step has nothing to overlap: the engine updates it at once too.
+    if (!ahead || in_flight->output.empty()) finish_in_flight();
   }
 }
 

@@ -47,6 +47,7 @@ class FakeModel {
   int block_size_;
   TokenFn token_fn_;
   std::unordered_map<SeqId, std::vector<BlockId>> rows_;
+  std::unordered_map<SeqId, int32_t> device_tokens_;  // the last step's samples, by sequence
   std::vector<uint64_t> kv_;  // 0: never written
 };
 
@@ -65,13 +66,18 @@ using RunResults = std::map<std::pair<std::string, int>, SampleResult>;
 // sequence is scheduled twice.
 void check_step_invariants(const SchedulerOutput& output, const SchedulerConfig& config);
 
+// Folds one update's deltas into `results`, checking each sample's stream.
+void fold_deltas(const std::vector<RequestDelta>& deltas, RunResults& results);
+
 // One schedule / model / update round; folds the deltas into `results`.
 SchedulerOutput drive_step(Scheduler& scheduler, FakeModel& model, RunResults& results);
 
 // Steps until nothing is left (or max_steps, which fails the test), folding into `results`.
-// `on_step` sees each output after its update: its Request pointers may dangle by then.
+// `on_step` sees each output after its update: its Request pointers may dangle by then. With
+// `ahead`, each step is scheduled and run before the previous one's update, as the engine
+// pipelines steps (Scheduler, "Scheduling ahead"), except where can_schedule_ahead() says no.
 void run_to_completion(Scheduler& scheduler, FakeModel& model, RunResults& results, int max_steps = 10000,
-                       const std::function<void(const SchedulerOutput&)>& on_step = {});
+                       const std::function<void(const SchedulerOutput&)>& on_step = {}, bool ahead = false);
 
 // The tokens a request generates with the default token function when nothing stops it early.
 std::vector<int32_t> expected_output(const std::string& id, int sample_index, int prompt_len, int num_tokens);

@@ -11,7 +11,8 @@
 namespace turbine::testing {
 namespace {
 
-using SchedulerAbortTest = SchedulerFixture;
+using SchedulerAbortTest = SchedulerModesFixture;
+INSTANTIATE_TEST_SUITE_P(Modes, SchedulerAbortTest, ::testing::Bool(), scheduling_mode_name);
 
 SchedulerConfig config_with(int budget, int max_num_seqs, int max_model_len = 1024) {
   return SchedulerConfig{.max_num_batched_tokens = budget, .max_num_seqs = max_num_seqs, .max_model_len = max_model_len};
@@ -19,7 +20,7 @@ SchedulerConfig config_with(int budget, int max_num_seqs, int max_model_len = 10
 
 bool contains(const std::vector<SeqId>& ids, SeqId id) { return std::ranges::find(ids, id) != ids.end(); }
 
-TEST_F(SchedulerAbortTest, WaitingRequest) {
+TEST_P(SchedulerAbortTest, WaitingRequest) {
   start(config_with(256, 1), 65);
   submit("a", 10, 5, 1);
   submit("b", 10, 5, 2);
@@ -35,7 +36,7 @@ TEST_F(SchedulerAbortTest, WaitingRequest) {
   expect_full_output("a", 10, 5);
 }
 
-TEST_F(SchedulerAbortTest, SubmittedAndAbortedBeforeAnyStep) {
+TEST_P(SchedulerAbortTest, SubmittedAndAbortedBeforeAnyStep) {
   start(config_with(256, 4), 65);
   submit("a", 10, 5);
   scheduler->abort_request("a");
@@ -44,7 +45,7 @@ TEST_F(SchedulerAbortTest, SubmittedAndAbortedBeforeAnyStep) {
   EXPECT_EQ(result("a", 0).finish_reason, RequestFinishReason::kAbort);
 }
 
-TEST_F(SchedulerAbortTest, RunningMidPrefill) {
+TEST_P(SchedulerAbortTest, RunningMidPrefill) {
   start(config_with(32, 4), 65);
   submit("long", 200, 5);
   const SeqId seq = step().scheduled.at(0).seq_id;
@@ -59,7 +60,7 @@ TEST_F(SchedulerAbortTest, RunningMidPrefill) {
   EXPECT_EQ(model->num_rows(), 0);
 }
 
-TEST_F(SchedulerAbortTest, RunningDecode) {
+TEST_P(SchedulerAbortTest, RunningDecode) {
   start(config_with(256, 4), 65);
   submit("d", 10, 100, 1);
   submit("other", 10, 6, 2);
@@ -72,7 +73,7 @@ TEST_F(SchedulerAbortTest, RunningDecode) {
   expect_full_output("other", 10, 6);
 }
 
-TEST_F(SchedulerAbortTest, PreemptedRequest) {
+TEST_P(SchedulerAbortTest, PreemptedRequest) {
   start(config_with(256, 8, 160), 11);  // 10 usable blocks: the later request gets preempted
   submit("old", 60, 80, 1);
   submit("new", 60, 80, 2);
@@ -93,7 +94,7 @@ TEST_F(SchedulerAbortTest, PreemptedRequest) {
   expect_full_output("old", 60, 80);
 }
 
-TEST_F(SchedulerAbortTest, FinishedOrUnknownRequestIsANoOp) {
+TEST_P(SchedulerAbortTest, FinishedOrUnknownRequestIsANoOp) {
   start(config_with(256, 4), 65);
   submit("a", 10, 3);
   run();
@@ -107,7 +108,7 @@ TEST_F(SchedulerAbortTest, FinishedOrUnknownRequestIsANoOp) {
   EXPECT_EQ(result("a", 0).finish_reason, RequestFinishReason::kLength);
 }
 
-TEST_F(SchedulerAbortTest, AbortReachesEverySampleOfAForkedRequest) {
+TEST_P(SchedulerAbortTest, AbortReachesEverySampleOfAForkedRequest) {
   start(config_with(256, 8), 65);
   submit("n3", make_prompt(20, 1), RequestParams{.max_tokens = 50, .n = 3});
   for (int i = 0; i < 4; ++i) step();
@@ -117,7 +118,7 @@ TEST_F(SchedulerAbortTest, AbortReachesEverySampleOfAForkedRequest) {
   for (int s = 0; s < 3; ++s) EXPECT_EQ(result("n3", s).finish_reason, RequestFinishReason::kAbort) << s;
 }
 
-TEST_F(SchedulerAbortTest, AbortsFromAnotherThreadWhileStepping) {
+TEST_P(SchedulerAbortTest, AbortsFromAnotherThreadWhileStepping) {
   start(config_with(128, 8, 512), 65);
   constexpr int kRequests = 30;
   for (int i = 0; i < kRequests; ++i) submit(fmt::format("t{}", i), 20 + i, 40, uint32_t(i));

@@ -36,9 +36,10 @@ class SchedulerFixture : public ::testing::Test {
     submit(id, make_prompt(prompt_len, seed), RequestParams{.max_tokens = max_tokens});
   }
 
+  void fold(const std::vector<RequestDelta>& deltas) { fold_deltas(deltas, results); }
   SchedulerOutput step() { return drive_step(*scheduler, *model, results); }
   void run(int max_steps = 10000, const std::function<void(const SchedulerOutput&)>& on_step = {}) {
-    run_to_completion(*scheduler, *model, results, max_steps, on_step);
+    run_to_completion(*scheduler, *model, results, max_steps, on_step, ahead);
   }
 
   // What sample `sample_index` of request `id` produced so far (empty if nothing yet).
@@ -55,7 +56,19 @@ class SchedulerFixture : public ::testing::Test {
 
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<FakeModel> model;
+  bool ahead = false;  // run() schedules each step before the previous one's update
   RunResults results;
 };
+
+// The same tests in both ways the engine drives a scheduler: each step updated before the next
+// is scheduled, and each step scheduled ahead of the previous one's update (`ahead`).
+class SchedulerModesFixture : public SchedulerFixture, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override { ahead = GetParam(); }
+};
+
+inline std::string scheduling_mode_name(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "Ahead" : "InOrder";
+}
 
 }  // namespace turbine::testing

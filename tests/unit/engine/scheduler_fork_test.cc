@@ -9,13 +9,14 @@
 namespace turbine::testing {
 namespace {
 
-using SchedulerForkTest = SchedulerFixture;
+using SchedulerForkTest = SchedulerModesFixture;
+INSTANTIATE_TEST_SUITE_P(Modes, SchedulerForkTest, ::testing::Bool(), scheduling_mode_name);
 
 SchedulerConfig config_with(int budget, int max_num_seqs) {
   return SchedulerConfig{.max_num_batched_tokens = budget, .max_num_seqs = max_num_seqs, .max_model_len = 1024};
 }
 
-TEST_F(SchedulerForkTest, SharesThePromptAndCopiesThePartialBlockOnWrite) {
+TEST_P(SchedulerForkTest, SharesThePromptAndCopiesThePartialBlockOnWrite) {
   start(config_with(256, 8), 65);
   submit("n3", make_prompt(20, 1), RequestParams{.max_tokens = 30, .n = 3});
   // Step 1: the prompt up to the fork point (19 tokens), sampling nothing.
@@ -52,14 +53,14 @@ TEST_F(SchedulerForkTest, SharesThePromptAndCopiesThePartialBlockOnWrite) {
   EXPECT_NE(result("n3", 0).tokens, result("n3", 1).tokens);
 }
 
-TEST_F(SchedulerForkTest, ForkAtABlockBoundaryCopiesNothing) {
+TEST_P(SchedulerForkTest, ForkAtABlockBoundaryCopiesNothing) {
   start(config_with(256, 8), 65);
   submit("n2", make_prompt(17, 2), RequestParams{.max_tokens = 20, .n = 2});
   run(1000, [](const SchedulerOutput& out) { EXPECT_TRUE(out.block_copies.empty()); });
   for (int s = 0; s < 2; ++s) expect_full_output("n2", 17, 20, s);
 }
 
-TEST_F(SchedulerForkTest, OneTokenPromptStartsItsSamplesApart) {
+TEST_P(SchedulerForkTest, OneTokenPromptStartsItsSamplesApart) {
   start(config_with(256, 8), 65);
   submit("one", make_prompt(1, 3), RequestParams{.max_tokens = 10, .n = 3});
   const SchedulerOutput first = step();
@@ -68,7 +69,7 @@ TEST_F(SchedulerForkTest, OneTokenPromptStartsItsSamplesApart) {
   for (int s = 0; s < 3; ++s) expect_full_output("one", 1, 10, s);
 }
 
-TEST_F(SchedulerForkTest, SiblingSeedsDiffer) {
+TEST_P(SchedulerForkTest, SiblingSeedsDiffer) {
   start(config_with(256, 8), 65);
   RequestParams params{.max_tokens = 3, .n = 3};
   params.sampling.seed = 100;
@@ -81,7 +82,7 @@ TEST_F(SchedulerForkTest, SiblingSeedsDiffer) {
   run();
 }
 
-TEST_F(SchedulerForkTest, ReservesBatchRowsForAllSamples) {
+TEST_P(SchedulerForkTest, ReservesBatchRowsForAllSamples) {
   start(config_with(256, 3), 65);
   submit("n3", make_prompt(20, 5), RequestParams{.max_tokens = 5, .n = 3});
   submit("other", 10, 5, 6);
@@ -92,7 +93,7 @@ TEST_F(SchedulerForkTest, ReservesBatchRowsForAllSamples) {
   expect_full_output("other", 10, 5);
 }
 
-TEST_F(SchedulerForkTest, PrefixCacheHitStopsShortOfTheForkPoint) {
+TEST_P(SchedulerForkTest, PrefixCacheHitStopsShortOfTheForkPoint) {
   start(config_with(256, 8), 65);
   submit("first", make_prompt(33, 6), RequestParams{.max_tokens = 2});
   run();
@@ -109,7 +110,7 @@ TEST_F(SchedulerForkTest, PrefixCacheHitStopsShortOfTheForkPoint) {
   }
 }
 
-TEST_F(SchedulerForkTest, PreemptedSamplesRecomputeAndFinish) {
+TEST_P(SchedulerForkTest, PreemptedSamplesRecomputeAndFinish) {
   // 8 usable blocks of 16 = 128 tokens: three samples of 40 + 60 tokens cannot all stay.
   start(SchedulerConfig{.max_num_batched_tokens = 256, .max_num_seqs = 8, .max_model_len = 128}, 9);
   submit("n3", make_prompt(40, 7), RequestParams{.max_tokens = 60, .n = 3});

@@ -11,13 +11,14 @@
 namespace turbine::testing {
 namespace {
 
-using SchedulerTest = SchedulerFixture;
+using SchedulerTest = SchedulerModesFixture;
+INSTANTIATE_TEST_SUITE_P(Modes, SchedulerTest, ::testing::Bool(), scheduling_mode_name);
 
 SchedulerConfig config_with(int budget, int max_num_seqs, int max_model_len = 1024) {
   return SchedulerConfig{.max_num_batched_tokens = budget, .max_num_seqs = max_num_seqs, .max_model_len = max_model_len};
 }
 
-TEST_F(SchedulerTest, ChunksALongPromptAcrossSteps) {
+TEST_P(SchedulerTest, ChunksALongPromptAcrossSteps) {
   start(config_with(64, 8), 65);
   submit("long", 200, 3);
   std::vector<int> chunk_sizes;
@@ -32,7 +33,7 @@ TEST_F(SchedulerTest, ChunksALongPromptAcrossSteps) {
   expect_full_output("long", 200, 3);
 }
 
-TEST_F(SchedulerTest, LongPrefillThresholdCapsOneSequencePerStep) {
+TEST_P(SchedulerTest, LongPrefillThresholdCapsOneSequencePerStep) {
   SchedulerConfig config = config_with(100, 8);
   config.long_prefill_token_threshold = 30;
   start(config, 65);
@@ -47,7 +48,7 @@ TEST_F(SchedulerTest, LongPrefillThresholdCapsOneSequencePerStep) {
   expect_full_output("b", 70, 2);
 }
 
-TEST_F(SchedulerTest, BudgetAndMaxNumSeqsHoldEveryStepAndEveryRequestFinishes) {
+TEST_P(SchedulerTest, BudgetAndMaxNumSeqsHoldEveryStepAndEveryRequestFinishes) {
   start(config_with(100, 4), 257);
   std::mt19937 rng(7);
   std::vector<std::tuple<std::string, int, int>> requests;
@@ -61,7 +62,7 @@ TEST_F(SchedulerTest, BudgetAndMaxNumSeqsHoldEveryStepAndEveryRequestFinishes) {
   for (const auto& [id, prompt_len, max_tokens] : requests) expect_full_output(id, prompt_len, max_tokens);
 }
 
-TEST_F(SchedulerTest, DecodesGoBeforePrefillChunks) {
+TEST_P(SchedulerTest, DecodesGoBeforePrefillChunks) {
   SchedulerConfig config = config_with(64, 8);
   config.long_prefill_token_threshold = 20;
   start(config, 65);
@@ -88,7 +89,7 @@ TEST_F(SchedulerTest, DecodesGoBeforePrefillChunks) {
   expect_full_output("decode", 5, 10);
 }
 
-TEST_F(SchedulerTest, PreemptsWhenBlocksRunOutAndEveryRequestStillFinishes) {
+TEST_P(SchedulerTest, PreemptsWhenBlocksRunOutAndEveryRequestStillFinishes) {
   // 12 usable blocks of 16 = 192 tokens; six requests that each grow to ~100 tokens.
   start(config_with(256, 8, 192), 13);
   for (int i = 0; i < 6; ++i) submit(fmt::format("r{}", i), 40 + 4 * i, 60, uint32_t(i));
@@ -99,7 +100,7 @@ TEST_F(SchedulerTest, PreemptsWhenBlocksRunOutAndEveryRequestStillFinishes) {
   EXPECT_GT(scheduler->stats().num_preemptions, 0u);
 }
 
-TEST_F(SchedulerTest, FcfsPreemptsTheLatestArrivalAndResumesIt) {
+TEST_P(SchedulerTest, FcfsPreemptsTheLatestArrivalAndResumesIt) {
   start(config_with(256, 8, 160), 11);  // 10 usable blocks
   submit("old", 60, 80, 1);
   submit("new", 60, 80, 2);
@@ -124,7 +125,7 @@ TEST_F(SchedulerTest, FcfsPreemptsTheLatestArrivalAndResumesIt) {
   expect_full_output("new", 60, 80);
 }
 
-TEST_F(SchedulerTest, PriorityPolicyAdmitsAndPreemptsByPriority) {
+TEST_P(SchedulerTest, PriorityPolicyAdmitsAndPreemptsByPriority) {
   SchedulerConfig config = config_with(256, 8, 160);
   config.policy = SchedulingPolicy::kPriority;
   start(config, 11);
@@ -151,7 +152,7 @@ TEST_F(SchedulerTest, PriorityPolicyAdmitsAndPreemptsByPriority) {
   expect_full_output("high", 60, 80);
 }
 
-TEST_F(SchedulerTest, PriorityOrderDecidesWhoWaitsForABatchRow) {
+TEST_P(SchedulerTest, PriorityOrderDecidesWhoWaitsForABatchRow) {
   SchedulerConfig config = config_with(256, 1);
   config.policy = SchedulingPolicy::kPriority;
   start(config, 65);
@@ -168,7 +169,7 @@ TEST_F(SchedulerTest, PriorityOrderDecidesWhoWaitsForABatchRow) {
   EXPECT_EQ(finish_order, (std::vector<std::string>{"a", "b", "c"}));
 }
 
-TEST_F(SchedulerTest, SecondRequestHitsThePrefixCache) {
+TEST_P(SchedulerTest, SecondRequestHitsThePrefixCache) {
   start(config_with(512, 8), 65);
   const std::vector<int32_t> shared = make_prompt(200, 9);
   auto prompt_a = shared;
@@ -190,7 +191,7 @@ TEST_F(SchedulerTest, SecondRequestHitsThePrefixCache) {
   EXPECT_EQ(scheduler->stats().prefix_cache.hit_tokens, 192u);
 }
 
-TEST_F(SchedulerTest, NoPrefixCachingComputesEverything) {
+TEST_P(SchedulerTest, NoPrefixCachingComputesEverything) {
   start(config_with(512, 8), 65, 16, /*prefix_caching=*/false);
   submit("a", 200, 2, 9);
   run();
@@ -201,7 +202,7 @@ TEST_F(SchedulerTest, NoPrefixCachingComputesEverything) {
   EXPECT_EQ(result("b", 0).num_cached_tokens, 0);
 }
 
-TEST_F(SchedulerTest, StopsAtEosUnlessIgnoredAndHonoursMinTokens) {
+TEST_P(SchedulerTest, StopsAtEosUnlessIgnoredAndHonoursMinTokens) {
   constexpr int32_t kEos = 2;
   SchedulerConfig config = config_with(256, 8);
   config.eos_token_ids = {kEos};
@@ -222,7 +223,7 @@ TEST_F(SchedulerTest, StopsAtEosUnlessIgnoredAndHonoursMinTokens) {
   EXPECT_EQ(result("min", 0).finish_reason, RequestFinishReason::kStop);
 }
 
-TEST_F(SchedulerTest, StopTokenIdIsReported) {
+TEST_P(SchedulerTest, StopTokenIdIsReported) {
   start(config_with(256, 8), 65, 16, true, [](const Request& r, int position) {
     return position - r.num_prompt_tokens() == 1 ? 42 : default_next_token(r, position);
   });
@@ -233,7 +234,7 @@ TEST_F(SchedulerTest, StopTokenIdIsReported) {
   EXPECT_EQ(result("s", 0).finish_reason, RequestFinishReason::kStop);
 }
 
-TEST_F(SchedulerTest, ContextLengthEndsGenerationWithLength) {
+TEST_P(SchedulerTest, ContextLengthEndsGenerationWithLength) {
   start(config_with(256, 8, 50), 65);
   submit("ctx", 45, 100);
   run();
@@ -241,7 +242,7 @@ TEST_F(SchedulerTest, ContextLengthEndsGenerationWithLength) {
   EXPECT_EQ(result("ctx", 0).finish_reason, RequestFinishReason::kLength);
 }
 
-TEST_F(SchedulerTest, RejectsRequestsItCannotServe) {
+TEST_P(SchedulerTest, RejectsRequestsItCannotServe) {
   start(config_with(256, 4, 100), 65);
   EXPECT_THROW(submit("empty", std::vector<int32_t>{}), Error);
   EXPECT_THROW(submit("long", 100, 1), Error);  // no room for an output token
@@ -263,7 +264,7 @@ TEST(SchedulerConfigTest, RejectsAKvCacheTooSmallForOneSequence) {
   EXPECT_THROW(Scheduler(config_with(0, 4), KvCacheConfig{.num_blocks = 65}), Error);
 }
 
-TEST_F(SchedulerTest, EmptyStepsAreFine) {
+TEST_P(SchedulerTest, EmptyStepsAreFine) {
   start(config_with(64, 4), 65);
   const SchedulerOutput out = step();
   EXPECT_TRUE(out.empty());
@@ -272,7 +273,7 @@ TEST_F(SchedulerTest, EmptyStepsAreFine) {
 
 // Many requests with shared prefixes, n > 1, priorities and a small cache, checked end to end by
 // the fake model's KV verification and the deterministic outputs.
-TEST_F(SchedulerTest, RandomisedWorkloadStaysCorrect) {
+TEST_P(SchedulerTest, RandomisedWorkloadStaysCorrect) {
   SchedulerConfig config = config_with(96, 6, 256);
   config.policy = SchedulingPolicy::kPriority;
   start(config, 33, 8);  // 32 usable blocks of 8 = 256 tokens
