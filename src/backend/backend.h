@@ -125,7 +125,8 @@ class Backend {
   // Host memory the device can copy from without staging (pinned on a GPU; plain on the CPU).
   virtual DeviceBuffer allocate_host(size_t bytes);
   // Queues a host-to-device copy behind the ops already queued: `src` (from allocate_host) must
-  // stay unchanged until the next synchronize() or copy_to_host().
+  // stay unchanged until the device has run the copy (known after a later synchronize(),
+  // copy_to_host() or collect_sampled() of a sample queued after it).
   virtual void copy_to_device_async(void* dst, const void* src, size_t bytes) { copy_to_device(dst, src, bytes); }
   // The same for `rows` rows of `width` bytes, `pitch` bytes apart on both sides (the used prefix
   // of each row of a wide table, in one copy where the device can).
@@ -145,10 +146,25 @@ class Backend {
 
   // Sampling on the device (device_sampling.h): backends that say true here sample every row of
   // an F32 logits batch in place and return the chosen ids and logprobs, so that only those cross
-  // to the host; the runner samples on the host (runner/sampler.h) everywhere else. sample()
-  // waits for its results; they stay valid until the next call.
+  // to the host; the runner samples on the host (runner/sampler.h) everywhere else.
   virtual bool supports_sampling() const { return false; }
-  virtual DeviceSamplingResult sample(const DeviceSamplingBatch& batch) { (void)batch, unsupported("sample"); }
+  // Queues the sampling behind the ops already queued and returns where the chosen ids land in
+  // backend memory ([rows] int32), so that the next step can feed them (feed_tokens) without a
+  // round trip; they stay there until the next sample_async's sampling runs. The host copy of the
+  // results comes from collect_sampled(), one per call, in call order; at most two calls may be
+  // uncollected (a step scheduled ahead of the one in flight).
+  virtual const int32_t* sample_async(const DeviceSamplingBatch& batch) { (void)batch, unsupported("sample_async"); }
+  // Waits for the oldest uncollected sample_async; its results stay valid until two more calls.
+  virtual DeviceSamplingResult collect_sampled() { unsupported("collect_sampled"); }
+  DeviceSamplingResult sample(const DeviceSamplingBatch& batch) {
+    sample_async(batch);
+    return collect_sampled();
+  }
+
+  // Feeds tokens sampled by an earlier step into this step's input ids, in backend memory:
+  // ids[i] = sampled[sources[i]] for every i in [0, n) with sources[i] >= 0 (every source must be
+  // < num_sampled); ids with a negative source are left alone.
+  virtual void feed_tokens(int32_t* ids, const int32_t* sources, int n, const int32_t* sampled, int num_sampled) = 0;
 
   // out[i, :] = table[ids[i], :]; table is a weight (any dtype), out has out.rows == n ids.
   virtual void embedding(const Tensor& table, const int32_t* ids, Tensor& out) = 0;

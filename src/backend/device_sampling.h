@@ -56,7 +56,7 @@ struct DeviceSamplingBatch {
   std::span<const int32_t> suppressed;                    // ranges per row (EOS/stop ids before min_tokens)
 };
 
-// Host memory owned by the backend, valid until its next sample() call.
+// Host memory owned by the backend, valid until two more sample_async() calls.
 struct DeviceSamplingResult {
   std::span<const int32_t> tokens;   // [rows]; -1 for a row with no finite logit (a model bug)
   std::span<const float> logprobs;   // [rows]: raw log_softmax of the chosen token

@@ -21,6 +21,16 @@ EngineOptions EngineFlags::to_options() const {
   o.max_model_len = max_model_len;
   o.enable_prefix_caching = !no_prefix_caching;
   o.enforce_eager = enforce_eager;
+  using Async = EngineOptions::AsyncScheduling;
+  if (async_scheduling == "auto") {
+    o.async_scheduling = Async::kAuto;
+  } else if (async_scheduling == "on") {
+    o.async_scheduling = Async::kOn;
+  } else if (async_scheduling == "off") {
+    o.async_scheduling = Async::kOff;
+  } else {
+    fail("--async-scheduling must be auto, on or off, got '{}'", async_scheduling);
+  }
   return o;
 }
 
@@ -75,6 +85,10 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
   cmd.add_option("--max-model-len", f.max_model_len, "Context length (default: the model's)");
   cmd.add_flag("--no-prefix-caching", f.no_prefix_caching, "Turn automatic prefix caching off");
   cmd.add_flag("--enforce-eager", f.enforce_eager, "Launch every decode step op by op (no CUDA graphs)");
+  cmd.add_option("--async-scheduling", f.async_scheduling,
+                 "Launch each step before the previous one's results are back, so host work overlaps the GPU: "
+                 "auto (on for GPUs), on or off")
+      ->capture_default_str();
   cmd.add_option("--threads", f.threads, "CPU threads (default: all cores)");
 }
 

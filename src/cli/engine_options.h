@@ -24,6 +24,7 @@ struct EngineFlags {
   int max_model_len = 0;
   bool no_prefix_caching = false;
   bool enforce_eager = false;
+  std::string async_scheduling = "auto";
   int threads = 0;
 
   EngineOptions to_options() const;

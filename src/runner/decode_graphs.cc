@@ -20,19 +20,25 @@ DecodeGraphs::DecodeGraphs(Backend& backend, int max_batch, int table_stride)
     : backend_(backend), max_batch_(max_batch), ladder_(ladder(max_batch)) {
   TURBINE_CHECK(max_batch > 0 && table_stride > 0, "DecodeGraphs: {} x {}", max_batch, table_stride);
   const size_t b = size_t(max_batch);
-  const size_t total_ints = 7 * b + 1 + b * size_t(table_stride);
-  host_buffer_ = backend.allocate_host(total_ints * sizeof(int32_t));
+  const size_t total_ints = 8 * b + 1 + b * size_t(table_stride);
   device_buffer_ = backend.allocate(total_ints * sizeof(int32_t));
-  int32_t* p = static_cast<int32_t*>(host_buffer_.data());
-  host_.ids = p;
-  host_.positions = p + b;
-  host_.step_lens = p + 2 * b;
-  host_.slots = p + 3 * b;
-  host_.seq_lens = p + 4 * b;
-  host_.logits_rows = p + 5 * b;
-  host_.query_start = p + 6 * b;  // b + 1 entries
-  host_.block_tables = p + 7 * b + 1;
-  host_.table_stride = table_stride;
+  for (int slot = 0; slot < 2; ++slot) {
+    host_buffers_[slot] = backend.allocate_host(total_ints * sizeof(int32_t));
+    int32_t* p = static_cast<int32_t*>(host_buffers_[slot].data());
+    DecodeInputs& h = host_[slot];
+    h.ids = p;
+    h.feed = p + b;
+    h.positions = p + 2 * b;
+    h.step_lens = p + 3 * b;
+    h.slots = p + 4 * b;
+    h.seq_lens = p + 5 * b;
+    h.logits_rows = p + 6 * b;
+    h.query_start = p + 7 * b;  // b + 1 entries
+    h.block_tables = p + 8 * b + 1;
+    h.table_stride = table_stride;
+  }
+  device_ids_ = static_cast<int32_t*>(device_buffer_.data());
+  device_feed_ = device_ids_ + b;
 }
 
 int DecodeGraphs::padded_size(int batch) const {
@@ -42,9 +48,11 @@ int DecodeGraphs::padded_size(int batch) const {
 
 ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width) {
   TURBINE_CHECK(batch > 0 && batch <= padded && padded <= max_batch_, "DecodeGraphs: batch {} padded {}", batch, padded);
-  TURBINE_CHECK(table_width >= 1 && table_width <= host_.table_stride, "DecodeGraphs: table width {} (stride {})",
-                table_width, host_.table_stride);
-  DecodeInputs& h = host_;
+  TURBINE_CHECK(table_width >= 1 && table_width <= host_[0].table_stride, "DecodeGraphs: table width {} (stride {})",
+                table_width, host_[0].table_stride);
+  DecodeInputs& h = host_[slot_];
+  const int32_t* base = static_cast<const int32_t*>(host_buffers_[slot_].data());
+  slot_ ^= 1;
   for (int i = 0; i < padded; ++i) {
     h.query_start[i] = i;
     h.logits_rows[i] = i;
@@ -52,6 +60,7 @@ ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width) {
   h.query_start[padded] = padded;
   for (int i = batch; i < padded; ++i) {  // the null block's slot 0, position 0, one token of context
     h.ids[i] = 0;
+    h.feed[i] = -1;
     h.positions[i] = 0;
     h.step_lens[i] = 1;
     h.slots[i] = 0;
@@ -59,14 +68,14 @@ ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width) {
     h.block_tables[size_t(i) * size_t(h.table_stride)] = 0;
   }
   // One copy of the per-row arrays, one of the used prefix of the padded rows' block tables.
-  const size_t head_ints = size_t(h.block_tables - static_cast<int32_t*>(host_buffer_.data()));
-  backend_.copy_to_device_async(device_buffer_.data(), host_buffer_.data(), head_ints * sizeof(int32_t));
+  const size_t head_ints = size_t(h.block_tables - base);
+  backend_.copy_to_device_async(device_buffer_.data(), base, head_ints * sizeof(int32_t));
   backend_.copy_to_device_async_2d(static_cast<int32_t*>(device_buffer_.data()) + head_ints, h.block_tables,
                                    size_t(h.table_stride) * sizeof(int32_t), size_t(table_width) * sizeof(int32_t),
                                    size_t(padded));
 
   auto on_device = [&](const int32_t* p) {
-    return static_cast<const int32_t*>(device_buffer_.data()) + (p - static_cast<const int32_t*>(host_buffer_.data()));
+    return static_cast<const int32_t*>(device_buffer_.data()) + (p - base);
   };
   ForwardBatch f;
   f.num_tokens = padded;

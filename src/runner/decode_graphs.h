@@ -10,6 +10,9 @@
 // graphs cover every batch; padded rows decode token 0 at position 0 into the reserved null
 // block's first slot (engine/kv/block_id.h) and their logits are ignored.
 //
+// The host side of the layout comes in two slots, used in turn: with a step scheduled ahead, the
+// runner fills the next step's inputs while the copy of the step in flight may still be queued.
+//
 // A size's first step runs eagerly (it warms up cuBLASLt's algorithm choice and loads kernels);
 // its second is captured, and from then on it is replayed. Whatever a captured step's ops read
 // besides these inputs (weights, the KV cache, the model's workspace, backend scratch, the
@@ -33,6 +36,7 @@ inline constexpr int kMaxDecodeGraphBatch = 512;
 // Host views of the fixed layout (pinned memory), for the runner to fill for `batch` rows.
 struct DecodeInputs {
   int32_t* ids;
+  int32_t* feed;  // per row: the row of the previous step's samples to take the id from, or -1
   int32_t* positions;
   int32_t* step_lens;
   int32_t* slots;
@@ -52,12 +56,17 @@ class DecodeGraphs {
   // The smallest ladder size >= batch, or 0 when the batch is larger than every size.
   int padded_size(int batch) const;
 
-  DecodeInputs host_inputs() const { return host_; }
+  // The slot to fill for the next upload.
+  DecodeInputs host_inputs() const { return host_[slot_]; }
   // Pads rows [batch, padded) of the host inputs, queues their copy to the device and returns
-  // the step's batch over the device copy (logits wanted for every row, in order). Only the
-  // first `table_width` entries of each block-table row are copied (the most blocks any of the
-  // step's sequences holds): at a long context the full stride would be megabytes a step.
+  // the step's batch over the device copy (logits wanted for every row, in order), then moves on
+  // to the other slot. Only the first `table_width` entries of each block-table row are copied
+  // (the most blocks any of the step's sequences holds): at a long context the full stride would
+  // be megabytes a step.
   ForwardBatch upload(int batch, int padded, int table_width);
+  // The device copies of the ids and of the feed rows (fixed addresses), for Backend::feed_tokens.
+  int32_t* device_ids() const { return device_ids_; }
+  const int32_t* device_feed() const { return device_feed_; }
   // Runs the step of size `padded`: `forward` issues its ops (eagerly, or into a capture).
   void run(int padded, const std::function<void()>& forward);
 
@@ -67,9 +76,12 @@ class DecodeGraphs {
   Backend& backend_;
   int max_batch_;
   std::vector<int> ladder_;
-  DeviceBuffer host_buffer_;
+  DeviceBuffer host_buffers_[2];
   DeviceBuffer device_buffer_;
-  DecodeInputs host_{};
+  DecodeInputs host_[2]{};
+  int slot_ = 0;
+  int32_t* device_ids_ = nullptr;
+  const int32_t* device_feed_ = nullptr;
   std::map<int, int> graphs_;  // padded size -> backend graph
   std::set<int> warmed_;  // sizes that have run once eagerly
 };

@@ -46,11 +46,13 @@ Tensor ModelRunner::logits_for(int rows) {
   if (graphs_) {
     const size_t bytes = size_t(rows) * size_t(vocab) * sizeof(float);
     if (overflow_logits_.bytes() < bytes) {
+      backend_.synchronize();  // a step in flight may still read the old buffer
       overflow_logits_ = DeviceBuffer();
       overflow_logits_ = backend_.allocate(bytes);
     }
     return overflow_logits_.as_tensor(DType::kF32, rows, vocab);
   }
+  backend_.synchronize();  // as above
   reserve_logits(rows);
   return logits_buffer_.as_tensor(DType::kF32, rows, vocab);
 }
@@ -74,6 +76,7 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
   const int block_size = kv_.block_size();
   const DecodeInputs h = graphs_->host_inputs();
   size_t table_width = 1;
+  bool any_feed = false;
   for (int s = 0; s < batch; ++s) {
     const ScheduledSequence& seq = output.scheduled[size_t(s)];
     const std::vector<BlockId>& table = sequences_.at(seq.seq_id).block_table;
@@ -81,7 +84,10 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
     TURBINE_CHECK(size_t(pos / block_size) < table.size() && table.size() <= size_t(h.table_stride),
                   "sequence {} at position {} holds {} blocks (stride {})", seq.seq_id, pos, table.size(),
                   h.table_stride);
-    h.ids[s] = seq.token_ids[0];
+    const int source = feed_source(seq);
+    h.ids[s] = source >= 0 ? 0 : seq.token_ids[0];
+    h.feed[s] = source;
+    any_feed |= source >= 0;
     h.positions[s] = pos;
     h.step_lens[s] = pos + 1;
     h.seq_lens[s] = pos + 1;
@@ -90,6 +96,7 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
     table_width = std::max(table_width, table.size());
   }
   const ForwardBatch batch_inputs = graphs_->upload(batch, padded, int(table_width));
+  feed_in_flight_tokens(graphs_->device_ids(), graphs_->device_feed(), batch, any_feed);
   Tensor padded_logits = logits_buffer_.as_tensor(DType::kF32, padded, model_.config().vocab_size);
   graphs_->run(padded, [&] { model_.forward(batch_inputs, kv_.view(), padded_logits); });
   logits = padded_logits.slice_rows(0, batch);
@@ -122,12 +129,22 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   for (const ScheduledSequence& seq : output.scheduled)
     max_blocks = std::max(max_blocks, sequences_.at(seq.seq_id).block_table.size());
 
-  // One host array, sliced: ids, positions, step lens, slots [num_tokens each], query_start
-  // [num_seqs + 1], seq_lens [num_seqs], logits rows [num_logits], block tables [num_seqs x max].
-  const size_t total = size_t(4 * num_tokens + 2 * num_seqs + 1 + num_logits) + size_t(num_seqs) * max_blocks;
-  host_inputs_.assign(total, 0);
-  int32_t* ids = host_inputs_.data();
-  int32_t* positions = ids + num_tokens;
+  // One host array, sliced: ids, feed sources, positions, step lens, slots [num_tokens each],
+  // query_start [num_seqs + 1], seq_lens [num_seqs], logits rows [num_logits], block tables
+  // [num_seqs x max].
+  const size_t total = size_t(5 * num_tokens + 2 * num_seqs + 1 + num_logits) + size_t(num_seqs) * max_blocks;
+  const size_t bytes = total * sizeof(int32_t);
+  DeviceBuffer& staging = host_inputs_[host_slot_];
+  host_slot_ ^= 1;
+  if (staging.bytes() < bytes) {
+    staging = DeviceBuffer();  // its last copy was collected: the device is done with it
+    staging = backend_.allocate_host(bytes * 2);
+  }
+  int32_t* const base = static_cast<int32_t*>(staging.data());
+  std::fill(base, base + total, 0);
+  int32_t* ids = base;
+  int32_t* feed = ids + num_tokens;
+  int32_t* positions = feed + num_tokens;
   int32_t* step_lens = positions + num_tokens;
   int32_t* slots = step_lens + num_tokens;
   int32_t* query_start = slots + num_tokens;
@@ -136,6 +153,7 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   int32_t* block_tables = logits_rows + num_logits;
 
   int row = 0, logit = 0;
+  bool any_feed = false;
   for (int s = 0; s < num_seqs; ++s) {
     const ScheduledSequence& seq = output.scheduled[size_t(s)];
     const std::vector<BlockId>& table = sequences_.at(seq.seq_id).block_table;
@@ -145,9 +163,13 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
                   "sequence {} needs {} tokens of KV but holds {} blocks", seq.seq_id, end, table.size());
     query_start[s] = row;
     seq_lens[s] = end;
+    const int source = feed_source(seq);  // feeds the last token, if any
+    any_feed |= source >= 0;
     for (int j = 0; j < n; ++j, ++row) {
       const int pos = seq.num_computed_tokens + j;
-      ids[row] = seq.token_ids[size_t(j)];
+      const bool fed = source >= 0 && j == n - 1;
+      ids[row] = fed ? 0 : seq.token_ids[size_t(j)];
+      feed[row] = fed ? source : -1;
       positions[row] = pos;
       step_lens[row] = end;
       slots[row] = table[size_t(pos / block_size)] * block_size + pos % block_size;
@@ -159,12 +181,14 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   }
   query_start[num_seqs] = row;
 
-  const size_t bytes = total * sizeof(int32_t);
-  if (device_inputs_.bytes() < bytes) device_inputs_ = backend_.allocate(bytes * 2);
-  backend_.copy_to_device(device_inputs_.data(), host_inputs_.data(), bytes);
-  auto on_device = [&](const int32_t* p) {
-    return static_cast<const int32_t*>(device_inputs_.data()) + (p - host_inputs_.data());
-  };
+  if (device_inputs_.bytes() < bytes) {
+    backend_.synchronize();  // the step in flight may still read the old buffer
+    device_inputs_ = DeviceBuffer();
+    device_inputs_ = backend_.allocate(bytes * 2);
+  }
+  backend_.copy_to_device_async(device_inputs_.data(), base, bytes);
+  auto on_device = [&](const int32_t* p) { return static_cast<int32_t*>(device_inputs_.data()) + (p - base); };
+  feed_in_flight_tokens(on_device(ids), on_device(feed), num_tokens, any_feed);
   ForwardBatch b;
   b.num_tokens = num_tokens;
   b.token_ids = on_device(ids);
@@ -199,18 +223,19 @@ RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq) {
     // A seeded stream is a pure function of (seed, tokens sampled so far): each non-greedy
     // sample takes one double (two 32-bit words), so resuming after preemption is exact.
     if (!state.rng) state.rng.emplace(*seed);
-    state.rng->seek(uint64_t(2) * uint64_t(request.num_output_tokens()));
+    state.rng->seek(uint64_t(2) * uint64_t(seq.num_prior_output_tokens));
   } else if (!state.rng) {
     state.rng.emplace(RandomGenerator::from_entropy());
   }
   return *state.rng;
 }
 
-std::vector<int32_t> ModelRunner::suppressed_ids(const Request& request) const {
+std::vector<int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& seq) const {
   // Before min_tokens, EOS (unless ignore_eos) and stop tokens are masked so that the output
   // really has min_tokens tokens before a stop (vLLM's rule; stop_conditions.h is the backstop).
+  const Request& request = *seq.request;
   std::vector<int32_t> suppressed;
-  if (request.num_output_tokens() < request.params.min_tokens) {
+  if (seq.num_prior_output_tokens < request.params.min_tokens) {
     if (!request.params.ignore_eos) suppressed = model_.config().eos_token_ids;
     const std::vector<int32_t>& stop_ids = request.params.stop_token_ids;
     suppressed.insert(suppressed.end(), stop_ids.begin(), stop_ids.end());
@@ -221,7 +246,7 @@ std::vector<int32_t> ModelRunner::suppressed_ids(const Request& request) const {
 SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const float> logits) {
   const Request& request = *seq.request;
   RandomGenerator& rng = random_stream(seq);
-  const std::vector<int32_t> suppressed = suppressed_ids(request);
+  const std::vector<int32_t> suppressed = suppressed_ids(seq);
   const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
   const SampleResult r = sampler_.sample(logits, request.params.sampling, context, rng);
   return {r.token, r.logprob, r.top_logprobs};
@@ -229,7 +254,7 @@ SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const f
 
 static_assert(kMaxLogprobs <= kMaxDeviceLogprobs, "a device sampler must return every logprob a request may ask for");
 
-void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& logits, StepResult& result) {
+void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& logits, LaunchedStep& step) {
   device_sampling_.clear();
   for (const ScheduledSequence& seq : output.scheduled) {
     if (!seq.samples_token) continue;
@@ -238,82 +263,29 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
     // The same single draw the host sampler makes (none when greedy), so a seeded request
     // consumes its stream identically on either path.
     const double uniform = params.is_greedy() ? 0.0 : random_stream(seq).next_double();
-    const std::vector<int32_t> suppressed = suppressed_ids(request);
+    const std::vector<int32_t> suppressed = suppressed_ids(seq);
     const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
     device_sampling_.add_row(params, context, uniform);
   }
   TURBINE_CHECK(int64_t(device_sampling_.rows.size()) == logits.rows, "{} sampling rows for {} rows of logits",
                 device_sampling_.rows.size(), logits.rows);
-  WaitTimer wait(result.wait_seconds);
-  const DeviceSamplingResult r =
-      backend_.sample({logits, device_sampling_.rows, device_sampling_.adjustments, device_sampling_.suppressed});
-  wait.stop();
-  int row = 0;
-  for (size_t i = 0; i < output.scheduled.size(); ++i) {
-    const ScheduledSequence& seq = output.scheduled[i];
-    if (!seq.samples_token) continue;
-    const int32_t token = r.tokens[size_t(row)];
-    if (token < 0)
-      fail("sequence {}: the model produced no finite logit to sample from (NaN or infinite activations)", seq.seq_id);
-    SampledToken& s = result.samples[i];
-    s.token = token;
-    s.logprob = r.logprobs[size_t(row)];
-    const int wanted = seq.request->params.sampling.logprobs;
-    for (int j = 0; j < wanted && !r.top_ids.empty(); ++j) {
-      const size_t at = size_t(row) * kMaxDeviceLogprobs + size_t(j);
-      if (r.top_ids[at] < 0) break;
-      s.top_logprobs.emplace_back(r.top_ids[at], r.top_logprobs[at]);
-    }
-    result.token_ids[i] = token;
-    ++row;
-  }
+  const int32_t* sampled =
+      backend_.sample_async({logits, device_sampling_.rows, device_sampling_.adjustments, device_sampling_.suppressed});
+  step.on_device = true;
+  remember_samples(output, step, sampled, int(logits.rows));
 }
 
-StepResult ModelRunner::execute(const SchedulerOutput& output) {
-  update_states(output);
-  StepResult result;
-  result.token_ids.assign(output.scheduled.size(), kNoSampledToken);
-  result.samples.resize(output.scheduled.size());
-  result.prompt_logprobs.resize(output.scheduled.size());
-  if (output.empty()) return result;
-
-  if (!output.block_copies.empty()) {
-    std::vector<int32_t> pairs;
-    for (const BlockCopy& c : output.block_copies) pairs.insert(pairs.end(), {c.src, c.dst});
-    for (KvCacheLayer& layer : kv_.view().layers)
-      backend_.copy_kv_blocks(layer, pairs.data(), int(output.block_copies.size()), kv_.block_size());
-  }
-
+void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& logits, int num_logits,
+                                 LaunchedStep& step) {
   const int64_t vocab = model_.config().vocab_size;
-  Tensor logits;
-  int num_logits = 0;
-  result.num_tokens = output.num_scheduled_tokens;
-  if (run_decode_graph(output, logits)) {
-    num_logits = int(logits.rows);
-  } else {
-    for (const ScheduledSequence& seq : output.scheduled)
-      num_logits += int(seq.samples_token) + prompt_logprob_rows(seq).second;
-    const ForwardBatch batch = build_batch(output, num_logits);
-    logits = logits_for(num_logits);
-    model_.forward(batch, kv_.view(), logits);
-  }
-  if (num_logits == 0) return result;
-
-  // On a backend that samples, only ids and logprobs come back; a step with prompt_logprobs
-  // rows (which need whole rows on the host) takes the host path.
-  const bool any_prompt_logprobs = std::any_of(output.scheduled.begin(), output.scheduled.end(),
-                                               [](const ScheduledSequence& s) { return prompt_logprob_rows(s).second > 0; });
-  if (backend_.supports_sampling() && !any_prompt_logprobs) {
-    sample_on_device(output, logits, result);
-    return result;
-  }
-
+  StepResult& result = step.result;
   WaitTimer wait(result.wait_seconds);
   host_logits_.resize(size_t(num_logits) * size_t(vocab));
   backend_.copy_to_host(host_logits_.data(), logits.data, host_logits_.size() * sizeof(float));
   wait.stop();
   int row = 0;
   auto next_row = [&] { return std::span<const float>(host_logits_.data() + size_t(row++) * size_t(vocab), size_t(vocab)); };
+  std::vector<int32_t> tokens;
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     const auto [first, count] = prompt_logprob_rows(seq);
@@ -328,6 +300,128 @@ StepResult ModelRunner::execute(const SchedulerOutput& output) {
     if (!seq.samples_token) continue;
     result.samples[i] = sample(seq, next_row());
     result.token_ids[i] = result.samples[i].token;
+    tokens.push_back(result.token_ids[i]);
+  }
+  // The next step may be scheduled ahead and feed these from backend memory, as device samples.
+  const size_t bytes = std::max<size_t>(tokens.size(), 1) * sizeof(int32_t);
+  if (host_sampled_.bytes() < bytes) host_sampled_ = backend_.allocate(bytes * 2);
+  backend_.copy_to_device(host_sampled_.data(), tokens.data(), tokens.size() * sizeof(int32_t));
+  remember_samples(output, step, static_cast<const int32_t*>(host_sampled_.data()), int(tokens.size()));
+}
+
+void ModelRunner::remember_samples(const SchedulerOutput& output, const LaunchedStep& step, const int32_t* sampled,
+                                   int count) {
+  last_sampled_ = sampled;
+  last_num_sampled_ = count;
+  for (size_t i = 0; i < output.scheduled.size(); ++i) {
+    if (step.sampling_row[i] < 0) continue;
+    SequenceState& state = sequences_.at(output.scheduled[i].seq_id);
+    state.sampled_launch = num_launches_;
+    state.sampled_row = step.sampling_row[i];
+  }
+}
+
+int ModelRunner::feed_source(const ScheduledSequence& seq) const {
+  if (seq.token_ids.empty() || seq.token_ids.back() != kInFlightToken) return -1;
+  const SequenceState& state = sequences_.at(seq.seq_id);
+  // The token in flight is the previous launch's sample for this sequence, nothing older.
+  TURBINE_CHECK(state.sampled_launch + 1 == num_launches_ && state.sampled_row >= 0 &&
+                    state.sampled_row < last_num_sampled_ && last_sampled_ != nullptr,
+                "sequence {}: its in-flight token is not among the previous step's samples", seq.seq_id);
+  return state.sampled_row;
+}
+
+void ModelRunner::feed_in_flight_tokens(int32_t* device_ids, const int32_t* device_sources, int n, bool any) {
+  if (any) backend_.feed_tokens(device_ids, device_sources, n, last_sampled_, last_num_sampled_);
+}
+
+void ModelRunner::launch(const SchedulerOutput& output) {
+  TURBINE_CHECK(launched_.size() < 2, "launch with two steps uncollected");
+  update_states(output);
+  ++num_launches_;
+  LaunchedStep& step = launched_.emplace_back();
+  const size_t n = output.scheduled.size();
+  StepResult& result = step.result;
+  result.token_ids.assign(n, kNoSampledToken);
+  result.samples.resize(n);
+  result.prompt_logprobs.resize(n);
+  step.sampling_row.assign(n, -1);
+  step.num_logprobs.assign(n, 0);
+  step.seq_ids.resize(n);
+  int num_sampling_rows = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const ScheduledSequence& seq = output.scheduled[i];
+    step.seq_ids[i] = seq.seq_id;
+    step.num_logprobs[i] = seq.request->params.sampling.logprobs;
+    if (seq.samples_token) step.sampling_row[i] = num_sampling_rows++;
+  }
+  if (output.empty()) {
+    last_sampled_ = nullptr;
+    last_num_sampled_ = 0;
+    return;
+  }
+
+  if (!output.block_copies.empty()) {
+    std::vector<int32_t> pairs;
+    for (const BlockCopy& c : output.block_copies) pairs.insert(pairs.end(), {c.src, c.dst});
+    for (KvCacheLayer& layer : kv_.view().layers)
+      backend_.copy_kv_blocks(layer, pairs.data(), int(output.block_copies.size()), kv_.block_size());
+  }
+
+  Tensor logits;
+  int num_logits = 0;
+  result.num_tokens = output.num_scheduled_tokens;
+  if (run_decode_graph(output, logits)) {
+    num_logits = int(logits.rows);
+  } else {
+    for (const ScheduledSequence& seq : output.scheduled)
+      num_logits += int(seq.samples_token) + prompt_logprob_rows(seq).second;
+    const ForwardBatch batch = build_batch(output, num_logits);
+    logits = logits_for(num_logits);
+    model_.forward(batch, kv_.view(), logits);
+  }
+
+  // On a backend that samples, only ids and logprobs come back (even a step with nothing to
+  // sample queues an empty sample, so that collect() waits for the step's work and the staging
+  // it read); a step with prompt_logprobs rows (which need whole rows on the host) takes the
+  // host path.
+  const bool any_prompt_logprobs = std::any_of(output.scheduled.begin(), output.scheduled.end(),
+                                               [](const ScheduledSequence& s) { return prompt_logprob_rows(s).second > 0; });
+  if (backend_.supports_sampling() && !any_prompt_logprobs) {
+    sample_on_device(output, logits.slice_rows(0, num_logits), step);
+  } else if (num_logits > 0) {
+    sample_on_host(output, logits, num_logits, step);
+  } else {
+    backend_.synchronize();  // nothing sampled: wait here, as the host path would have
+    remember_samples(output, step, nullptr, 0);
+  }
+}
+
+StepResult ModelRunner::collect() {
+  TURBINE_CHECK(!launched_.empty(), "collect without a launched step");
+  LaunchedStep step = std::move(launched_.front());
+  launched_.pop_front();
+  StepResult result = std::move(step.result);
+  if (!step.on_device) return result;
+  WaitTimer wait(result.wait_seconds);
+  const DeviceSamplingResult r = backend_.collect_sampled();
+  wait.stop();
+  for (size_t i = 0; i < step.seq_ids.size(); ++i) {
+    const int row = step.sampling_row[i];
+    if (row < 0) continue;
+    const int32_t token = r.tokens[size_t(row)];
+    if (token < 0)
+      fail("sequence {}: the model produced no finite logit to sample from (NaN or infinite activations)",
+           step.seq_ids[i]);
+    SampledToken& s = result.samples[i];
+    s.token = token;
+    s.logprob = r.logprobs[size_t(row)];
+    for (int j = 0; j < step.num_logprobs[i] && !r.top_ids.empty(); ++j) {
+      const size_t at = size_t(row) * kMaxDeviceLogprobs + size_t(j);
+      if (r.top_ids[at] < 0) break;
+      s.top_logprobs.emplace_back(r.top_ids[at], r.top_logprobs[at]);
+    }
+    result.token_ids[i] = token;
   }
   return result;
 }

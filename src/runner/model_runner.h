@@ -7,10 +7,18 @@
 // device when the backend samples (Backend::supports_sampling; only ids and logprobs come back),
 // else on the host from the logits.
 //
+// Steps may be pipelined: launch() queues a step (its forward pass and its sampling) and returns;
+// collect() waits for the oldest launched step's results. One step may be launched ahead of the
+// one in flight (Scheduler, "Scheduling ahead"); its kInFlightToken inputs are fed on the device
+// from the previous launch's samples (Backend::feed_tokens). Host staging comes in two slots for
+// the same reason. On a backend that does not sample (the CPU), launch() does all the work and
+// collect() only hands the results over.
+//
 // Only the engine thread uses a ModelRunner.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -55,7 +63,15 @@ class ModelRunner {
   // `num_blocks` includes the reserved null block 0 (engine/kv/block_id.h).
   ModelRunner(Model& model, Backend& backend, int num_blocks, int block_size);
 
-  StepResult execute(const SchedulerOutput& output);
+  // Queues one step. At most one launched step may be uncollected when it is called.
+  void launch(const SchedulerOutput& output);
+  // Waits for the oldest uncollected step and returns its results.
+  StepResult collect();
+  // Both, for a step run on its own.
+  StepResult execute(const SchedulerOutput& output) {
+    launch(output);
+    return collect();
+  }
 
   // Sizes the logits buffer for `rows` rows, once (a step wanting more rows gets a separate
   // buffer, so the reserved one never moves: decode graphs write into it).
@@ -71,20 +87,41 @@ class ModelRunner {
   struct SequenceState {
     std::vector<BlockId> block_table;
     std::optional<RandomGenerator> rng;  // unseeded requests keep their OS-seeded stream here
+    // Where its newest sample went: the launch number and the row among that launch's samples.
+    uint64_t sampled_launch = 0;
+    int sampled_row = -1;
+  };
+
+  // What collect() needs of a launched step (no Request pointers: they may dangle by then).
+  struct LaunchedStep {
+    bool on_device = false;           // its samples come from Backend::collect_sampled
+    std::vector<int> sampling_row;    // per scheduled sequence: its row among the samples, or -1
+    std::vector<int> num_logprobs;    // per scheduled sequence: top logprobs wanted
+    std::vector<SeqId> seq_ids;       // per scheduled sequence
+    StepResult result;                // complete already when the host sampled
   };
 
   void update_states(const SchedulerOutput& output);
+  // The row of the previous launch's samples that feeds `seq`'s kInFlightToken, or -1 when it
+  // has none.
+  int feed_source(const ScheduledSequence& seq) const;
   ForwardBatch build_batch(const SchedulerOutput& output, int num_logits);
+  // Feeds in-flight tokens into the uploaded ids (sources[i] < 0: none), when there are any.
+  void feed_in_flight_tokens(int32_t* device_ids, const int32_t* device_sources, int n, bool any);
+  // Samples on the host (prompt-logprob steps, backends that do not sample): all of it now.
+  void sample_on_host(const SchedulerOutput& output, const Tensor& logits, int num_logits, LaunchedStep& step);
   // Rows of this step whose logits score a prompt token: [first, first + count) of the sequence's rows.
   static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq);
   SampledToken sample(const ScheduledSequence& seq, std::span<const float> logits);
-  // Samples every sampling row of `logits` (one per sequence with samples_token, in order, no
-  // prompt-logprob rows) through Backend::sample.
-  void sample_on_device(const SchedulerOutput& output, const Tensor& logits, StepResult& result);
-  // The sequence's random stream, positioned for its next sample.
+  // Queues sampling of every sampling row of `logits` (one per sequence with samples_token, in
+  // order, no prompt-logprob rows) through Backend::sample_async.
+  void sample_on_device(const SchedulerOutput& output, const Tensor& logits, LaunchedStep& step);
+  // The sequence's random stream, positioned for this step's sample.
   RandomGenerator& random_stream(const ScheduledSequence& seq);
-  // EOS and stop ids masked for this step (before min_tokens).
-  std::vector<int32_t> suppressed_ids(const Request& request) const;
+  // EOS and stop ids masked for this step's sample (before min_tokens).
+  std::vector<int32_t> suppressed_ids(const ScheduledSequence& seq) const;
+  // Records where each sampling sequence's token went, for the next launch to feed.
+  void remember_samples(const SchedulerOutput& output, const LaunchedStep& step, const int32_t* sampled, int count);
   // Logits memory for `rows` rows: the reserved buffer, or the overflow one for larger steps.
   Tensor logits_for(int rows);
   // Whether this step is decode-only and fits a graph size; then runs it and returns true.
@@ -96,9 +133,17 @@ class ModelRunner {
   Sampler sampler_;
   std::unordered_map<SeqId, SequenceState> sequences_;
 
-  // Staging of the step's int32 inputs on the host, and their copy in backend memory.
-  std::vector<int32_t> host_inputs_;
+  // Staging of the step's int32 inputs on the host (two slots, used in turn), and their copy in
+  // backend memory.
+  DeviceBuffer host_inputs_[2];
+  int host_slot_ = 0;
   DeviceBuffer device_inputs_;
+  // The previous launch's samples in backend memory (for feeding), and their count.
+  uint64_t num_launches_ = 0;
+  const int32_t* last_sampled_ = nullptr;
+  int last_num_sampled_ = 0;
+  DeviceBuffer host_sampled_;  // the host sampler's tokens, copied to backend memory
+  std::deque<LaunchedStep> launched_;
   DeviceBuffer logits_buffer_;
   int logits_rows_ = 0;
   DeviceBuffer overflow_logits_;

@@ -35,14 +35,18 @@ TEST(DecodeGraphs, UploadPadsRowsIntoTheNullBlockAndKeepsTheRealOnes) {
   auto backend = make_cpu_backend(1);
   const int stride = 3;
   DecodeGraphs graphs(*backend, 8, stride);
+  auto fill = [&](const DecodeInputs& h, auto table_base) {
+    for (int s = 0; s < 3; ++s) {  // three real decode rows
+      h.ids[s] = 100 + s;
+      h.feed[s] = s == 1 ? 7 : -1;
+      h.positions[s] = 17 + s;
+      h.step_lens[s] = h.seq_lens[s] = 18 + s;
+      h.slots[s] = 40 + s;
+      for (int b = 0; b < stride; ++b) h.block_tables[s * stride + b] = table_base(s, b);
+    }
+  };
   const DecodeInputs h = graphs.host_inputs();
-  for (int s = 0; s < 3; ++s) {  // three real decode rows
-    h.ids[s] = 100 + s;
-    h.positions[s] = 17 + s;
-    h.step_lens[s] = h.seq_lens[s] = 18 + s;
-    h.slots[s] = 40 + s;
-    for (int b = 0; b < stride; ++b) h.block_tables[s * stride + b] = 5 + s + b;
-  }
+  fill(h, [](int s, int b) { return 5 + s + b; });
   const ForwardBatch f = graphs.upload(3, 4, stride);
   EXPECT_EQ(f.num_tokens, 4);
   EXPECT_EQ(f.num_logits, 4);
@@ -61,11 +65,17 @@ TEST(DecodeGraphs, UploadPadsRowsIntoTheNullBlockAndKeepsTheRealOnes) {
   EXPECT_EQ(f.attention.seq_lens[3], 1);
   EXPECT_EQ(f.attention.slot_mapping[3], 0);
   EXPECT_EQ(f.attention.block_tables[3 * stride], 0);
+  EXPECT_EQ(graphs.device_feed()[1], 7);
+  EXPECT_EQ(graphs.device_feed()[3], -1);  // padded rows feed nothing
+  EXPECT_EQ(graphs.device_ids(), f.token_ids);
 
+  // The next step fills the other host slot (the first one's copy may still be queued).
+  const DecodeInputs next = graphs.host_inputs();
+  EXPECT_NE(next.ids, h.ids);
   // A later step whose sequences hold fewer blocks copies only that prefix of each row.
-  for (int s = 0; s < 3; ++s)
-    for (int b = 0; b < stride; ++b) h.block_tables[s * stride + b] = 50 + 10 * s + b;
+  fill(next, [](int s, int b) { return 50 + 10 * s + b; });
   const ForwardBatch g = graphs.upload(3, 4, 1);
+  EXPECT_EQ(graphs.host_inputs().ids, h.ids);
   for (int s = 0; s < 3; ++s) {
     EXPECT_EQ(g.attention.block_tables[s * stride], 50 + 10 * s);
     EXPECT_EQ(g.attention.block_tables[s * stride + 1], 5 + s + 1);  // beyond the width: the old copy

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -37,7 +38,11 @@ struct Collected {
 // Submits requests and waits for all of their samples to finish.
 class Harness {
  public:
-  explicit Harness(const EngineOptions& options) : backend_(make_test_backend()), model_(load_model(kStories, *backend_)) {
+  explicit Harness(EngineOptions options) : backend_(make_test_backend()), model_(load_model(kStories, *backend_)) {
+    // The engine_integration_async_test entry runs every test with steps launched ahead.
+    const char* async = std::getenv("TURBINE_TEST_ASYNC_SCHEDULING");
+    if (async != nullptr && std::string(async) == "on" && options.async_scheduling == EngineOptions::AsyncScheduling::kAuto)
+      options.async_scheduling = EngineOptions::AsyncScheduling::kOn;
     engine_ = std::make_unique<LlmEngine>(*model_, *backend_, options);
   }
 
@@ -355,6 +360,74 @@ TEST(EngineIntegration, PromptLogprobsAgreeWithGenerationLogprobs) {
 
 namespace turbine {
 namespace {
+
+// Asynchronous scheduling (each step launched before the previous one's results are back) gives
+// every request what stepping in order gives it: greedy, penalised (steps in order while it has a
+// token in flight), min_tokens, stop ids, n > 1, prompt logprobs, a seeded sample, and chunked
+// prefills mixed in; then an abort while steps are in flight.
+TEST(EngineIntegration, AsyncSchedulingMatchesSteppingInOrder) {
+  std::mt19937 rng(99);
+  std::vector<std::pair<std::vector<int32_t>, RequestParams>> requests;
+  for (int i = 0; i < 24; ++i) {
+    RequestParams p = greedy(4 + int(rng() % 20));
+    switch (i % 6) {
+      case 1: p.sampling.repetition_penalty = 1.3f; break;
+      case 2: p.ignore_eos = false, p.min_tokens = 3; break;
+      case 3: p.stop_token_ids = {int32_t(300 + i)}; break;
+      case 4: p.n = 2; break;
+      case 5: p.prompt_logprobs = 2; break;
+      default: break;
+    }
+    requests.emplace_back(random_prompt(rng, 1 + int(rng() % 150)), p);
+  }
+  RequestParams seeded;
+  seeded.sampling.temperature = 0.9f;
+  seeded.sampling.seed = 5;
+  seeded.max_tokens = 16;
+  seeded.ignore_eos = true;
+  requests.emplace_back(random_prompt(rng, 30), seeded);
+
+  std::map<std::pair<std::string, int>, Collected> in_order;
+  for (auto mode : {EngineOptions::AsyncScheduling::kOff, EngineOptions::AsyncScheduling::kOn}) {
+    EngineOptions options;
+    options.max_num_batched_tokens = 128;  // chunked prefills next to decodes
+    options.max_num_seqs = 16;
+    options.async_scheduling = mode;
+    Harness h(options);
+    for (size_t i = 0; i < requests.size(); ++i) h.submit(std::to_string(i), requests[i].first, requests[i].second);
+    h.wait();
+    h.expect_pool_empty();
+    const EngineStats stats = h.engine().stats();
+    if (mode == EngineOptions::AsyncScheduling::kOff) {
+      EXPECT_EQ(stats.decode_steps_ahead, 0u);
+      for (size_t i = 0; i < requests.size(); ++i)
+        for (int s = 0; s < requests[i].second.n; ++s) in_order[{std::to_string(i), s}] = h.result(std::to_string(i), s);
+      continue;
+    }
+    EXPECT_GT(stats.decode_steps_ahead, 0u);
+    for (size_t i = 0; i < requests.size(); ++i) {
+      for (int s = 0; s < requests[i].second.n; ++s) {
+        const std::string id = std::to_string(i);
+        const Collected& want = in_order[{id, s}];
+        const Collected got = h.result(id, s);
+        EXPECT_EQ(got.finish, want.finish) << id;
+        if (requests[i].second.sampling.seed) {
+          EXPECT_EQ(got.tokens.size(), want.tokens.size()) << id;
+        } else {
+          expect_same_generation(want, got, "request " + id + "#" + std::to_string(s));
+        }
+      }
+    }
+
+    // An abort lands while a step is in flight: the request ends, nothing leaks.
+    h.submit("long", {1, 403, 407}, greedy(400));
+    while (h.result("long").tokens.size() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    h.engine().abort("long");
+    h.wait();
+    EXPECT_EQ(h.result("long").finish, RequestFinishReason::kAbort);
+    h.expect_pool_empty();
+  }
+}
 
 // Aborting an n > 1 request before it forks still ends every one of its samples.
 TEST(EngineIntegration, AbortBeforeForkEndsEverySample) {

@@ -147,6 +147,16 @@ class CpuBackend final : public Backend {
     cpu::run_paged_attention(kernels_, pool_, attention_scratch_, q, cache, batch, shape, out);
   }
 
+  void feed_tokens(int32_t* ids, const int32_t* sources, int n, const int32_t* sampled, int num_sampled) override {
+    TURBINE_CHECK(n >= 0 && (n == 0 || (ids != nullptr && sources != nullptr)), "feed_tokens: bad arguments");
+    for (int i = 0; i < n; ++i) {
+      if (sources[i] < 0) continue;
+      TURBINE_CHECK(sources[i] < num_sampled && sampled != nullptr, "feed_tokens: source {} of id {} is outside {} sampled tokens",
+                    sources[i], i, num_sampled);
+      ids[i] = sampled[sources[i]];
+    }
+  }
+
   void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out) override {
     cpu::check_gather_rows_shapes(x, out);
     cpu::check_gather_rows_indices(x, rows, out.rows);

@@ -12,6 +12,7 @@
 #include "backend/cuda/common/device_error.h"
 #include "backend/cuda/elementwise/elementwise.h"
 #include "backend/cuda/embedding/embedding.h"
+#include "backend/cuda/feed_tokens/feed_tokens.h"
 #include "backend/cuda/gather_rows/gather_rows.h"
 #include "backend/cuda/linear/bias_add.h"
 #include "backend/cuda/linear/cublaslt_linear.h"
@@ -169,11 +170,22 @@ class CudaBackend final : public Backend {
 
   bool supports_sampling() const override { return true; }
 
-  DeviceSamplingResult sample(const DeviceSamplingBatch& batch) override {
+  const int32_t* sample_async(const DeviceSamplingBatch& batch) override {
     use_device();
-    const DeviceSamplingResult result = sampling_.run(batch, stream_);  // synchronises the stream
+    return sampling_.launch(batch, stream_);
+  }
+
+  DeviceSamplingResult collect_sampled() override {
+    use_device();
+    const DeviceSamplingResult result = sampling_.collect();  // waits for that call's work
     check_device_errors();
     return result;
+  }
+
+  void feed_tokens(int32_t* ids, const int32_t* sources, int n, const int32_t* sampled, int num_sampled) override {
+    TURBINE_CHECK(n >= 0 && (n == 0 || (ids != nullptr && sources != nullptr)), "feed_tokens: bad arguments");
+    use_device();
+    launch_feed_tokens(FeedTokensParams{ids, sources, n, sampled, num_sampled}, errors(), stream_);
   }
 
   void embedding(const Tensor& table, const int32_t* ids, Tensor& out) override {

@@ -105,9 +105,13 @@ LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& option
   runner_ = std::make_unique<ModelRunner>(model, backend, kv.num_blocks, kv.block_size);
   runner_->reserve_logits(options.max_num_seqs);
   const bool graphs = !options.enforce_eager && runner_->enable_decode_graphs(options.max_num_seqs, max_model_len);
-  spdlog::info("KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB), max {} sequences, context {}; decode {}",
+  using Async = EngineOptions::AsyncScheduling;
+  async_scheduling_ = options.async_scheduling == Async::kOn ||
+                      (options.async_scheduling == Async::kAuto && !backend.uses_host_memory());
+  spdlog::info("KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB), max {} sequences, context {}; decode {}; "
+               "scheduling {}",
                capacity_.num_blocks, capacity_.block_size, capacity_.tokens(), double(capacity_.bytes) / 1048576.0,
-               options.max_num_seqs, max_model_len, graphs ? "graphs" : "eager");
+               options.max_num_seqs, max_model_len, graphs ? "graphs" : "eager", async_scheduling_ ? "async" : "in order");
   thread_ = std::thread([this] { run(); });
 }
 
@@ -158,7 +162,7 @@ std::vector<double> LlmEngine::recent_decode_host_seconds() const {
 
 void LlmEngine::run() {
   while (!stopping_) {
-    if (!scheduler_->has_unfinished_requests()) {
+    if (!in_flight_ && !scheduler_->has_unfinished_requests()) {
       scheduler_->queue().wait_for_work(std::chrono::milliseconds(100));
       continue;
     }
@@ -174,42 +178,93 @@ void LlmEngine::run() {
   }
 }
 
-void LlmEngine::step() {
-  using Clock = std::chrono::steady_clock;
-  auto seconds_between = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
-  const Clock::time_point start = Clock::now();
-  const SchedulerOutput output = scheduler_->schedule();
-  const Clock::time_point scheduled = Clock::now();
-  const StepResult result = runner_->execute(output);
-  const Clock::time_point executed = Clock::now();
-  for (size_t i = 0; i < output.scheduled.size(); ++i) {  // before update: requests may finish there
-    if (result.prompt_logprobs[i].empty()) continue;
-    auto& slots = prompt_logprobs_[output.scheduled[i].request->id];
-    slots.resize(size_t(output.scheduled[i].request->num_prompt_tokens()));
-    for (const PromptTokenLogprob& p : result.prompt_logprobs[i])
-      slots[size_t(p.position)] = PromptTokenLogprobInfo{p.position, p.token, p.logprob, p.top_logprobs};
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// A collect that waited at least this long found the device still busy with the step.
+constexpr double kDeviceBusyWaitSeconds = 20e-6;
+
+}  // namespace
+
+// Host time of one loop turn, by phase.
+struct LlmEngine::StepTimes {
+  double schedule = 0, runner = 0, update = 0, emit = 0;
+  double wait = 0;  // blocked on the device (in the runner)
+};
+
+LlmEngine::LaunchedStep LlmEngine::launch_step(StepTimes& times) {
+  const Clock::time_point t0 = Clock::now();
+  LaunchedStep launched;
+  launched.output = scheduler_->schedule();
+  const Clock::time_point t1 = Clock::now();
+  const SchedulerOutput& output = launched.output;
+  launched.decode_only = !output.scheduled.empty() &&
+                         std::all_of(output.scheduled.begin(), output.scheduled.end(),
+                                     [](const ScheduledSequence& q) { return q.num_scheduled_tokens() == 1; });
+  for (const ScheduledSequence& seq : output.scheduled) {
+    const int prompt = seq.request->num_prompt_tokens();
+    if (seq.num_computed_tokens < prompt)
+      launched.prompt_tokens +=
+          uint64_t(std::min(seq.num_computed_tokens + seq.num_scheduled_tokens(), prompt) - seq.num_computed_tokens);
+    if (seq.request->params.prompt_logprobs) {
+      launched.prompt_logprob_owners.resize(output.scheduled.size());
+      launched.prompt_logprob_owners[size_t(&seq - output.scheduled.data())] = {seq.request->id, prompt};
+    }
   }
-  const std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
-  const Clock::time_point updated = Clock::now();
-  emit(deltas, result);
-  const Clock::time_point emitted = Clock::now();
+  runner_->launch(output);
+  times.schedule += seconds_between(t0, t1);
+  times.runner += seconds_between(t1, Clock::now());
+  return launched;
+}
+
+void LlmEngine::step() {
+  const Clock::time_point start = Clock::now();
+  StepTimes times;
+  // Launch the next step first, so the device has it queued while the host finishes the one in
+  // flight; in order (or with nothing to add) the step in flight is finished alone.
+  const bool launch = !in_flight_ || (async_scheduling_ && scheduler_->can_schedule_ahead() &&
+                                      scheduler_->has_unfinished_requests());
+  std::optional<LaunchedStep> launched;
+  if (launch) launched = launch_step(times);
+  const bool ahead = launched && in_flight_;
+  const bool decode_only = launched ? launched->decode_only : in_flight_->decode_only;
+  const size_t rows = launched ? launched->output.scheduled.size() : in_flight_->output.scheduled.size();
+  double ahead_wait = 0;
+  if (in_flight_) {
+    const double before = times.wait;
+    finish_step(*in_flight_, times);
+    ahead_wait = times.wait - before;
+    in_flight_.reset();
+  }
+  if (launched) {
+    // Steps in order, and empty ones, are finished at once: there is nothing to overlap.
+    if (!async_scheduling_ || launched->output.empty()) {
+      finish_step(*launched, times);
+    } else {
+      in_flight_ = std::move(launched);
+    }
+  }
 
   const SchedulerStats s = scheduler_->stats();
-  const double host_seconds = std::max(seconds_between(start, Clock::now()) - result.wait_seconds, 0.0);
-  const bool decode_only = !output.scheduled.empty() &&
-                           std::all_of(output.scheduled.begin(), output.scheduled.end(),
-                                       [](const ScheduledSequence& q) { return q.num_scheduled_tokens() == 1; });
+  const double host_seconds = std::max(seconds_between(start, Clock::now()) - times.wait, 0.0);
   std::lock_guard lock(mutex_);
   stats_.host_seconds += host_seconds;
-  stats_.device_wait_seconds += result.wait_seconds;
+  stats_.device_wait_seconds += times.wait;
   if (decode_only) {
     stats_.decode_steps += 1;
-    stats_.decode_rows += output.scheduled.size();
+    stats_.decode_rows += rows;
     stats_.decode_host_seconds += host_seconds;
-    stats_.decode_schedule_seconds += seconds_between(start, scheduled);
-    stats_.decode_runner_host_seconds += std::max(seconds_between(scheduled, executed) - result.wait_seconds, 0.0);
-    stats_.decode_update_seconds += seconds_between(executed, updated);
-    stats_.decode_emit_seconds += seconds_between(updated, emitted);
+    stats_.decode_schedule_seconds += times.schedule;
+    stats_.decode_runner_host_seconds += std::max(times.runner - times.wait, 0.0);
+    stats_.decode_update_seconds += times.update;
+    stats_.decode_emit_seconds += times.emit;
+    stats_.decode_steps_ahead += uint64_t(ahead);
+    stats_.decode_steps_hidden += uint64_t(ahead && ahead_wait >= kDeviceBusyWaitSeconds);
     if (decode_host_samples_.size() < kMaxDecodeHostSamples) {
       decode_host_samples_.push_back(host_seconds);
     } else {
@@ -222,13 +277,34 @@ void LlmEngine::step() {
   stats_.prefix_cache_queried_tokens = s.prefix_cache.queried_tokens;
   stats_.prefix_cache_hit_tokens = s.prefix_cache.hit_tokens;
   stats_.num_preemptions = s.num_preemptions;
+}
+
+void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
+  const SchedulerOutput& output = launched.output;
+  const Clock::time_point t0 = Clock::now();
+  const StepResult result = runner_->collect();
+  const Clock::time_point t1 = Clock::now();
+  times.runner += seconds_between(t0, t1);
+  times.wait += result.wait_seconds;
+  for (size_t i = 0; i < launched.prompt_logprob_owners.size(); ++i) {  // before update: requests may finish there
+    if (!launched.prompt_logprob_owners[i] || result.prompt_logprobs[i].empty()) continue;
+    const auto& [id, prompt_len] = *launched.prompt_logprob_owners[i];
+    auto& slots = prompt_logprobs_[id];
+    slots.resize(size_t(prompt_len));
+    for (const PromptTokenLogprob& p : result.prompt_logprobs[i])
+      slots[size_t(p.position)] = PromptTokenLogprobInfo{p.position, p.token, p.logprob, p.top_logprobs};
+  }
+  const std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
+  const Clock::time_point t2 = Clock::now();
+  emit(deltas, result);
+  const Clock::time_point t3 = Clock::now();
+  times.update += seconds_between(t1, t2);
+  times.emit += seconds_between(t2, t3);
+
+  std::lock_guard lock(mutex_);
   stats_.num_steps += 1;
-  for (const ScheduledSequence& seq : output.scheduled)
-    if (seq.num_computed_tokens < seq.request->num_prompt_tokens())
-      stats_.prompt_tokens_computed +=
-          uint64_t(std::min(seq.num_computed_tokens + seq.num_scheduled_tokens(), seq.request->num_prompt_tokens()) -
-                   seq.num_computed_tokens);
-  for (int32_t t : result.token_ids) stats_.generation_tokens += t != kNoSampledToken;
+  stats_.prompt_tokens_computed += launched.prompt_tokens;
+  for (const RequestDelta& d : deltas) stats_.generation_tokens += d.new_token_ids.size();
 }
 
 void LlmEngine::emit(const std::vector<RequestDelta>& deltas, const StepResult& result) {

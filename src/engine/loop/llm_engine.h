@@ -5,6 +5,14 @@
 // tokens to its sink. Sinks are called on the engine thread and must return quickly (the server
 // only queues the delta for its connection).
 //
+// Asynchronous scheduling (on by default where the backend runs on its own device): the engine
+// schedules and launches step N+1 before it collects step N, so the host's work for a step
+// (scheduling, building inputs, launching, updating requests, emitting) runs while the device
+// computes the previous one, and the device does not wait for the host between steps (see
+// Scheduler, "Scheduling ahead", for what that costs: a stopped request's one wasted row). It
+// steps in order while a penalised request has a token in flight, and on the CPU backend, whose
+// ops run on the engine thread itself (nothing to overlap, and streams would lag a step).
+//
 // KV capacity comes from a memory budget (EngineOptions::kv_cache_memory, or on a GPU the memory
 // planner's share of the device), turned into blocks once at construction; `capacity()` reports
 // what fits.
@@ -45,6 +53,10 @@ struct EngineOptions {
   SchedulingPolicy policy = SchedulingPolicy::kFcfs;
   // Never replay decode steps as graphs (for debugging and comparisons; vLLM's --enforce-eager).
   bool enforce_eager = false;
+  // Launch each step before the previous one's results are back: kAuto turns it on where the
+  // backend has its own device (not on the CPU).
+  enum class AsyncScheduling { kAuto, kOn, kOff };
+  AsyncScheduling async_scheduling = AsyncScheduling::kAuto;
 };
 
 struct KvCapacity {
@@ -110,6 +122,11 @@ struct EngineStats {
   double decode_runner_host_seconds = 0;
   double decode_update_seconds = 0;
   double decode_emit_seconds = 0;
+  // Decode steps launched while the previous step was still in flight, and of those, the ones
+  // whose host work was hidden: the host then still waited for the device (>= 20 us) to collect
+  // the previous step, so the device had the next step queued before it ran out of work.
+  uint64_t decode_steps_ahead = 0;
+  uint64_t decode_steps_hidden = 0;
 };
 
 class LlmEngine {
@@ -132,8 +149,14 @@ class LlmEngine {
   const ModelConfig& model_config() const { return model_.config(); }
 
  private:
+  struct StepTimes;
+  struct LaunchedStep;
   void run();
+  // One turn of the loop: launches the next step (ahead of the one in flight when allowed),
+  // then finishes the oldest launched step.
   void step();
+  // Collects the step's results from the runner, updates the scheduler and emits.
+  void finish_step(const LaunchedStep& launched, StepTimes& times);
   void emit(const std::vector<RequestDelta>& deltas, const struct StepResult& result);
   void fail_all(const std::string& message);
 
@@ -142,6 +165,18 @@ class LlmEngine {
   KvCapacity capacity_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ModelRunner> runner_;
+  bool async_scheduling_ = false;
+  // A launched step and what finishing it needs, captured at launch (by then its Request
+  // pointers may dangle: an abort or a stop during the next schedule() can end a request).
+  struct LaunchedStep {
+    SchedulerOutput output;
+    bool decode_only = false;     // one token per scheduled sequence
+    uint64_t prompt_tokens = 0;   // prompt tokens it computes (not cached)
+    // Per scheduled sequence with prompt-logprob rows: its request id and prompt length.
+    std::vector<std::optional<std::pair<std::string, int>>> prompt_logprob_owners;
+  };
+  LaunchedStep launch_step(StepTimes& times);
+  std::optional<LaunchedStep> in_flight_;  // engine thread only: launched, not yet finished
 
   mutable std::mutex mutex_;  // guards sinks_ and stats_
   struct SinkEntry {

@@ -20,6 +20,8 @@ std::string describe_device_error(const DeviceErrorRecord& r) {
                          r.a, r.b, r.c);
     case DeviceErrorCode::kAttentionQueryStart:
       return fmt::format("attention: query_start runs from {} to {}, the batch has {} tokens", r.a, r.b, r.c);
+    case DeviceErrorCode::kFeedTokenSource:
+      return fmt::format("feed_tokens: source {} of id {} is outside {} sampled tokens", r.a, r.b, r.c);
   }
   return fmt::format("unknown device error code {} ({}, {}, {})", r.code, r.a, r.b, r.c);
 }

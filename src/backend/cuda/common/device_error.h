@@ -24,6 +24,7 @@ enum class DeviceErrorCode : int32_t {
   kAttentionBlock,       // a = sequence, b = block index in its table, c = block id
   kAttentionSeqLen,      // a = sequence, b = seq_len, c = query count
   kAttentionQueryStart,  // a = query_start[0], b = query_start[num_seqs], c = num_tokens
+  kFeedTokenSource,      // a = source, b = index in ids, c = sampled tokens
 };
 
 struct DeviceErrorRecord {

@@ -27,7 +27,7 @@ void SamplingStage::Block::release() {
 
 void SamplingStage::Block::reserve(size_t need) {
   if (need <= bytes) return;
-  release();  // the previous call synchronised: nothing still reads the old buffer
+  release();
   const size_t grown = need + need / 2;
   if (pinned) {
     TURBINE_CUDA_CHECK(cudaHostAlloc(&data, grown, cudaHostAllocDefault));
@@ -38,20 +38,24 @@ void SamplingStage::Block::reserve(size_t need) {
 }
 
 SamplingStage::~SamplingStage() {
-  in_host_.release();
+  for (Slot& slot : slots_) {
+    if (slot.done != nullptr) TURBINE_CUDA_CHECK_TEARDOWN(cudaEventSynchronize(slot.done));
+    slot.in_host.release();
+    slot.out_host.release();
+    if (slot.done != nullptr) TURBINE_CUDA_CHECK_TEARDOWN(cudaEventDestroy(slot.done));
+  }
   in_device_.release();
   out_device_.release();
-  out_host_.release();
 }
 
-DeviceSamplingResult SamplingStage::run(const DeviceSamplingBatch& batch, cudaStream_t stream) {
+const int32_t* SamplingStage::launch(const DeviceSamplingBatch& batch, cudaStream_t stream) {
+  TURBINE_CHECK(uncollected_.size() < 2, "sample_async: two samples are already uncollected");
   const Tensor& logits = batch.logits;
   const int rows = int(batch.rows.size());
-  TURBINE_CHECK(logits.dtype == DType::kF32 && logits.rows == rows && logits.data != nullptr,
+  TURBINE_CHECK(logits.dtype == DType::kF32 && logits.rows == rows && (rows == 0 || logits.data != nullptr),
                 "sample: logits must be F32 [{} rows, vocab], got {} rows", rows, logits.rows);
-  TURBINE_CHECK(logits.cols >= 1 && logits.cols <= kGpuSamplingMaxVocab, "sample: vocabulary of {} is outside [1, {}]",
-                logits.cols, kGpuSamplingMaxVocab);
-  if (rows == 0) return {};
+  TURBINE_CHECK(rows == 0 || (logits.cols >= 1 && logits.cols <= kGpuSamplingMaxVocab),
+                "sample: vocabulary of {} is outside [1, {}]", logits.cols, kGpuSamplingMaxVocab);
   bool want_top = false;
   for (const SamplingRow& r : batch.rows) {
     TURBINE_CHECK(r.adjust_begin >= 0 && r.adjust_begin <= r.adjust_end && size_t(r.adjust_end) <= batch.adjustments.size() &&
@@ -61,21 +65,24 @@ DeviceSamplingResult SamplingStage::run(const DeviceSamplingBatch& batch, cudaSt
                   "sample: a row's ranges or logprob count are out of bounds");
     want_top |= r.num_logprobs > 0;
   }
+  // This slot's previous launch was collected (at most two are outstanding), so its pinned
+  // buffers are free: the device has run both of its copies.
+  const int slot_index = next_slot_;
+  next_slot_ ^= 1;
+  Slot& slot = slots_[slot_index];
+  if (slot.done == nullptr) TURBINE_CUDA_CHECK(cudaEventCreateWithFlags(&slot.done, cudaEventDisableTiming));
+  slot.result = {};
+  uncollected_.push_back(slot_index);
+  if (rows == 0) {
+    TURBINE_CUDA_CHECK(cudaEventRecord(slot.done, stream));
+    return nullptr;
+  }
 
   // In: [rows | adjustments | suppressed], each 16-byte aligned, one copy.
   const size_t rows_bytes = align16(size_t(rows) * sizeof(SamplingRow));
   const size_t adjust_bytes = align16(batch.adjustments.size() * sizeof(SamplingTokenAdjustment));
   const size_t suppress_bytes = align16(batch.suppressed.size() * sizeof(int32_t));
   const size_t in_bytes = rows_bytes + adjust_bytes + suppress_bytes;
-  in_host_.reserve(in_bytes);
-  in_device_.reserve(in_bytes);
-  char* h = static_cast<char*>(in_host_.data);
-  std::memcpy(h, batch.rows.data(), batch.rows.size_bytes());
-  if (!batch.adjustments.empty()) std::memcpy(h + rows_bytes, batch.adjustments.data(), batch.adjustments.size_bytes());
-  if (!batch.suppressed.empty())
-    std::memcpy(h + rows_bytes + adjust_bytes, batch.suppressed.data(), batch.suppressed.size_bytes());
-  TURBINE_CUDA_CHECK(cudaMemcpyAsync(in_device_.data, h, in_bytes, cudaMemcpyHostToDevice, stream));
-
   // Out: [tokens | logprobs | top ids | top logprobs | workspace]; the first four come back.
   const size_t top = size_t(rows) * kGpuMaxLogprobs;
   const size_t tokens_bytes = align16(size_t(rows) * sizeof(int32_t));
@@ -83,8 +90,21 @@ DeviceSamplingResult SamplingStage::run(const DeviceSamplingBatch& batch, cudaSt
   const size_t top_bytes = align16(top * sizeof(int32_t));
   const size_t back_bytes = tokens_bytes + logprobs_bytes + (want_top ? 2 * top_bytes : 0);
   const size_t workspace_bytes = align16(gpu_sampling_workspace_bytes(rows, int(logits.cols)));
-  out_device_.reserve(tokens_bytes + logprobs_bytes + 2 * top_bytes + workspace_bytes);
-  out_host_.reserve(back_bytes);
+  const size_t out_bytes = tokens_bytes + logprobs_bytes + 2 * top_bytes + workspace_bytes;
+  // The device buffers are shared by both slots: queued work may still read them, so wait before
+  // growing one (rare: only when a batch is larger than any before).
+  if (in_bytes > in_device_.bytes || out_bytes > out_device_.bytes) TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream));
+  in_device_.reserve(in_bytes);
+  out_device_.reserve(out_bytes);
+  slot.in_host.reserve(in_bytes);
+  slot.out_host.reserve(back_bytes);
+
+  char* h = static_cast<char*>(slot.in_host.data);
+  std::memcpy(h, batch.rows.data(), batch.rows.size_bytes());
+  if (!batch.adjustments.empty()) std::memcpy(h + rows_bytes, batch.adjustments.data(), batch.adjustments.size_bytes());
+  if (!batch.suppressed.empty())
+    std::memcpy(h + rows_bytes + adjust_bytes, batch.suppressed.data(), batch.suppressed.size_bytes());
+  TURBINE_CUDA_CHECK(cudaMemcpyAsync(in_device_.data, h, in_bytes, cudaMemcpyHostToDevice, stream));
   char* d = static_cast<char*>(in_device_.data);
   char* o = static_cast<char*>(out_device_.data);
 
@@ -104,18 +124,26 @@ DeviceSamplingResult SamplingStage::run(const DeviceSamplingBatch& batch, cudaSt
   b.workspace = workspace_bytes > 0 ? o + tokens_bytes + logprobs_bytes + 2 * top_bytes : nullptr;
   launch_gpu_sampling(b, stream);
 
-  TURBINE_CUDA_CHECK(cudaMemcpyAsync(out_host_.data, o, back_bytes, cudaMemcpyDeviceToHost, stream));
-  TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream));
+  TURBINE_CUDA_CHECK(cudaMemcpyAsync(slot.out_host.data, o, back_bytes, cudaMemcpyDeviceToHost, stream));
+  TURBINE_CUDA_CHECK(cudaEventRecord(slot.done, stream));
 
-  const char* back = static_cast<const char*>(out_host_.data);
-  DeviceSamplingResult r;
+  const char* back = static_cast<const char*>(slot.out_host.data);
+  DeviceSamplingResult& r = slot.result;
   r.tokens = {reinterpret_cast<const int32_t*>(back), size_t(rows)};
   r.logprobs = {reinterpret_cast<const float*>(back + tokens_bytes), size_t(rows)};
   if (want_top) {
     r.top_ids = {reinterpret_cast<const int32_t*>(back + tokens_bytes + logprobs_bytes), top};
     r.top_logprobs = {reinterpret_cast<const float*>(back + tokens_bytes + logprobs_bytes + top_bytes), top};
   }
-  return r;
+  return b.out_tokens;
+}
+
+DeviceSamplingResult SamplingStage::collect() {
+  TURBINE_CHECK(!uncollected_.empty(), "collect_sampled without a sample_async");
+  Slot& slot = slots_[uncollected_.front()];
+  uncollected_.pop_front();
+  TURBINE_CUDA_CHECK(cudaEventSynchronize(slot.done));
+  return slot.result;
 }
 
 }  // namespace turbine::cuda
