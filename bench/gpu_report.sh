@@ -16,7 +16,8 @@
 # stays under the device tool's 10 minutes):
 #   1. the model: tools/make_random_model.py --preset llama-3.1-8b (random BF16, 16 GB) plus the
 #      tokenizer files, in $TURBINE_REPORT_MODEL (default /tmp/turbine-report-model)
-#   2. the device's ceilings (bench/device_limits.py); turbine generate at batch 1 (decode rate);
+#   2. the device's ceilings (bench/device_limits.py); turbine generate at batch 1 (decode rate)
+#      and from process start to the first token (cold start);
 #      turbine bench throughput: 2000 x random 128/128 and 1000 x 1024/128
 #   3. turbine bench latency: batch 1, 128 in / 256 out; batch 32, 128 and 256, 128 in / 128 out
 #      (each with the engine's host time per step)
@@ -173,6 +174,13 @@ else
   # shellcheck disable=SC2086
   step decode_b1 90 "$turbine" generate --model "$model" $device_flag $engine_flags --prompt-ids "$prompt_ids" \
     --max-tokens $decode_out --ignore-eos --temperature 0
+  # Cold start: process start to the first generated token, the weights in the page cache (the
+  # step above read them): loading, upload, memory plan, KV allocation and one prefill.
+  # shellcheck disable=SC2086,SC2016
+  step cold_start 90 bash -c 'start=$(date +%s%N); "$@" || exit; end=$(date +%s%N)
+    echo "cold start: $(( (end - start) / 1000000 )) ms from process start to the first token"' _ \
+    "$turbine" generate --model "$model" $device_flag $engine_flags --prompt-ids "$prompt_ids" --max-tokens 1 \
+    --ignore-eos --temperature 0
   # shellcheck disable=SC2086
   step throughput 150 "$turbine" bench throughput --model "$model" $device_flag $tp_flags --dataset random \
     --input-len $tp_in --output-len $tp_out --num-prompts $tp_prompts --no-progress --result-file "$work/throughput.json"
@@ -293,6 +301,9 @@ def host_note(r):
         note += (f" (p50 {t['decode_host_ms_p50']:.3f}; schedule {t['decode_schedule_ms_per_step']:.3f}, runner "
                  f"{t['decode_runner_host_ms_per_step']:.3f}, update {t['decode_update_ms_per_step']:.3f}, emit "
                  f"{t['decode_emit_ms_per_step']:.3f})")
+    if "decode_steps_ahead" in t:
+        note += (f"; launched ahead {t['decode_steps_ahead']} of {t['decode_steps']} decode steps, hidden "
+                 f"{t['decode_steps_hidden']}, exposed host {t['decode_exposed_host_ms_per_step']:.3f} ms/step")
     return note
 
 import re
@@ -313,6 +324,14 @@ if decode_rate is not None:
     row("turbine generate (decode only)", f"batch 1, {setting}", out_tok_s=decode_rate, note=note)
 else:
     row("turbine generate (decode only)", "batch 1", note=missing("decode_b1"))
+
+try:
+    with open(os.path.join(work, "cold_start.log")) as f:
+        m = re.search(r"cold start: ([0-9]+) ms", f.read())
+    row("turbine generate (cold start)", "process start to first token", note=(
+        f"{int(m.group(1)) / 1000:.2f} s (weights in the page cache)" if m else missing("cold_start")))
+except OSError:
+    row("turbine generate (cold start)", "process start to first token", note=missing("cold_start"))
 
 for name in ("throughput", "throughput_long"):
     t = load(name)

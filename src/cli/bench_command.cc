@@ -203,6 +203,10 @@ json report_step_timing(const LlmEngine& engine) {
               double(s.decode_rows) / decode_steps, static_cast<unsigned long long>(s.decode_steps), p[0], p[1], p[2],
               ms(s.decode_schedule_seconds), ms(s.decode_runner_host_seconds),
               ms(s.decode_update_seconds), ms(s.decode_emit_seconds), s.device_wait_seconds);
+  std::printf("Decode steps launched ahead of the step in flight: %llu of %llu, host work hidden behind the device "
+              "in %llu; exposed host time %.3f ms per decode step\n",
+              static_cast<unsigned long long>(s.decode_steps_ahead), static_cast<unsigned long long>(s.decode_steps),
+              static_cast<unsigned long long>(s.decode_steps_hidden), ms(s.decode_exposed_host_seconds));
   return {{"num_steps", s.num_steps},
           {"host_ms_per_step", 1e3 * s.host_seconds / steps},
           {"decode_steps", s.decode_steps},
@@ -215,6 +219,9 @@ json report_step_timing(const LlmEngine& engine) {
           {"decode_update_ms_per_step", ms(s.decode_update_seconds)},
           {"decode_emit_ms_per_step", ms(s.decode_emit_seconds)},
           {"decode_mean_rows", double(s.decode_rows) / decode_steps},
+          {"decode_steps_ahead", s.decode_steps_ahead},
+          {"decode_steps_hidden", s.decode_steps_hidden},
+          {"decode_exposed_host_ms_per_step", ms(s.decode_exposed_host_seconds)},
           {"device_wait_seconds", s.device_wait_seconds}};
 }
 

@@ -195,6 +195,9 @@ TEST(EngineIntegration, StepTimingCountsDecodeStepsAndTheirPhases) {
       s.decode_schedule_seconds + s.decode_runner_host_seconds + s.decode_update_seconds + s.decode_emit_seconds;
   EXPECT_GT(phases, 0.0);
   EXPECT_LE(phases, s.decode_host_seconds * (1 + 1e-9) + 1e-9);
+  EXPECT_LE(s.decode_steps_hidden, s.decode_steps_ahead);
+  EXPECT_LE(s.decode_steps_ahead, s.decode_steps);
+  EXPECT_LE(s.decode_exposed_host_seconds, s.decode_host_seconds * (1 + 1e-9) + 1e-9);
   const std::vector<double> recent = h.engine().recent_decode_host_seconds();
   EXPECT_EQ(recent.size(), s.decode_steps);
   for (double v : recent) EXPECT_GE(v, 0.0);

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/reference_ops.h"
+#include "backend/device_sampling.h"
 #include "cuda_test_util.h"
 
 namespace turbine::test {
@@ -261,6 +263,70 @@ TEST_F(CudaGather, CopyKvBlocksCopiesInOrder) {
   expect_close(dv.download(b), apply(v), 0.0, 0.0, "copy_kv_blocks V");
 }
 
+// feed_tokens against the CPU backend's, at awkward sizes, with some ids fed and some kept.
+TEST_F(CudaGather, FeedTokensMatchesTheCpuBackend) {
+  Backend& b = cuda_backend();
+  const std::unique_ptr<Backend> cpu = make_cpu_backend(1);
+  std::mt19937 rng(53);
+  for (int num_sampled : {1, 3, 255}) {
+    std::vector<int32_t> sampled(static_cast<size_t>(num_sampled));
+    for (int32_t& t : sampled) t = int32_t(rng() % 128000);
+    for (int n : {1, 3, 17, 255, 4099}) {
+      std::vector<int32_t> ids(static_cast<size_t>(n)), sources(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) {
+        ids[size_t(i)] = int32_t(rng() % 1000);
+        sources[size_t(i)] = rng() % 3 == 0 ? -1 : int32_t(rng() % uint32_t(num_sampled));
+      }
+      std::vector<int32_t> expected = ids;
+      cpu->feed_tokens(expected.data(), sources.data(), n, sampled.data(), num_sampled);
+      DeviceBuffer d_ids = upload_ints(b, ids), d_sources = upload_ints(b, sources), d_sampled = upload_ints(b, sampled);
+      b.feed_tokens(static_cast<int32_t*>(d_ids.data()), static_cast<const int32_t*>(d_sources.data()), n,
+                    static_cast<const int32_t*>(d_sampled.data()), num_sampled);
+      std::vector<int32_t> got(static_cast<size_t>(n));
+      b.copy_to_host(got.data(), d_ids.data(), got.size() * sizeof(int32_t));
+      EXPECT_EQ(got, expected) << "feed_tokens n=" << n << " from " << num_sampled;
+    }
+  }
+}
+
+// Two samples in flight (a step scheduled ahead): each collect returns its own call's results,
+// the same as a sample on its own, and the device copy of the ids holds the latest call's.
+TEST_F(CudaGather, SampleAsyncKeepsTwoCallsApart) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(54);
+  const int64_t vocab = 1000;
+  auto make_logits = [&](int rows) {
+    std::vector<float> v = random_floats(rng, rows * vocab, -4.0f, 4.0f);
+    for (int r = 0; r < rows; ++r) v[size_t(r * vocab + (r * 37) % vocab)] = 10.0f;  // a clear argmax per row
+    return v;
+  };
+  const std::vector<float> a = make_logits(3), c = make_logits(17);
+  auto greedy_rows = [](int rows) {
+    SamplingRow r;
+    r.temperature = 0.0f;
+    r.num_logprobs = 2;
+    return std::vector<SamplingRow>(size_t(rows), r);
+  };
+  const std::vector<SamplingRow> rows_a = greedy_rows(3), rows_c = greedy_rows(17);
+  DeviceTensor la(b, DType::kF32, 3, vocab, a), lc(b, DType::kF32, 17, vocab, c);
+  const int32_t* ids_a = b.sample_async({la.t, rows_a, {}, {}});
+  ASSERT_NE(ids_a, nullptr);
+  const int32_t* ids_c = b.sample_async({lc.t, rows_c, {}, {}});
+  const DeviceSamplingResult ra = b.collect_sampled();
+  std::vector<int32_t> got_a(ra.tokens.begin(), ra.tokens.end());
+  const DeviceSamplingResult rc = b.collect_sampled();
+  std::vector<int32_t> got_c(rc.tokens.begin(), rc.tokens.end());
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(got_a[size_t(r)], (r * 37) % vocab) << "first call, row " << r;
+  for (int r = 0; r < 17; ++r) EXPECT_EQ(got_c[size_t(r)], (r * 37) % vocab) << "second call, row " << r;
+  EXPECT_EQ(ra.top_ids.size(), size_t(3) * kMaxDeviceLogprobs);
+  std::vector<int32_t> on_device(17);
+  b.copy_to_host(on_device.data(), ids_c, on_device.size() * sizeof(int32_t));
+  EXPECT_EQ(on_device, got_c);
+  // An empty sample still makes a round (it marks a step with nothing to sample).
+  EXPECT_EQ(b.sample_async({Tensor{lc.t.data, DType::kF32, 0, vocab}, {}, {}, {}}), nullptr);
+  EXPECT_TRUE(b.collect_sampled().tokens.empty());
+}
+
 // Index arrays live on the GPU, so the kernels check them and the backend aborts at the next
 // synchronising call. Death tests re-run the binary for the statement ("threadsafe"), so the
 // child makes its own CUDA context.
@@ -291,6 +357,14 @@ TEST_F(CudaIndexChecksDeathTest, BadIndicesAbortWithTheOpsMessage) {
     b.synchronize();
   };
   EXPECT_DEATH(bad_slot(), "write_kv: slot 32 of token 1 is outside");
+  const auto bad_feed = [] {
+    Backend& b = cuda_backend();
+    DeviceBuffer ids = upload_ints(b, {0, 0}), sources = upload_ints(b, {-1, 5}), sampled = upload_ints(b, {1, 2, 3});
+    b.feed_tokens(static_cast<int32_t*>(ids.data()), static_cast<const int32_t*>(sources.data()), 2,
+                  static_cast<const int32_t*>(sampled.data()), 3);
+    b.synchronize();
+  };
+  EXPECT_DEATH(bad_feed(), "feed_tokens: source 5 of id 1 is outside 3 sampled tokens");
 }
 
 using CudaFused = CudaTest;

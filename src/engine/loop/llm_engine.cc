@@ -264,7 +264,9 @@ void LlmEngine::step() {
     stats_.decode_update_seconds += times.update;
     stats_.decode_emit_seconds += times.emit;
     stats_.decode_steps_ahead += uint64_t(ahead);
-    stats_.decode_steps_hidden += uint64_t(ahead && ahead_wait >= kDeviceBusyWaitSeconds);
+    const bool hidden = ahead && ahead_wait >= kDeviceBusyWaitSeconds;
+    stats_.decode_steps_hidden += uint64_t(hidden);
+    if (!hidden) stats_.decode_exposed_host_seconds += host_seconds;
     if (decode_host_samples_.size() < kMaxDecodeHostSamples) {
       decode_host_samples_.push_back(host_seconds);
     } else {

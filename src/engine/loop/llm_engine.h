@@ -127,6 +127,9 @@ struct EngineStats {
   // the previous step, so the device had the next step queued before it ran out of work.
   uint64_t decode_steps_ahead = 0;
   uint64_t decode_steps_hidden = 0;
+  // Host seconds of the decode steps that were not hidden: at most what the device waited for
+  // the host between decode steps.
+  double decode_exposed_host_seconds = 0;
 };
 
 class LlmEngine {
