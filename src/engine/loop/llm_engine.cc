@@ -232,8 +232,11 @@ void LlmEngine::step() {
   std::optional<LaunchedStep> launched;
   if (launch) launched = launch_step(times);
   const bool ahead = launched && in_flight_;
-  const bool decode_only = launched ? launched->decode_only : in_flight_->decode_only;
-  const size_t rows = launched ? launched->output.scheduled.size() : in_flight_->output.scheduled.size();
+  // A turn counts as a decode step by what it launched: in order, that is the step it also
+  // finished; ahead, it finished the previous one (a turn that only finishes the step in flight,
+  // at the end of a run or before a penalised request's next step, launches nothing).
+  const bool decode_only = launched && launched->decode_only;
+  const size_t rows = launched ? launched->output.scheduled.size() : 0;
   double ahead_wait = 0;
   if (in_flight_) {
     const double before = times.wait;
