@@ -9,8 +9,10 @@
 #            Llama 3.1 tokenizer (for bench/gpu_report.sh)
 #   there: tests/gpu/run_gpu_tests.sh [--unpack-only] [SECONDS]   (carry [".carry"])
 #            unpacks to /tmp/turbine-gpu (the layout bench/gpu_report.sh takes as BUILD_DIR) and
-#            runs the conformance test, then the engine and golden tests with TURBINE_TEST_DEVICE=cuda,
-#            within SECONDS (default 240); logs to $OUT, a summary last.
+#            runs the conformance test (each test alone if the binary aborts), then the engine and
+#            golden tests with TURBINE_TEST_DEVICE=cuda, and with TURBINE_GPU_MEMCHECK=1 our kernels'
+#            conformance tests under compute-sanitizer memcheck, within SECONDS (default 240); logs
+#            to $OUT, a summary last.
 set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 archive=$repo/.carry/gpu.tar.xz
@@ -61,5 +63,31 @@ run() {  # run NAME CMD...: under the time left, output to $OUT/NAME.log, one su
   grep -E '^\[  FAILED  \]|Failure|internal check' "$out/$name.log" | head -20
 }
 run conformance "$dir/cuda_conformance_test"
+# An abort (a failed check) ends the whole binary: then every test runs alone, so that one abort
+# cannot hide the others.
+if ! grep -q '^\[  PASSED  \]' "$out/conformance.log" || grep -q '^\[  FAILED  \]' "$out/conformance.log"; then
+  for t in $("$dir/cuda_conformance_test" --gtest_list_tests | awk '/^[^ ]/ {suite=$1} /^  / {print suite $1}'); do
+    left=$(( deadline - $(date +%s) ))
+    if [ "$left" -lt 10 ]; then echo "  (out of time before $t)" | tee -a "$out/gpu_tests.txt"; break; fi
+    timeout "$left" "$dir/cuda_conformance_test" --gtest_filter="$t" >> "$out/conformance_one_by_one.log" 2>&1
+    echo "  $t: rc=$?" | tee -a "$out/gpu_tests.txt"
+  done
+fi
 run engine_cuda env TURBINE_TEST_DEVICE=cuda "$dir/engine_integration_test"
 run golden_cuda env TURBINE_TEST_DEVICE=cuda "$dir/golden_test"
+# With TURBINE_GPU_MEMCHECK=1, the conformance tests that do not go through cuBLAS (its kernels
+# are not ours, and slow under the tool) also run under compute-sanitizer memcheck, in the time
+# left: out-of-bounds and misaligned accesses of our kernels.
+memcheck_seconds=$(( deadline - $(date +%s) - 5 ))
+if [ "${TURBINE_GPU_MEMCHECK:-0}" = 1 ]; then
+  sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  if [ -x "$sanitizer" ] && [ "$memcheck_seconds" -gt 20 ]; then
+    timeout "$memcheck_seconds" "$sanitizer" --tool memcheck --leak-check no --error-exitcode 9 \
+      "$dir/cuda_conformance_test" --gtest_filter='CudaAttention.OtherShapes:CudaAttention.EmptySequencesInTheBatch:CudaNorm.*:CudaElementwise.*:CudaGather.*:CudaRope.*:Dtypes/*:CudaWriteKv.*:CudaAttention.PrefillBatches:CudaAttention.MixedBatchSweep' \
+      > "$out/memcheck.log" 2>&1
+    echo "memcheck: rc=$? (9: errors found, 124: out of time)" | tee -a "$out/gpu_tests.txt"
+    grep -E "ERROR SUMMARY|Invalid|out of bounds" "$out/memcheck.log" | head -20
+  else
+    echo "memcheck: skipped (no compute-sanitizer, or $memcheck_seconds s left)" | tee -a "$out/gpu_tests.txt"
+  fi
+fi
