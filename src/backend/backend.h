@@ -92,6 +92,15 @@ class DeviceBuffer {
   void (*release_)(void*) = nullptr;
 };
 
+// Per-head RMSNorm of q and k before RoPE in qkv_rope_write_kv (Qwen3's q_norm / k_norm); the
+// default is none.
+struct QkHeadNorm {
+  const Tensor* q_weight = nullptr;  // [head_dim]
+  const Tensor* k_weight = nullptr;  // [head_dim]
+  float eps = 0.0f;
+  bool enabled() const { return q_weight != nullptr; }
+};
+
 // What a device reports about its memory (for the memory planner).
 struct DeviceMemoryInfo {
   size_t free_bytes = 0;
@@ -196,11 +205,14 @@ class Backend {
   virtual void silu_mul_fused(const Tensor& gate_up, Tensor& out) = 0;
 
   // The fused attention prologue: qkv is [tokens, (num_heads + 2 * num_kv_heads) * head_dim], the
-  // q heads then the k heads then the v heads (the q, k and v projections' weights stacked). RoPE
-  // (as rope()) is applied to q and k; q goes to `q` [tokens, num_heads * head_dim] and k and v
-  // into their cache slots (as write_kv()). One pass instead of two ropes and a copy.
+  // q heads then the k heads then the v heads (the q, k and v projections' weights stacked). With
+  // `head_norm`, every q and k head is first RMS-normalised over head_dim and scaled by its
+  // weight (Qwen3's q_norm / k_norm, as rms_norm() on [tokens * heads, head_dim] views); then
+  // RoPE (as rope()) is applied to q and k; q goes to `q` [tokens, num_heads * head_dim] and k and
+  // v into their cache slots (as write_kv()). One pass instead of norms, two ropes and a copy.
   virtual void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads,
-                                 int head_dim, const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) = 0;
+                                 int head_dim, const QkHeadNorm& head_norm, const AttentionBatch& batch,
+                                 KvCacheLayer& cache, Tensor& q) = 0;
 
   // Writes this step's K and V rows ([num_tokens, num_kv_heads * head_dim]) into their slots.
   virtual void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch,

@@ -97,7 +97,7 @@ Tensor stacked(std::initializer_list<const Tensor*> parts) {
   return t;
 }
 
-bool fuses_qkv(const AttentionWeights& a) { return a.q_norm.data == nullptr && stackable({&a.q, &a.k, &a.v}); }
+bool fuses_qkv(const AttentionWeights& a) { return stackable({&a.q, &a.k, &a.v}); }
 
 }  // namespace
 
@@ -189,8 +189,10 @@ void DecoderStep::self_attention(const AttentionWeights& w, KvCacheLayer& cache)
   if (w.qkv.weight.data) {
     Tensor qkv = rows(ws.qkv);
     backend.linear(x, w.qkv.weight, w.qkv.bias_or_null(), qkv);
+    QkHeadNorm head_norm;
+    if (w.q_norm.data) head_norm = {&w.q_norm, &w.k_norm, float(config.rms_norm_eps)};
     backend.qkv_rope_write_kv(qkv, rows(ws.cos_sin), config.num_heads, config.num_kv_heads, config.head_dim,
-                              batch.attention, cache, q);
+                              head_norm, batch.attention, cache, q);
     backend.attention(q, cache, batch.attention, shape, attn);
     backend.linear(attn, w.o.weight, w.o.bias_or_null(), out);
     return;

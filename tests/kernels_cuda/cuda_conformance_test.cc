@@ -389,8 +389,19 @@ TEST_F(CudaFused, QkvRopeWriteKvMatchesReference) {
   Backend& b = cuda_backend();
   std::mt19937 rng(53);
   struct Shape { int heads, kv_heads, head_dim; int64_t tokens; };
+  // Each shape without and with Qwen3's per-head q/k norm.
+  for (const bool with_norm : {false, true})
   for (const Shape s : {Shape{32, 8, 128, 3}, Shape{4, 4, 64, 17}, Shape{14, 2, 64, 255}, Shape{8, 1, 16, 5}}) {
     const int64_t q_cols = int64_t(s.heads) * s.head_dim, kv_cols = int64_t(s.kv_heads) * s.head_dim;
+    const std::vector<float> q_w = random_bf16(rng, s.head_dim, 0.5f, 1.5f), k_w = random_bf16(rng, s.head_dim, 0.5f, 1.5f);
+    std::vector<float> q_w_f32 = q_w, k_w_f32 = k_w;
+    const Tensor host_q_w = f32_view(q_w_f32, 1, s.head_dim), host_k_w = f32_view(k_w_f32, 1, s.head_dim);
+    const DeviceTensor dq_w(b, DType::kBF16, 1, s.head_dim, q_w), dk_w(b, DType::kBF16, 1, s.head_dim, k_w);
+    QkHeadNorm host_norm, device_norm;
+    if (with_norm) {
+      host_norm = {&host_q_w, &host_k_w, 1e-6f};
+      device_norm = {&dq_w.t, &dk_w.t, 1e-6f};
+    }
     const int64_t cols = q_cols + 2 * kv_cols, cache_rows = 2 * s.tokens + 3;
     std::vector<float> qkv = random_bf16(rng, s.tokens * cols, -2.0f, 2.0f);
     std::vector<float> cos_sin(size_t(s.tokens * s.head_dim));
@@ -413,7 +424,7 @@ TEST_F(CudaFused, QkvRopeWriteKvMatchesReference) {
     host_batch.num_tokens = int(s.tokens);
     host_batch.slot_mapping = slots.data();
     reference::qkv_rope_write_kv(f32_view(qkv, s.tokens, cols), f32_view(cos_sin, s.tokens, s.head_dim), s.heads,
-                                 s.kv_heads, s.head_dim, host_batch, ref_cache, rq);
+                                 s.kv_heads, s.head_dim, host_norm, host_batch, ref_cache, rq);
 
     const DeviceTensor dqkv(b, DType::kBF16, s.tokens, cols, qkv);
     const DeviceTensor dcs(b, DType::kF32, s.tokens, s.head_dim, cos_sin);
@@ -425,8 +436,9 @@ TEST_F(CudaFused, QkvRopeWriteKvMatchesReference) {
     AttentionBatch batch;
     batch.num_tokens = int(s.tokens);
     batch.slot_mapping = static_cast<const int32_t*>(dslots.data());
-    b.qkv_rope_write_kv(dqkv.t, dcs.t, s.heads, s.kv_heads, s.head_dim, batch, cache, dq.t);
-    const std::string what = shape_name("qkv_rope_write_kv", s.tokens, cols) + " d=" + std::to_string(s.head_dim);
+    b.qkv_rope_write_kv(dqkv.t, dcs.t, s.heads, s.kv_heads, s.head_dim, device_norm, batch, cache, dq.t);
+    const std::string what = shape_name("qkv_rope_write_kv", s.tokens, cols) + " d=" + std::to_string(s.head_dim) +
+                             (with_norm ? " with q/k norm" : "");
     expect_close(dq.download(b), ref_q, kBf16Rel, 1e-5, what + " q");
     expect_close(kc.download(b), ref_k, kBf16Rel, 1e-5, what + " k cache");
     expect_close(vc.download(b), ref_v, 0.0, 0.0, what + " v cache");

@@ -112,8 +112,9 @@ class CpuBackend final : public Backend {
   // (its weights are read in place, not stacked), so the reference serves any caller.
   void silu_mul_fused(const Tensor& gate_up, Tensor& out) override { reference::silu_mul_fused(gate_up, out); }
   void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
-                         const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) override {
-    reference::qkv_rope_write_kv(qkv, cos_sin, num_heads, num_kv_heads, head_dim, batch, cache, q);
+                         const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache,
+                         Tensor& q) override {
+    reference::qkv_rope_write_kv(qkv, cos_sin, num_heads, num_kv_heads, head_dim, head_norm, batch, cache, q);
   }
 
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) override {

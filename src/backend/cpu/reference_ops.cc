@@ -128,7 +128,7 @@ void silu_mul_fused(const Tensor& gate_up, Tensor& out) {
 
 // The composition it replaces: split the columns, rope q and k, write k and v.
 void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
-                       const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) {
+                       const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) {
   const int64_t q_cols = int64_t(num_heads) * head_dim, kv_cols = int64_t(num_kv_heads) * head_dim;
   TURBINE_CHECK(qkv.dtype == DType::kF32 && q.dtype == DType::kF32 && qkv.cols == q_cols + 2 * kv_cols &&
                     q.cols == q_cols && q.rows == qkv.rows && qkv.rows == batch.num_tokens,
@@ -142,6 +142,12 @@ void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, 
     std::memcpy(v.data() + r * kv_cols, src + q_cols + kv_cols, size_t(kv_cols) * sizeof(float));
   }
   Tensor kt{k.data(), DType::kF32, qkv.rows, kv_cols}, vt{v.data(), DType::kF32, qkv.rows, kv_cols};
+  if (head_norm.enabled()) {  // per head: views [tokens * heads, head_dim], normalised in place
+    TURBINE_CHECK(head_norm.k_weight != nullptr, "qkv_rope_write_kv: a q norm without a k norm");
+    Tensor qh = q.reshaped(head_dim), kh = kt.reshaped(head_dim);
+    rms_norm(qh, *head_norm.q_weight, head_norm.eps, qh);
+    rms_norm(kh, *head_norm.k_weight, head_norm.eps, kh);
+  }
   rope(q, head_dim, cos_sin);
   rope(kt, head_dim, cos_sin);
   write_kv(kt, vt, batch, cache);

@@ -23,7 +23,7 @@ void rope(Tensor& x, int head_dim, const Tensor& cos_sin);
 void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out);
 void silu_mul_fused(const Tensor& gate_up, Tensor& out);
 void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
-                       const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q);
+                       const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q);
 void add(Tensor& x, const Tensor& y);
 void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvCacheLayer& cache);
 void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape,

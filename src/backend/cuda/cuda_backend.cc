@@ -262,7 +262,8 @@ class CudaBackend final : public Backend {
   }
 
   void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
-                         const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) override {
+                         const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache,
+                         Tensor& q) override {
     check_bf16("qkv_rope_write_kv", "qkv", qkv);
     check_bf16("qkv_rope_write_kv", "q", q);
     const int64_t q_cols = int64_t(num_heads) * head_dim, kv_cols = int64_t(num_kv_heads) * head_dim;
@@ -286,6 +287,17 @@ class CudaBackend final : public Backend {
     p.num_heads = num_heads;
     p.num_kv_heads = num_kv_heads;
     p.head_dim = head_dim;
+    if (head_norm.enabled()) {
+      const Tensor* weights[] = {head_norm.q_weight, head_norm.k_weight};
+      for (const Tensor* w : weights)
+        TURBINE_CHECK(w != nullptr && w->numel() == head_dim && w->dtype == weights[0]->dtype &&
+                          (w->dtype == DType::kBF16 || w->dtype == DType::kF32),
+                      "qkv_rope_write_kv: the q and k norm weights must both be BF16 or F32 [{}]", head_dim);
+      p.q_norm = head_norm.q_weight->data;
+      p.k_norm = head_norm.k_weight->data;
+      p.norm_f32 = head_norm.q_weight->dtype == DType::kF32;
+      p.eps = head_norm.eps;
+    }
     launch_qkv_rope_write_kv(p, errors(), stream_);
   }
 

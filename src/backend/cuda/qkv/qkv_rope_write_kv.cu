@@ -5,6 +5,11 @@
 // launch and their extra round trips through memory: at decode it is 3 of the ~14 launches of a
 // layer. A negative slot (a padding token) still writes q; a slot past the cache is reported
 // (device_error.h) and its K/V skipped, like write_kv.
+//
+// With the per-head norm (Qwen3's q_norm / k_norm) each warp first sums the squares of whole q
+// and k heads (a fixed order, so the result is deterministic) into one scale per head in shared
+// memory; the rotation then reads x * scale * weight in F32, so q and k are rounded once, after
+// the norm and the rotation, instead of after each as separate ops would.
 #include <algorithm>
 
 #include "backend/cuda/common/bf16_io.cuh"
@@ -22,6 +27,27 @@ __global__ void qkv_rope_write_kv_kernel(QkvRopeParams p, DeviceErrorSink errors
   const int64_t kv_cols = int64_t(p.num_kv_heads) * p.head_dim;
   const bf16* row = static_cast<const bf16*>(p.qkv) + token * row_cols;
   const float* cs = p.cos_sin + token * p.head_dim;
+  extern __shared__ float head_scale[];  // [num_heads + num_kv_heads] with the norm, else empty
+  const bool norm = p.q_norm != nullptr;
+  if (norm) {
+    const int lane = threadIdx.x & 31, warps = int(blockDim.x >> 5);
+    for (int head = int(threadIdx.x >> 5); head < p.num_heads + p.num_kv_heads; head += warps) {
+      const bf16* x = row + int64_t(head) * p.head_dim;
+      float sum = 0.0f;
+      for (int i = lane; i < p.head_dim; i += 32) {
+        const float v = __bfloat162float(x[i]);
+        sum += v * v;
+      }
+#pragma unroll
+      for (int offset = 16; offset > 0; offset >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+      if (lane == 0) head_scale[head] = rsqrtf(sum / float(p.head_dim) + p.eps);
+    }
+    __syncthreads();
+  }
+  auto norm_weight = [&](bool is_q, int i) {
+    const void* w = is_q ? p.q_norm : p.k_norm;
+    return p.norm_f32 ? static_cast<const float*>(w)[i] : __bfloat162float(static_cast<const bf16*>(w)[i]);
+  };
   const int32_t slot = p.slot_mapping[token];
   const bool slot_ok = slot >= 0 && slot < p.cache_rows;
   if (slot >= p.cache_rows && threadIdx.x == 0)
@@ -46,7 +72,13 @@ __global__ void qkv_rope_write_kv_kernel(QkvRopeParams p, DeviceErrorSink errors
         continue;
       }
     }
-    const float a = __bfloat162float(src[0]), b = __bfloat162float(src[half]);
+    float a = __bfloat162float(src[0]), b = __bfloat162float(src[half]);
+    if (norm) {
+      const bool is_q = head < p.num_heads;
+      const float scale = head_scale[head];
+      a *= scale * norm_weight(is_q, i);
+      b *= scale * norm_weight(is_q, i + half);
+    }
     const float c = cs[i], s = cs[half + i];
     dst[0] = __float2bfloat16_rn(a * c - b * s);
     dst[half] = __float2bfloat16_rn(b * c + a * s);
@@ -60,7 +92,8 @@ void launch_qkv_rope_write_kv(const QkvRopeParams& p, DeviceErrorSink errors, cu
   if (p.head_dim <= 0 || p.head_dim % 2 != 0) TURBINE_LAUNCHER_REJECT("qkv_rope_write_kv", "head_dim");
   const int64_t pairs = int64_t(p.num_heads + 2 * p.num_kv_heads) * (p.head_dim / 2);
   const int threads = int(std::clamp<int64_t>((pairs + 31) / 32 * 32, 32, 512));
-  qkv_rope_write_kv_kernel<<<unsigned(p.tokens), threads, 0, stream>>>(p, errors);
+  const size_t smem = p.q_norm != nullptr ? size_t(p.num_heads + p.num_kv_heads) * sizeof(float) : 0;
+  qkv_rope_write_kv_kernel<<<unsigned(p.tokens), threads, smem, stream>>>(p, errors);
   TURBINE_CUDA_CHECK_LAUNCH();
 }
 

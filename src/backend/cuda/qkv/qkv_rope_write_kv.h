@@ -22,6 +22,12 @@ struct QkvRopeParams {
   int num_heads = 0;
   int num_kv_heads = 0;
   int head_dim = 0;
+  // Per-head RMSNorm of q and k before the rotation (Qwen3), when q_norm is set: weights
+  // [head_dim], BF16 or F32 (norm_f32).
+  const void* q_norm = nullptr;
+  const void* k_norm = nullptr;
+  bool norm_f32 = false;
+  float eps = 0.0f;
 };
 
 void launch_qkv_rope_write_kv(const QkvRopeParams& p, DeviceErrorSink errors, cudaStream_t stream);
