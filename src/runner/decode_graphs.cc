@@ -47,7 +47,7 @@ int DecodeGraphs::padded_size(int batch) const {
 }
 
 ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width) {
-  TURBINE_CHECK(batch > 0 && batch <= padded && padded <= max_batch_, "DecodeGraphs: batch {} padded {}", batch, padded);
+  TURBINE_CHECK(batch >= 0 && padded > 0 && batch <= padded && padded <= max_batch_, "DecodeGraphs: batch {} padded {}", batch, padded);
   TURBINE_CHECK(table_width >= 1 && table_width <= host_[0].table_stride, "DecodeGraphs: table width {} (stride {})",
                 table_width, host_[0].table_stride);
   DecodeInputs& h = host_[slot_];
@@ -104,6 +104,11 @@ void DecodeGraphs::run(int padded, const std::function<void()>& forward) {
     forward();
     return;
   }
+  backend_.replay(capture(padded, forward));
+}
+
+int DecodeGraphs::capture(int padded, const std::function<void()>& forward) {
+  if (warmed_.insert(padded).second) forward();
   backend_.begin_capture();
   try {
     forward();
@@ -116,7 +121,22 @@ void DecodeGraphs::run(int padded, const std::function<void()>& forward) {
   }
   const int graph = backend_.end_capture();
   graphs_[padded] = graph;
-  backend_.replay(graph);
+  return graph;
+}
+
+int DecodeGraphs::capture_all(const std::function<void(const ForwardBatch&)>& forward) {
+  int captured = 0;
+  // Largest first: a failure (memory) shows at once, before the many small sizes.
+  for (auto it = ladder_.rbegin(); it != ladder_.rend(); ++it) {
+    const int padded = *it;
+    if (graphs_.contains(padded)) continue;
+    const ForwardBatch batch = upload(0, padded, 1);
+    capture(padded, [&] { forward(batch); });
+    // The warm-up run read this slot's staging: finish it before the slot comes round again.
+    backend_.synchronize();
+    ++captured;
+  }
+  return captured;
 }
 
 }  // namespace turbine

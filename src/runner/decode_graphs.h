@@ -13,9 +13,11 @@
 // The host side of the layout comes in two slots, used in turn: with a step scheduled ahead, the
 // runner fills the next step's inputs while the copy of the step in flight may still be queued.
 //
-// A size's first step runs eagerly (it warms up cuBLASLt's algorithm choice and loads kernels);
-// its second is captured, and from then on it is replayed. Whatever a captured step's ops read
-// besides these inputs (weights, the KV cache, the model's workspace, backend scratch, the
+// Every size is captured at start-up (capture_all), as vLLM does, so that no step while serving
+// pays the ~20 ms of an eager warm-up run plus a capture: each size runs once eagerly on padding
+// rows only (it warms up cuBLASLt's algorithm choice and loads kernels), then is captured. A size
+// met before it was captured (when capture_all was not called) follows the same two steps live.
+// Whatever a captured step's ops read besides these inputs (weights, the KV cache, the model's workspace, backend scratch, the
 // logits buffer) must not move afterwards: the model and the runner reserve them once, up front.
 #pragma once
 
@@ -63,16 +65,25 @@ class DecodeGraphs {
   // to the other slot. Only the first `table_width` entries of each block-table row are copied
   // (the most blocks any of the step's sequences holds): at a long context the full stride would
   // be megabytes a step.
+  // `batch` may be 0 (every row padding: capture_all).
   ForwardBatch upload(int batch, int padded, int table_width);
   // The device copies of the ids and of the feed rows (fixed addresses), for Backend::feed_tokens.
   int32_t* device_ids() const { return device_ids_; }
   const int32_t* device_feed() const { return device_feed_; }
   // Runs the step of size `padded`: `forward` issues its ops (eagerly, or into a capture).
   void run(int padded, const std::function<void()>& forward);
+  // Captures every ladder size not captured yet, each over padding rows only (the null block),
+  // synchronizing after each: `forward(batch)` issues the ops of one size over `batch`, which
+  // upload() made. Returns how many graphs it captured.
+  int capture_all(const std::function<void(const ForwardBatch&)>& forward);
 
   size_t num_graphs() const { return graphs_.size(); }
+  const std::vector<int>& sizes() const { return ladder_; }
 
  private:
+  // Runs `forward` eagerly if the size has not run yet, then captures it.
+  int capture(int padded, const std::function<void()>& forward);
+
   Backend& backend_;
   int max_batch_;
   std::vector<int> ladder_;

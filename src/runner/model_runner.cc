@@ -66,6 +66,15 @@ bool ModelRunner::enable_decode_graphs(int max_batch, int max_model_len) {
   return true;
 }
 
+int ModelRunner::capture_decode_graphs() {
+  if (!graphs_) return 0;
+  TURBINE_CHECK(launched_.empty(), "capture_decode_graphs with a step in flight");
+  return graphs_->capture_all([&](const ForwardBatch& batch) {
+    Tensor logits = logits_buffer_.as_tensor(DType::kF32, batch.num_tokens, model_.config().vocab_size);
+    model_.forward(batch, kv_.view(), logits);
+  });
+}
+
 bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits) {
   if (!graphs_) return false;
   const int batch = int(output.scheduled.size());

@@ -36,12 +36,6 @@
 
 namespace turbine {
 
-struct SampledToken {
-  int32_t token = kNoSampledToken;
-  float logprob = 0.0f;
-  std::vector<std::pair<int32_t, float>> top_logprobs;  // best first; params.logprobs of them
-};
-
 // The logprob of prompt token `position` given the tokens before it (prompt_logprobs).
 struct PromptTokenLogprob {
   int position = 0;
@@ -79,6 +73,10 @@ class ModelRunner {
   // Replays decode-only steps of up to max_batch sequences as graphs (decode_graphs.h), when the
   // backend and the model allow it; call after reserve_logits(>= max_batch). Returns whether on.
   bool enable_decode_graphs(int max_batch, int max_model_len);
+  // Captures the graph of every decode size up front (DecodeGraphs::capture_all) so that serving
+  // never stalls on a capture; returns how many it captured (0 without graphs). Call before the
+  // first launch.
+  int capture_decode_graphs();
 
   const KvCache& kv_cache() const { return kv_; }
   size_t num_sequences() const { return sequences_.size(); }

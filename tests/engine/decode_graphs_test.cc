@@ -83,5 +83,25 @@ TEST(DecodeGraphs, UploadPadsRowsIntoTheNullBlockAndKeepsTheRealOnes) {
   EXPECT_DEATH(graphs.upload(3, 4, stride + 1), "table width");
 }
 
+TEST(DecodeGraphs, UploadOfNoRealRowsPadsEveryRow) {
+  // capture_all's warm-up and capture run over padding only, whatever the slot held before.
+  auto backend = make_cpu_backend(1);
+  const int stride = 2;
+  DecodeGraphs graphs(*backend, 8, stride);
+  const DecodeInputs h = graphs.host_inputs();
+  for (int s = 0; s < 8; ++s) h.ids[s] = h.positions[s] = h.slots[s] = 99, h.feed[s] = 3;
+  const ForwardBatch f = graphs.upload(0, 8, 1);
+  EXPECT_EQ(f.num_tokens, 8);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(f.token_ids[i], 0);
+    EXPECT_EQ(f.positions[i], 0);
+    EXPECT_EQ(f.attention.slot_mapping[i], 0);
+    EXPECT_EQ(f.attention.seq_lens[i], 1);
+    EXPECT_EQ(f.attention.block_tables[i * stride], 0);
+    EXPECT_EQ(graphs.device_feed()[i], -1);
+  }
+  EXPECT_DEATH(graphs.upload(0, 0, 1), "padded 0");
+}
+
 }  // namespace
 }  // namespace turbine

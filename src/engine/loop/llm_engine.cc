@@ -105,9 +105,17 @@ LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& option
   runner_ = std::make_unique<ModelRunner>(model, backend, kv.num_blocks, kv.block_size);
   runner_->reserve_logits(options.max_num_seqs);
   const bool graphs = !options.enforce_eager && runner_->enable_decode_graphs(options.max_num_seqs, max_model_len);
+  if (graphs) {
+    const auto start = std::chrono::steady_clock::now();
+    const int captured = runner_->capture_decode_graphs();
+    spdlog::info("captured {} decode graphs (batch 1 to {}) in {:.2f} s", captured,
+                 std::min(options.max_num_seqs, kMaxDecodeGraphBatch),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
   using Async = EngineOptions::AsyncScheduling;
   async_scheduling_ = options.async_scheduling == Async::kOn ||
                       (options.async_scheduling == Async::kAuto && !backend.uses_host_memory());
+  outputs_ = std::make_unique<OutputDispatcher>(async_scheduling_);
   spdlog::info("KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB), max {} sequences, context {}; decode {}; "
                "scheduling {}",
                capacity_.num_blocks, capacity_.block_size, capacity_.tokens(), double(capacity_.bytes) / 1048576.0,
@@ -119,7 +127,7 @@ LlmEngine::~LlmEngine() {
   stopping_ = true;
   scheduler_->queue().close();
   if (thread_.joinable()) thread_.join();
-  fail_all("the engine shut down");
+  outputs_->close("the engine shut down");
 }
 
 void LlmEngine::submit(std::unique_ptr<Request> request, OutputSink sink) {
@@ -133,17 +141,12 @@ void LlmEngine::submit(std::unique_ptr<Request> request, OutputSink sink) {
       fail("request '{}': prompt token {} (at index {}) is outside the vocabulary [0, {})", request->id, prompt[i], i,
            vocab);
   const std::string id = request->id;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) fail("the engine is shutting down");
-    if (sinks_.contains(id)) fail("request id '{}' is already in use", id);
-    sinks_[id] = SinkEntry{std::move(sink), request->params.n, {}};
-  }
+  if (stopping_) fail("the engine is shutting down");
+  outputs_->add_sink(id, std::move(sink), request->params.n);
   try {
     scheduler_->add_request(std::move(request));
   } catch (...) {
-    std::lock_guard lock(mutex_);
-    sinks_.erase(id);
+    outputs_->remove_sink(id);
     throw;
   }
 }
@@ -173,7 +176,7 @@ void LlmEngine::run() {
       spdlog::error("engine step failed: {}", e.what());
       stopping_ = true;
       scheduler_->queue().close();
-      fail_all(std::string("engine failure: ") + e.what());
+      outputs_->fail_all(std::string("engine failure: ") + e.what());
     }
   }
 }
@@ -287,7 +290,7 @@ void LlmEngine::step() {
 void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   const SchedulerOutput& output = launched.output;
   const Clock::time_point t0 = Clock::now();
-  const StepResult result = runner_->collect();
+  StepResult result = runner_->collect();
   const Clock::time_point t1 = Clock::now();
   times.runner += seconds_between(t0, t1);
   times.wait += result.wait_seconds;
@@ -299,9 +302,11 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
     for (const PromptTokenLogprob& p : result.prompt_logprobs[i])
       slots[size_t(p.position)] = PromptTokenLogprobInfo{p.position, p.token, p.logprob, p.top_logprobs};
   }
-  const std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
+  std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
   const Clock::time_point t2 = Clock::now();
-  emit(deltas, result);
+  uint64_t generated = 0;
+  for (const RequestDelta& d : deltas) generated += d.new_token_ids.size();
+  emit(std::move(deltas), result);
   const Clock::time_point t3 = Clock::now();
   times.update += seconds_between(t1, t2);
   times.emit += seconds_between(t2, t3);
@@ -309,74 +314,25 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   std::lock_guard lock(mutex_);
   stats_.num_steps += 1;
   stats_.prompt_tokens_computed += launched.prompt_tokens;
-  for (const RequestDelta& d : deltas) stats_.generation_tokens += d.new_token_ids.size();
+  stats_.generation_tokens += generated;
 }
 
-void LlmEngine::emit(const std::vector<RequestDelta>& deltas, const StepResult& result) {
-  for (const RequestDelta& d : deltas) {
-    RequestOutput out;
-    out.id = d.id;
-    out.sample_index = d.sample_index;
-    out.finish_reason = d.finish_reason;
-    out.stop_token_id = d.stop_token_id;
-    out.num_prompt_tokens = d.num_prompt_tokens;
-    out.num_cached_tokens = d.num_cached_tokens;
-    out.num_output_tokens = d.num_output_tokens;
-    if (auto it = prompt_logprobs_.find(d.id); it != prompt_logprobs_.end()) {
+void LlmEngine::emit(std::vector<RequestDelta> deltas, StepResult& result) {
+  StepOutputs step;
+  if (!prompt_logprobs_.empty()) {
+    for (size_t k = 0; k < deltas.size(); ++k) {
+      auto it = prompt_logprobs_.find(deltas[k].id);
+      if (it == prompt_logprobs_.end()) continue;
+      std::vector<PromptTokenLogprobInfo> logprobs;
       for (auto& entry : it->second)
-        if (entry) out.prompt_logprobs.push_back(std::move(*entry));
+        if (entry) logprobs.push_back(std::move(*entry));
       prompt_logprobs_.erase(it);
-    }
-    for (int32_t token : d.new_token_ids) {
-      GeneratedTokenInfo info{token, 0.0f, {}};
-      if (d.scheduled_index >= 0) {
-        const SampledToken& s = result.samples[size_t(d.scheduled_index)];
-        if (s.token == token) info = {token, s.logprob, s.top_logprobs};
-      }
-      out.new_tokens.push_back(std::move(info));
-    }
-    OutputSink sink;
-    std::vector<int> unreported;  // samples an abort ended before they existed (n > 1, not forked)
-    {
-      std::lock_guard lock(mutex_);
-      auto it = sinks_.find(d.id);
-      if (it == sinks_.end()) continue;
-      SinkEntry& entry = it->second;
-      sink = entry.sink;
-      if (d.finish_reason) {
-        entry.finished_samples.insert(d.sample_index);
-        if (*d.finish_reason == RequestFinishReason::kAbort)
-          for (int i = 0; i < entry.num_samples; ++i)
-            if (!entry.finished_samples.contains(i)) unreported.push_back(i), entry.finished_samples.insert(i);
-        if (int(entry.finished_samples.size()) == entry.num_samples) sinks_.erase(it);
-      }
-    }
-    if (!sink) continue;
-    sink(out);
-    for (int sample : unreported) {
-      RequestOutput aborted;
-      aborted.id = d.id;
-      aborted.sample_index = sample;
-      aborted.finish_reason = RequestFinishReason::kAbort;
-      aborted.num_prompt_tokens = d.num_prompt_tokens;
-      sink(aborted);
+      step.prompt_logprobs.emplace_back(k, std::move(logprobs));
     }
   }
-}
-
-void LlmEngine::fail_all(const std::string& message) {
-  std::unordered_map<std::string, SinkEntry> sinks;
-  {
-    std::lock_guard lock(mutex_);
-    sinks.swap(sinks_);
-  }
-  for (auto& [id, entry] : sinks) {
-    RequestOutput out;
-    out.id = id;
-    out.finish_reason = RequestFinishReason::kAbort;
-    out.error = message;
-    if (entry.sink) entry.sink(out);
-  }
+  step.deltas = std::move(deltas);
+  step.samples = std::move(result.samples);
+  outputs_->post(std::move(step));
 }
 
 }  // namespace turbine

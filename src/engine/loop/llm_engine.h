@@ -2,8 +2,9 @@
 //
 // Any thread may submit() requests and abort() them; the engine thread runs steps while there
 // is work: schedule -> run the model and sample -> update requests -> push each request's new
-// tokens to its sink. Sinks are called on the engine thread and must return quickly (the server
-// only queues the delta for its connection).
+// tokens to its sink. The engine thread hands each step's outputs to an OutputDispatcher, whose
+// own thread calls the sinks when scheduling is asynchronous (output_dispatcher.h); sinks must
+// return quickly (the server only queues the output for its connection).
 //
 // Asynchronous scheduling (on by default where the backend runs on its own device): the engine
 // schedules and launches step N+1 before it collects step N, so the host's work for a step
@@ -24,7 +25,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "engine/loop/output_dispatcher.h"
 #include "engine/request.h"
 #include "engine/scheduler/scheduler.h"
 #include "model/model.h"
@@ -66,36 +67,6 @@ struct KvCapacity {
   int64_t tokens() const { return int64_t(num_blocks) * block_size; }
 };
 
-struct GeneratedTokenInfo {
-  int32_t token = 0;
-  float logprob = 0.0f;
-  std::vector<std::pair<int32_t, float>> top_logprobs;
-};
-
-// The logprob of prompt token `position` given the tokens before it (RequestParams::prompt_logprobs).
-struct PromptTokenLogprobInfo {
-  int position = 0;
-  int32_t token = 0;
-  float logprob = 0.0f;
-  std::vector<std::pair<int32_t, float>> top_logprobs;
-};
-
-// What one step did for one sample of one request.
-struct RequestOutput {
-  std::string id;
-  int sample_index = 0;
-  std::vector<GeneratedTokenInfo> new_tokens;
-  // With prompt_logprobs: positions 1 .. prompt length - 1, on the request's first output only.
-  std::vector<PromptTokenLogprobInfo> prompt_logprobs;
-  std::optional<RequestFinishReason> finish_reason;  // set on the sample's last output
-  std::optional<int32_t> stop_token_id;
-  int num_prompt_tokens = 0;
-  int num_cached_tokens = 0;
-  int num_output_tokens = 0;
-  std::string error;  // non-empty when the engine failed and aborted the request
-};
-
-using OutputSink = std::function<void(const RequestOutput&)>;
 
 struct EngineStats {
   int num_running = 0;
@@ -160,8 +131,8 @@ class LlmEngine {
   void step();
   // Collects the step's results from the runner, updates the scheduler and emits.
   void finish_step(const LaunchedStep& launched, StepTimes& times);
-  void emit(const std::vector<RequestDelta>& deltas, const struct StepResult& result);
-  void fail_all(const std::string& message);
+  // Hands the step's outputs to the dispatcher (the sinks run on its thread).
+  void emit(std::vector<RequestDelta> deltas, struct StepResult& result);
 
   Model& model_;
   SchedulerConfig scheduler_config_;
@@ -181,13 +152,10 @@ class LlmEngine {
   LaunchedStep launch_step(StepTimes& times);
   std::optional<LaunchedStep> in_flight_;  // engine thread only: launched, not yet finished
 
-  mutable std::mutex mutex_;  // guards sinks_ and stats_
-  struct SinkEntry {
-    OutputSink sink;
-    int num_samples = 1;
-    std::set<int> finished_samples;
-  };
-  std::unordered_map<std::string, SinkEntry> sinks_;
+  // Calls the sinks: on its own thread with async scheduling (the host work it takes then
+  // overlaps the device too), else on the engine thread.
+  std::unique_ptr<OutputDispatcher> outputs_;
+  mutable std::mutex mutex_;  // guards stats_ and the host-time samples
   EngineStats stats_;
   static constexpr size_t kMaxDecodeHostSamples = 8192;
   std::vector<double> decode_host_samples_;  // host seconds of recent decode-only steps (a ring)

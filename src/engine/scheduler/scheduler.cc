@@ -116,6 +116,8 @@ SchedulerOutput Scheduler::schedule() {
   drain_queue();
   step.output.finished_seq_ids = std::exchange(finished_since_last_step_, {});
   fork_ready_requests();
+  // Sized once: at hundreds of rows, growing it step by step was a good part of the host time.
+  step.output.scheduled.reserve(std::min(size_t(config_.max_num_seqs), running_.size() + waiting_.size()));
   schedule_running(step);
   schedule_waiting(step);
   step.output.block_copies = kv_.take_block_copies();
@@ -293,6 +295,7 @@ std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& o
   TURBINE_CHECK(sampled_token_ids.size() == output.scheduled.size(), "{} sampled tokens for {} sequences",
                 sampled_token_ids.size(), output.scheduled.size());
   std::vector<RequestDelta> deltas = std::exchange(abort_deltas_, {});
+  deltas.reserve(deltas.size() + output.scheduled.size());
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& entry = output.scheduled[i];
     auto it = sequences_.find(entry.seq_id);

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/kv/block_id.h"
@@ -68,6 +69,13 @@ struct SchedulerOutput {
 inline constexpr int32_t kNoSampledToken = -1;
 // Placeholder in ScheduledSequence::token_ids for the token the previous step is still sampling.
 inline constexpr int32_t kInFlightToken = -2;
+
+// One sampled token with its logprob and the top alternatives the request asked for.
+struct SampledToken {
+  int32_t token = kNoSampledToken;
+  float logprob = 0.0f;
+  std::vector<std::pair<int32_t, float>> top_logprobs;  // best first; params.logprobs of them
+};
 
 // What one step did to one request sample, for the stream sinks.
 struct RequestDelta {

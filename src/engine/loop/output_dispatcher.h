@@ -1,0 +1,117 @@
+// OutputDispatcher: hands each step's new tokens to the requests' sinks on a thread of its own.
+//
+// Calling sinks is per-request work (building the output, the sink's own locking and queueing;
+// in the server, waking the connection's I/O thread): at 256 running requests it was a third of
+// the engine thread's host time per step. The engine thread now hands the whole step over with
+// one queue push and goes on to the next step; this thread turns it into one RequestOutput per
+// request sample, in step order, and calls the sinks. It owns the sink table: a request id is in
+// use from submit() until its last output has been handed to its sink.
+//
+// Sinks run on this thread, one at a time, and must return quickly (the server only queues the
+// output for its connection). They may call the engine (abort, submit).
+//
+// Without a thread of its own (the engine on the CPU backend, whose steps run on the engine
+// thread itself: there is nothing to overlap, and a third busy thread on a small machine only
+// delays the streams), post() and fail_all() deliver at once on the caller's thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/scheduler/scheduler_output.h"
+
+namespace turbine {
+
+// A generated token as sinks see it: the sampled token with its logprobs.
+using GeneratedTokenInfo = SampledToken;
+
+// The logprob of prompt token `position` given the tokens before it (RequestParams::prompt_logprobs).
+struct PromptTokenLogprobInfo {
+  int position = 0;
+  int32_t token = 0;
+  float logprob = 0.0f;
+  std::vector<std::pair<int32_t, float>> top_logprobs;
+};
+
+// What one step produced for one request sample.
+struct RequestOutput {
+  std::string id;
+  int sample_index = 0;
+  std::vector<GeneratedTokenInfo> new_tokens;
+  // With prompt_logprobs: positions 1 .. prompt length - 1, on the request's first output only.
+  std::vector<PromptTokenLogprobInfo> prompt_logprobs;
+  std::optional<RequestFinishReason> finish_reason;  // set on the sample's last output
+  std::optional<int32_t> stop_token_id;
+  int num_prompt_tokens = 0;
+  int num_cached_tokens = 0;
+  int num_output_tokens = 0;
+  std::string error;  // non-empty when the engine failed and aborted the request
+};
+
+using OutputSink = std::function<void(const RequestOutput&)>;
+
+// One step's outputs, as the engine thread hands them over.
+struct StepOutputs {
+  std::vector<RequestDelta> deltas;
+  std::vector<SampledToken> samples;  // parallel to the step's scheduled sequences (logprobs)
+  // Complete prompt logprobs of requests in `deltas`: (index into deltas, the logprobs).
+  std::vector<std::pair<size_t, std::vector<PromptTokenLogprobInfo>>> prompt_logprobs;
+};
+
+class OutputDispatcher {
+ public:
+  explicit OutputDispatcher(bool own_thread = true);
+  ~OutputDispatcher();  // close()
+  OutputDispatcher(const OutputDispatcher&) = delete;
+  OutputDispatcher& operator=(const OutputDispatcher&) = delete;
+
+  // Registers the sink of a request with `num_samples` samples; throws turbine::Error when the id
+  // is in use or the dispatcher is closed.
+  void add_sink(const std::string& id, OutputSink sink, int num_samples);
+  // Takes back a sink whose request never reached the engine.
+  void remove_sink(const std::string& id);
+
+  // Queues a step's outputs (any thread; the engine thread in practice).
+  void post(StepOutputs outputs);
+  // Queues, after everything posted so far, an abort with `message` to every sink registered
+  // by then; later submissions are refused until close().
+  void fail_all(std::string message);
+  // Delivers everything queued, fails the sinks left with `message`, and joins the thread.
+  // Idempotent; add_sink fails afterwards.
+  void close(const std::string& message = "the engine shut down");
+
+ private:
+  struct SinkEntry {
+    OutputSink sink;
+    int num_samples = 1;
+    std::set<int> finished_samples;
+  };
+  struct Item {
+    std::optional<StepOutputs> outputs;
+    std::optional<std::string> fail_message;  // fail every sink registered
+  };
+  void run();
+  void deliver(StepOutputs& outputs);
+  void fail_sinks(const std::string& message);
+
+  // Two locks, so that the engine thread's post() never waits behind sink bookkeeping.
+  std::mutex queue_mutex_;  // guards queue_ and closing_
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  bool closing_ = false;    // the thread drains the queue and exits
+  std::mutex sinks_mutex_;  // guards sinks_ and refusing_
+  std::unordered_map<std::string, SinkEntry> sinks_;
+  bool refusing_ = false;   // fail_all or close: no new sinks
+  std::thread thread_;
+};
+
+}  // namespace turbine
