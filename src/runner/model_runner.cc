@@ -88,12 +88,12 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
   bool any_feed = false;
   for (int s = 0; s < batch; ++s) {
     const ScheduledSequence& seq = output.scheduled[size_t(s)];
-    const std::vector<BlockId>& table = sequences_.at(seq.seq_id).block_table;
+    const std::vector<BlockId>& table = step_states_[size_t(s)]->block_table;
     const int pos = seq.num_computed_tokens;
     TURBINE_CHECK(size_t(pos / block_size) < table.size() && table.size() <= size_t(h.table_stride),
                   "sequence {} at position {} holds {} blocks (stride {})", seq.seq_id, pos, table.size(),
                   h.table_stride);
-    const int source = feed_source(seq);
+    const int source = feed_source(seq, *step_states_[size_t(s)]);
     h.ids[s] = source >= 0 ? 0 : seq.token_ids[0];
     h.feed[s] = source;
     any_feed |= source >= 0;
@@ -118,8 +118,11 @@ void ModelRunner::update_states(const SchedulerOutput& output) {
   // blocks are gone; its next entry is is_new and replaces the table.
   for (SeqId id : output.preempted_seq_ids)
     if (auto it = sequences_.find(id); it != sequences_.end()) it->second.block_table.clear();
+  step_states_.clear();
+  step_states_.reserve(output.scheduled.size());
   for (const ScheduledSequence& seq : output.scheduled) {
     SequenceState& state = sequences_[seq.seq_id];
+    step_states_.push_back(&state);
     if (seq.is_new) state.block_table.clear();
     const auto& ids = seq.block_table.block_ids;
     if (seq.block_table.kind == BlockTableUpdate::Kind::kReplace) {
@@ -135,8 +138,7 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   const int num_tokens = output.num_scheduled_tokens;
   const int block_size = kv_.block_size();
   size_t max_blocks = 1;
-  for (const ScheduledSequence& seq : output.scheduled)
-    max_blocks = std::max(max_blocks, sequences_.at(seq.seq_id).block_table.size());
+  for (const SequenceState* state : step_states_) max_blocks = std::max(max_blocks, state->block_table.size());
 
   // One host array, sliced: ids, feed sources, positions, step lens, slots [num_tokens each],
   // query_start [num_seqs + 1], seq_lens [num_seqs], logits rows [num_logits], block tables
@@ -165,14 +167,14 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   bool any_feed = false;
   for (int s = 0; s < num_seqs; ++s) {
     const ScheduledSequence& seq = output.scheduled[size_t(s)];
-    const std::vector<BlockId>& table = sequences_.at(seq.seq_id).block_table;
+    const std::vector<BlockId>& table = step_states_[size_t(s)]->block_table;
     const int n = seq.num_scheduled_tokens();
     const int end = seq.num_computed_tokens + n;
     TURBINE_CHECK(size_t((end + block_size - 1) / block_size) <= table.size(),
                   "sequence {} needs {} tokens of KV but holds {} blocks", seq.seq_id, end, table.size());
     query_start[s] = row;
     seq_lens[s] = end;
-    const int source = feed_source(seq);  // feeds the last token, if any
+    const int source = feed_source(seq, *step_states_[size_t(s)]);  // feeds the last token, if any
     any_feed |= source >= 0;
     for (int j = 0; j < n; ++j, ++row) {
       const int pos = seq.num_computed_tokens + j;
@@ -225,9 +227,8 @@ std::pair<int, int> ModelRunner::prompt_logprob_rows(const ScheduledSequence& se
   return {0, std::max(count, 0)};
 }
 
-RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq) {
+RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq, SequenceState& state) {
   const Request& request = *seq.request;
-  SequenceState& state = sequences_.at(seq.seq_id);
   if (const auto& seed = request.params.sampling.seed) {
     // A seeded stream is a pure function of (seed, tokens sampled so far): each non-greedy
     // sample takes one double (two 32-bit words), so resuming after preemption is exact.
@@ -252,9 +253,9 @@ std::vector<int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& seq) c
   return suppressed;
 }
 
-SampledToken ModelRunner::sample(const ScheduledSequence& seq, std::span<const float> logits) {
+SampledToken ModelRunner::sample(const ScheduledSequence& seq, SequenceState& state, std::span<const float> logits) {
   const Request& request = *seq.request;
-  RandomGenerator& rng = random_stream(seq);
+  RandomGenerator& rng = random_stream(seq, state);
   const std::vector<int32_t> suppressed = suppressed_ids(seq);
   const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
   const SampleResult r = sampler_.sample(logits, request.params.sampling, context, rng);
@@ -265,13 +266,14 @@ static_assert(kMaxLogprobs <= kMaxDeviceLogprobs, "a device sampler must return 
 
 void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& logits, LaunchedStep& step) {
   device_sampling_.clear();
-  for (const ScheduledSequence& seq : output.scheduled) {
+  for (size_t i = 0; i < output.scheduled.size(); ++i) {
+    const ScheduledSequence& seq = output.scheduled[i];
     if (!seq.samples_token) continue;
     const Request& request = *seq.request;
     const SamplingParams& params = request.params.sampling;
     // The same single draw the host sampler makes (none when greedy), so a seeded request
     // consumes its stream identically on either path.
-    const double uniform = params.is_greedy() ? 0.0 : random_stream(seq).next_double();
+    const double uniform = params.is_greedy() ? 0.0 : random_stream(seq, *step_states_[i]).next_double();
     const std::vector<int32_t> suppressed = suppressed_ids(seq);
     const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
     device_sampling_.add_row(params, context, uniform);
@@ -307,7 +309,7 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
                                            top_logprobs(row_logits, stats, *seq.request->params.prompt_logprobs)});
     }
     if (!seq.samples_token) continue;
-    result.samples[i] = sample(seq, next_row());
+    result.samples[i] = sample(seq, *step_states_[i], next_row());
     result.token_ids[i] = result.samples[i].token;
     tokens.push_back(result.token_ids[i]);
   }
@@ -324,15 +326,14 @@ void ModelRunner::remember_samples(const SchedulerOutput& output, const Launched
   last_num_sampled_ = count;
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     if (step.sampling_row[i] < 0) continue;
-    SequenceState& state = sequences_.at(output.scheduled[i].seq_id);
+    SequenceState& state = *step_states_[i];
     state.sampled_launch = num_launches_;
     state.sampled_row = step.sampling_row[i];
   }
 }
 
-int ModelRunner::feed_source(const ScheduledSequence& seq) const {
+int ModelRunner::feed_source(const ScheduledSequence& seq, const SequenceState& state) const {
   if (seq.token_ids.empty() || seq.token_ids.back() != kInFlightToken) return -1;
-  const SequenceState& state = sequences_.at(seq.seq_id);
   // The token in flight is the previous launch's sample for this sequence, nothing older.
   TURBINE_CHECK(state.sampled_launch + 1 == num_launches_ && state.sampled_row >= 0 &&
                     state.sampled_row < last_num_sampled_ && last_sampled_ != nullptr,

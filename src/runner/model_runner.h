@@ -102,7 +102,7 @@ class ModelRunner {
   void update_states(const SchedulerOutput& output);
   // The row of the previous launch's samples that feeds `seq`'s kInFlightToken, or -1 when it
   // has none.
-  int feed_source(const ScheduledSequence& seq) const;
+  int feed_source(const ScheduledSequence& seq, const SequenceState& state) const;
   ForwardBatch build_batch(const SchedulerOutput& output, int num_logits);
   // Feeds in-flight tokens into the uploaded ids (sources[i] < 0: none), when there are any.
   void feed_in_flight_tokens(int32_t* device_ids, const int32_t* device_sources, int n, bool any);
@@ -110,12 +110,12 @@ class ModelRunner {
   void sample_on_host(const SchedulerOutput& output, const Tensor& logits, int num_logits, LaunchedStep& step);
   // Rows of this step whose logits score a prompt token: [first, first + count) of the sequence's rows.
   static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq);
-  SampledToken sample(const ScheduledSequence& seq, std::span<const float> logits);
+  SampledToken sample(const ScheduledSequence& seq, SequenceState& state, std::span<const float> logits);
   // Queues sampling of every sampling row of `logits` (one per sequence with samples_token, in
   // order, no prompt-logprob rows) through Backend::sample_async.
   void sample_on_device(const SchedulerOutput& output, const Tensor& logits, LaunchedStep& step);
   // The sequence's random stream, positioned for this step's sample.
-  RandomGenerator& random_stream(const ScheduledSequence& seq);
+  RandomGenerator& random_stream(const ScheduledSequence& seq, SequenceState& state);
   // EOS and stop ids masked for this step's sample (before min_tokens).
   std::vector<int32_t> suppressed_ids(const ScheduledSequence& seq) const;
   // Records where each sampling sequence's token went, for the next launch to feed.
@@ -130,6 +130,9 @@ class ModelRunner {
   KvCache kv_;
   Sampler sampler_;
   std::unordered_map<SeqId, SequenceState> sequences_;
+  // The state of each row of the step being launched, looked up once by update_states() (map
+  // nodes do not move, and nothing is erased until the next launch).
+  std::vector<SequenceState*> step_states_;
 
   // Staging of the step's int32 inputs on the host (two slots, used in turn), and their copy in
   // backend memory.
