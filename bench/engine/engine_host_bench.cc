@@ -1,9 +1,11 @@
 // The engine thread's host work per decode step, without a model: how much of the issue's
 // 0.3 ms per step at 256 running requests the scheduler and the output hand-over take.
 //
-//   BM_DecodeStep/<rows>/<ahead>: one schedule() + update_from_output() with `rows` requests
-//     decoding (ahead = 1: scheduled one step ahead, as the engine does on a GPU); each request
-//     is replaced by a new one when it finishes, so every step has `rows` rows.
+//   BM_DecodeStep/<rows>/<ahead>/<outputs>: one schedule() + update_from_output() with `rows`
+//     requests decoding (ahead = 1: scheduled one step ahead, as the engine does on a GPU); each
+//     request is replaced by a new one when it finishes, so every step has `rows` rows. outputs:
+//     0 drops the deltas, 1 delivers them to (empty) sinks inline, 2 posts them to the
+//     dispatcher's thread; the time is the calling thread's.
 //   BM_DispatchStep/<rows>: handing one step's outputs to the OutputDispatcher and its thread
 //     calling `rows` sinks (the engine thread's share is only post()).
 //
@@ -41,6 +43,11 @@ std::unique_ptr<Request> make_request(int serial) {
 void BM_DecodeStep(benchmark::State& state) {
   const int rows = int(state.range(0));
   const bool ahead = state.range(1) != 0;
+  // Outputs: 0 dropped, 1 delivered to the sinks inline (the engine on the CPU), 2 handed to the
+  // dispatcher's thread (the engine with async scheduling).
+  const int outputs = int(state.range(2));
+  const bool dispatch = outputs > 0;
+  OutputDispatcher dispatcher(/*own_thread=*/outputs == 2);
   SchedulerConfig config;
   config.max_num_seqs = rows;
   config.max_num_batched_tokens = 8192;
@@ -52,6 +59,8 @@ void BM_DecodeStep(benchmark::State& state) {
   Scheduler scheduler(config, kv);
   int serial = 0;
   for (int i = 0; i < rows; ++i) scheduler.add_request(make_request(serial++));
+  auto add_sink = [&](int id) { dispatcher.add_sink(fmt::format("cmpl-{:024d}", id), [](const RequestOutput&) {}, 1); };
+  for (int i = 0; i < rows; ++i) add_sink(i);
 
   std::vector<int32_t> tokens;
   std::optional<SchedulerOutput> in_flight;
@@ -59,8 +68,14 @@ void BM_DecodeStep(benchmark::State& state) {
     tokens.assign(out.scheduled.size(), 5);
     std::vector<RequestDelta> deltas = scheduler.update_from_output(out, tokens);
     for (const RequestDelta& d : deltas)
-      if (d.finish_reason) scheduler.add_request(make_request(serial++));
+      if (d.finish_reason) add_sink(serial), scheduler.add_request(make_request(serial++));
     benchmark::DoNotOptimize(deltas.data());
+    if (dispatch) {
+      StepOutputs step;
+      step.deltas = std::move(deltas);
+      step.samples.resize(out.scheduled.size());
+      dispatcher.post(std::move(step));
+    }
   };
   // Past the prefills: every later step is decode only.
   while (true) {
@@ -83,7 +98,7 @@ void BM_DecodeStep(benchmark::State& state) {
   state.counters["us_per_row"] = benchmark::Counter(double(rows) * double(state.iterations()),
                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_DecodeStep)->ArgsProduct({{1, 64, 256}, {0, 1}})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeStep)->ArgsProduct({{1, 64, 256}, {0, 1}, {0, 1, 2}})->Unit(benchmark::kMicrosecond);
 
 void BM_DispatchStep(benchmark::State& state) {
   const int rows = int(state.range(0));
