@@ -47,7 +47,8 @@ int DecodeGraphs::padded_size(int batch) const {
 }
 
 ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width) {
-  TURBINE_CHECK(batch >= 0 && padded > 0 && batch <= padded && padded <= max_batch_, "DecodeGraphs: batch {} padded {}", batch, padded);
+  TURBINE_CHECK(batch >= 0 && padded > 0 && batch <= padded && padded <= max_batch_,
+                "DecodeGraphs: batch {} padded {}", batch, padded);
   TURBINE_CHECK(table_width >= 1 && table_width <= host_[0].table_stride, "DecodeGraphs: table width {} (stride {})",
                 table_width, host_[0].table_stride);
   DecodeInputs& h = host_[slot_];

@@ -17,8 +17,9 @@
 // pays the ~20 ms of an eager warm-up run plus a capture: each size runs once eagerly on padding
 // rows only (it warms up cuBLASLt's algorithm choice and loads kernels), then is captured. A size
 // met before it was captured (when capture_all was not called) follows the same two steps live.
-// Whatever a captured step's ops read besides these inputs (weights, the KV cache, the model's workspace, backend scratch, the
-// logits buffer) must not move afterwards: the model and the runner reserve them once, up front.
+// Whatever a captured step's ops read besides these inputs (weights, the KV cache, the model's
+// workspace, backend scratch, the logits buffer) must not move afterwards: the model and the
+// runner reserve them once, up front.
 #pragma once
 
 #include <cstdint>
@@ -78,7 +79,6 @@ class DecodeGraphs {
   int capture_all(const std::function<void(const ForwardBatch&)>& forward);
 
   size_t num_graphs() const { return graphs_.size(); }
-  const std::vector<int>& sizes() const { return ladder_; }
 
  private:
   // Runs `forward` eagerly if the size has not run yet, then captures it.
