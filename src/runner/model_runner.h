@@ -36,14 +36,6 @@
 
 namespace turbine {
 
-// The logprob of prompt token `position` given the tokens before it (prompt_logprobs).
-struct PromptTokenLogprob {
-  int position = 0;
-  int32_t token = 0;
-  float logprob = 0.0f;
-  std::vector<std::pair<int32_t, float>> top_logprobs;
-};
-
 struct StepResult {
   std::vector<int32_t> token_ids;     // parallel to SchedulerOutput::scheduled (for update_from_output)
   std::vector<SampledToken> samples;  // parallel too, with logprobs

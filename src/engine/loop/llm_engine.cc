@@ -299,8 +299,7 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
     const auto& [id, prompt_len] = *launched.prompt_logprob_owners[i];
     auto& slots = prompt_logprobs_[id];
     slots.resize(size_t(prompt_len));
-    for (const PromptTokenLogprob& p : result.prompt_logprobs[i])
-      slots[size_t(p.position)] = PromptTokenLogprobInfo{p.position, p.token, p.logprob, p.top_logprobs};
+    for (PromptTokenLogprob& p : result.prompt_logprobs[i]) slots[size_t(p.position)] = std::move(p);
   }
   std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
   const Clock::time_point t2 = Clock::now();

@@ -34,13 +34,8 @@ namespace turbine {
 // A generated token as sinks see it: the sampled token with its logprobs.
 using GeneratedTokenInfo = SampledToken;
 
-// The logprob of prompt token `position` given the tokens before it (RequestParams::prompt_logprobs).
-struct PromptTokenLogprobInfo {
-  int position = 0;
-  int32_t token = 0;
-  float logprob = 0.0f;
-  std::vector<std::pair<int32_t, float>> top_logprobs;
-};
+// A prompt token's logprob as sinks see it.
+using PromptTokenLogprobInfo = PromptTokenLogprob;
 
 // What one step produced for one request sample.
 struct RequestOutput {

@@ -77,6 +77,14 @@ struct SampledToken {
   std::vector<std::pair<int32_t, float>> top_logprobs;  // best first; params.logprobs of them
 };
 
+// The logprob of prompt token `position` given the tokens before it (RequestParams::prompt_logprobs).
+struct PromptTokenLogprob {
+  int position = 0;
+  int32_t token = 0;
+  float logprob = 0.0f;
+  std::vector<std::pair<int32_t, float>> top_logprobs;
+};
+
 // What one step did to one request sample, for the stream sinks.
 struct RequestDelta {
   std::string id;
