@@ -28,6 +28,14 @@ class WaitTimer {
 
 }  // namespace
 
+void ModelRunner::lap(double HostTimes::*bucket) {
+  const auto now = std::chrono::steady_clock::now();
+  host_times_.*bucket += std::chrono::duration<double>(now - lap_start_).count();
+  lap_start_ = now;
+}
+
+void ModelRunner::restart_lap() { lap_start_ = std::chrono::steady_clock::now(); }
+
 ModelRunner::ModelRunner(Model& model, Backend& backend, int num_blocks, int block_size)
     : model_(model), backend_(backend), kv_(backend, model.config(), num_blocks, block_size) {}
 
@@ -104,11 +112,13 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
     std::copy(table.begin(), table.end(), h.block_tables + size_t(s) * size_t(h.table_stride));
     table_width = std::max(table_width, table.size());
   }
+  lap(&HostTimes::rows);
   const ForwardBatch batch_inputs = graphs_->upload(batch, padded, int(table_width));
   feed_in_flight_tokens(graphs_->device_ids(), graphs_->device_feed(), batch, any_feed);
   Tensor padded_logits = logits_buffer_.as_tensor(DType::kF32, padded, model_.config().vocab_size);
   graphs_->run(padded, [&] { model_.forward(batch_inputs, kv_.view(), padded_logits); });
   logits = padded_logits.slice_rows(0, batch);
+  lap(&HostTimes::device_calls);
   return true;
 }
 
@@ -191,6 +201,7 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
     std::copy(table.begin(), table.end(), block_tables + size_t(s) * max_blocks);
   }
   query_start[num_seqs] = row;
+  lap(&HostTimes::rows);
 
   if (device_inputs_.bytes() < bytes) {
     backend_.synchronize();  // the step in flight may still read the old buffer
@@ -280,20 +291,25 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
   }
   TURBINE_CHECK(int64_t(device_sampling_.rows.size()) == logits.rows, "{} sampling rows for {} rows of logits",
                 device_sampling_.rows.size(), logits.rows);
+  lap(&HostTimes::rows);
   const int32_t* sampled =
       backend_.sample_async({logits, device_sampling_.rows, device_sampling_.adjustments, device_sampling_.suppressed});
+  lap(&HostTimes::device_calls);
   step.on_device = true;
   remember_samples(output, step, sampled, int(logits.rows));
+  lap(&HostTimes::rows);
 }
 
 void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& logits, int num_logits,
                                  LaunchedStep& step) {
   const int64_t vocab = model_.config().vocab_size;
   StepResult& result = step.result;
+  lap(&HostTimes::device_calls);
   WaitTimer wait(result.wait_seconds);
   host_logits_.resize(size_t(num_logits) * size_t(vocab));
   backend_.copy_to_host(host_logits_.data(), logits.data, host_logits_.size() * sizeof(float));
   wait.stop();
+  restart_lap();
   int row = 0;
   auto next_row = [&] { return std::span<const float>(host_logits_.data() + size_t(row++) * size_t(vocab), size_t(vocab)); };
   std::vector<int32_t> tokens;
@@ -316,8 +332,11 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
   // The next step may be scheduled ahead and feed these from backend memory, as device samples.
   const size_t bytes = std::max<size_t>(tokens.size(), 1) * sizeof(int32_t);
   if (host_sampled_.bytes() < bytes) host_sampled_ = backend_.allocate(bytes * 2);
+  lap(&HostTimes::rows);
   backend_.copy_to_device(host_sampled_.data(), tokens.data(), tokens.size() * sizeof(int32_t));
+  lap(&HostTimes::device_calls);
   remember_samples(output, step, static_cast<const int32_t*>(host_sampled_.data()), int(tokens.size()));
+  lap(&HostTimes::rows);
 }
 
 void ModelRunner::remember_samples(const SchedulerOutput& output, const LaunchedStep& step, const int32_t* sampled,
@@ -347,6 +366,7 @@ void ModelRunner::feed_in_flight_tokens(int32_t* device_ids, const int32_t* devi
 
 void ModelRunner::launch(const SchedulerOutput& output) {
   TURBINE_CHECK(launched_.size() < 2, "launch with two steps uncollected");
+  restart_lap();
   update_states(output);
   ++num_launches_;
   LaunchedStep& step = launched_.emplace_back();
@@ -368,14 +388,17 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   if (output.empty()) {
     last_sampled_ = nullptr;
     last_num_sampled_ = 0;
+    lap(&HostTimes::rows);
     return;
   }
+  lap(&HostTimes::rows);
 
   if (!output.block_copies.empty()) {
     std::vector<int32_t> pairs;
     for (const BlockCopy& c : output.block_copies) pairs.insert(pairs.end(), {c.src, c.dst});
     for (KvCacheLayer& layer : kv_.view().layers)
       backend_.copy_kv_blocks(layer, pairs.data(), int(output.block_copies.size()), kv_.block_size());
+    lap(&HostTimes::device_calls);
   }
 
   Tensor logits;
@@ -389,6 +412,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
     const ForwardBatch batch = build_batch(output, num_logits);
     logits = logits_for(num_logits);
     model_.forward(batch, kv_.view(), logits);
+    lap(&HostTimes::device_calls);
   }
 
   // On a backend that samples, only ids and logprobs come back (even a step with nothing to
@@ -402,20 +426,31 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   } else if (num_logits > 0) {
     sample_on_host(output, logits, num_logits, step);
   } else {
+    lap(&HostTimes::device_calls);
+    WaitTimer wait(result.wait_seconds);
     backend_.synchronize();  // nothing sampled: wait here, as the host path would have
+    wait.stop();
+    restart_lap();
     remember_samples(output, step, nullptr, 0);
+    lap(&HostTimes::rows);
   }
 }
 
 StepResult ModelRunner::collect() {
   TURBINE_CHECK(!launched_.empty(), "collect without a launched step");
+  restart_lap();
   LaunchedStep step = std::move(launched_.front());
   launched_.pop_front();
   StepResult result = std::move(step.result);
-  if (!step.on_device) return result;
+  if (!step.on_device) {
+    lap(&HostTimes::collect);
+    return result;
+  }
+  lap(&HostTimes::collect);
   WaitTimer wait(result.wait_seconds);
   const DeviceSamplingResult r = backend_.collect_sampled();
   wait.stop();
+  restart_lap();
   for (size_t i = 0; i < step.seq_ids.size(); ++i) {
     const int row = step.sampling_row[i];
     if (row < 0) continue;
@@ -433,6 +468,7 @@ StepResult ModelRunner::collect() {
     }
     result.token_ids[i] = token;
   }
+  lap(&HostTimes::collect);
   return result;
 }
 

@@ -17,6 +17,7 @@
 // Only the engine thread uses a ModelRunner.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -46,6 +47,16 @@ struct StepResult {
 
 class ModelRunner {
  public:
+  // The runner's host seconds, summed over steps, by kind of work (the time blocked on the
+  // device is in none of them): per-row work (state updates, input arrays, sampling rows,
+  // results), the backend calls that queue a step (copies, feeds, graph replay or the eager
+  // forward, the sampling launch), and collecting a step's samples after the wait.
+  struct HostTimes {
+    double rows = 0;
+    double device_calls = 0;
+    double collect = 0;
+  };
+
   // `num_blocks` includes the reserved null block 0 (engine/kv/block_id.h).
   ModelRunner(Model& model, Backend& backend, int num_blocks, int block_size);
 
@@ -71,6 +82,7 @@ class ModelRunner {
   int capture_decode_graphs();
 
   const KvCache& kv_cache() const { return kv_; }
+  const HostTimes& host_times() const { return host_times_; }
   size_t num_sequences() const { return sequences_.size(); }
 
  private:
@@ -117,8 +129,14 @@ class ModelRunner {
   // Whether this step is decode-only and fits a graph size; then runs it and returns true.
   bool run_decode_graph(const SchedulerOutput& output, Tensor& logits);
 
+  // Adds the host time since the previous lap to `bucket` (a lap starts each launch and collect).
+  void lap(double HostTimes::*bucket);
+  void restart_lap();  // drops the time since the previous lap (a wait on the device)
+
   Model& model_;
   Backend& backend_;
+  HostTimes host_times_;
+  std::chrono::steady_clock::time_point lap_start_;
   KvCache kv_;
   Sampler sampler_;
   std::unordered_map<SeqId, SequenceState> sequences_;

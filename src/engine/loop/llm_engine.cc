@@ -227,6 +227,7 @@ LlmEngine::LaunchedStep LlmEngine::launch_step(StepTimes& times) {
 
 void LlmEngine::step() {
   const Clock::time_point start = Clock::now();
+  const ModelRunner::HostTimes runner_before = runner_->host_times();
   StepTimes times;
   // Launch the next step first, so the device has it queued while the host finishes the one in
   // flight; in order (or with nothing to add) the step in flight is finished alone.
@@ -269,6 +270,10 @@ void LlmEngine::step() {
     stats_.decode_runner_host_seconds += std::max(times.runner - times.wait, 0.0);
     stats_.decode_update_seconds += times.update;
     stats_.decode_emit_seconds += times.emit;
+    const ModelRunner::HostTimes& runner_after = runner_->host_times();
+    stats_.decode_runner_rows_seconds += runner_after.rows - runner_before.rows;
+    stats_.decode_runner_calls_seconds += runner_after.device_calls - runner_before.device_calls;
+    stats_.decode_runner_collect_seconds += runner_after.collect - runner_before.collect;
     stats_.decode_steps_ahead += uint64_t(ahead);
     const bool hidden = ahead && ahead_wait >= kDeviceBusyWaitSeconds;
     stats_.decode_steps_hidden += uint64_t(hidden);
