@@ -9,7 +9,7 @@
 //   BM_DispatchStep/<rows>: handing one step's outputs to the OutputDispatcher and its thread
 //     calling `rows` sinks (the engine thread's share is only post()).
 //
-// Ids look like the server's ("cmpl-" + 24 characters), so copying them costs what it costs there.
+// Ids look like the server's ("cmpl-" + 24 characters), as the dispatcher's sink table holds them.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -58,9 +58,13 @@ void BM_DecodeStep(benchmark::State& state) {
   kv.num_blocks = std::max(rows * (kPromptLen + kMaxTokens), config.max_model_len) / kv.block_size + rows + 1;
   Scheduler scheduler(config, kv);
   int serial = 0;
-  for (int i = 0; i < rows; ++i) scheduler.add_request(make_request(serial++));
-  auto add_sink = [&](int id) { dispatcher.add_sink(fmt::format("cmpl-{:024d}", id), [](const RequestOutput&) {}, 1); };
-  for (int i = 0; i < rows; ++i) add_sink(i);
+  // As LlmEngine::submit does: the sink's key becomes the request's output key.
+  auto submit = [&] {
+    std::unique_ptr<Request> request = make_request(serial++);
+    request->output_key = dispatcher.add_sink(request->id, [](const RequestOutput&) {}, 1);
+    scheduler.add_request(std::move(request));
+  };
+  for (int i = 0; i < rows; ++i) submit();
 
   std::vector<int32_t> tokens;
   std::optional<SchedulerOutput> in_flight;
@@ -68,7 +72,7 @@ void BM_DecodeStep(benchmark::State& state) {
     tokens.assign(out.scheduled.size(), 5);
     std::vector<RequestDelta> deltas = scheduler.update_from_output(out, tokens);
     for (const RequestDelta& d : deltas)
-      if (d.finish_reason) add_sink(serial), scheduler.add_request(make_request(serial++));
+      if (d.finish_reason) submit();
     benchmark::DoNotOptimize(deltas.data());
     if (dispatch) {
       StepOutputs step;
@@ -104,10 +108,11 @@ void BM_DispatchStep(benchmark::State& state) {
   const int rows = int(state.range(0));
   OutputDispatcher dispatcher;
   std::atomic<int64_t> delivered{0};
+  std::vector<uint64_t> keys;
   for (int i = 0; i < rows; ++i)
-    dispatcher.add_sink(fmt::format("cmpl-{:024d}", i), [&](const RequestOutput& out) {
+    keys.push_back(dispatcher.add_sink(fmt::format("cmpl-{:024d}", i), [&](const RequestOutput& out) {
       delivered.fetch_add(int64_t(out.new_tokens.size()), std::memory_order_relaxed);
-    }, 1);
+    }, 1));
   int64_t posted = 0;
   for (auto _ : state) {
     StepOutputs step;
@@ -115,8 +120,8 @@ void BM_DispatchStep(benchmark::State& state) {
     step.deltas.resize(size_t(rows));
     step.samples.resize(size_t(rows));
     for (int i = 0; i < rows; ++i) {
-      step.deltas[size_t(i)].id = fmt::format("cmpl-{:024d}", i);
-      step.deltas[size_t(i)].new_token_ids = {7};
+      step.deltas[size_t(i)].output_key = keys[size_t(i)];
+      step.deltas[size_t(i)].new_token = 7;
       step.deltas[size_t(i)].scheduled_index = i;
       step.samples[size_t(i)].token = 7;
     }

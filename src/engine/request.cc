@@ -64,6 +64,7 @@ std::unique_ptr<Request> Request::make_sibling(const Request& parent, int sample
   if (parent.stop_strings) sibling->stop_strings = parent.stop_strings->clone_initial();
   sibling->arrival_time = parent.arrival_time;
   sibling->arrival_seq = parent.arrival_seq;
+  sibling->output_key = parent.output_key;
   sibling->block_hashes = parent.block_hashes;
   return sibling;
 }

@@ -89,6 +89,9 @@ struct Request {
   std::unique_ptr<StopStringMatcher> stop_strings;  // null: no stop strings
   std::chrono::steady_clock::time_point arrival_time = std::chrono::steady_clock::now();
   uint64_t arrival_seq = 0;  // submission order, stamped by RequestQueue
+  // The submitter's handle for the request's outputs, copied into every RequestDelta (an id
+  // string would cost each delta an allocation): LlmEngine stamps its OutputDispatcher key.
+  uint64_t output_key = 0;
   SeqId seq_id = 0;          // stamped by the Scheduler on entry
 
   // ---- Scheduler state (engine thread).

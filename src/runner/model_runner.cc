@@ -102,7 +102,7 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
                   "sequence {} at position {} holds {} blocks (stride {})", seq.seq_id, pos, table.size(),
                   h.table_stride);
     const int source = feed_source(seq, *step_states_[size_t(s)]);
-    h.ids[s] = source >= 0 ? 0 : seq.token_ids[0];
+    h.ids[s] = source >= 0 ? 0 : output.token_ids[size_t(seq.token_begin)];
     h.feed[s] = source;
     any_feed |= source >= 0;
     h.positions[s] = pos;
@@ -186,10 +186,11 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
     seq_lens[s] = end;
     const int source = feed_source(seq, *step_states_[size_t(s)]);  // feeds the last token, if any
     any_feed |= source >= 0;
+    const std::span<const int32_t> tokens = output.tokens(seq);
     for (int j = 0; j < n; ++j, ++row) {
       const int pos = seq.num_computed_tokens + j;
       const bool fed = source >= 0 && j == n - 1;
-      ids[row] = fed ? 0 : seq.token_ids[size_t(j)];
+      ids[row] = fed ? 0 : tokens[size_t(j)];
       feed[row] = fed ? source : -1;
       positions[row] = pos;
       step_lens[row] = end;
@@ -352,7 +353,7 @@ void ModelRunner::remember_samples(const SchedulerOutput& output, const Launched
 }
 
 int ModelRunner::feed_source(const ScheduledSequence& seq, const SequenceState& state) const {
-  if (seq.token_ids.empty() || seq.token_ids.back() != kInFlightToken) return -1;
+  if (!seq.last_token_in_flight) return -1;
   // The token in flight is the previous launch's sample for this sequence, nothing older.
   TURBINE_CHECK(state.sampled_launch + 1 == num_launches_ && state.sampled_row >= 0 &&
                     state.sampled_row < last_num_sampled_ && last_sampled_ != nullptr,

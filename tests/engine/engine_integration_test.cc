@@ -61,9 +61,9 @@ class Harness {
   }
 
   void submit_unchecked(const std::string& id, std::vector<int32_t> prompt, RequestParams params) {
-    engine_->submit(std::make_unique<Request>(id, std::move(prompt), params), [this](const RequestOutput& out) {
+    engine_->submit(std::make_unique<Request>(id, std::move(prompt), params), [this, id](const RequestOutput& out) {
       std::lock_guard lock(mutex_);
-      Collected& c = results_[{out.id, out.sample_index}];
+      Collected& c = results_[{id, out.sample_index}];
       c.tokens.insert(c.tokens.end(), out.new_tokens.begin(), out.new_tokens.end());
       c.num_cached_tokens = out.num_cached_tokens;
       if (out.finish_reason) {

@@ -36,12 +36,12 @@ struct Received {
   }
 };
 
-RequestDelta delta(const std::string& id, int32_t token, int scheduled_index,
+RequestDelta delta(uint64_t key, int32_t token, int scheduled_index,
                    std::optional<RequestFinishReason> finish = std::nullopt, int sample_index = 0) {
   RequestDelta d;
-  d.id = id;
+  d.output_key = key;
   d.sample_index = sample_index;
-  d.new_token_ids = {token};
+  d.new_token = token;
   d.scheduled_index = scheduled_index;
   d.finish_reason = finish;
   d.num_prompt_tokens = 3;
@@ -51,12 +51,12 @@ RequestDelta delta(const std::string& id, int32_t token, int scheduled_index,
 TEST(OutputDispatcher, DeliversEachStepInOrderWithItsSamplesLogprobs) {
   Received a, b;  // outlive the dispatcher, which fails the sinks left when it closes
   OutputDispatcher dispatcher;
-  dispatcher.add_sink("a", a.sink(), 1);
-  dispatcher.add_sink("b", b.sink(), 1);
+  const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
+  const uint64_t key_b = dispatcher.add_sink("b", b.sink(), 1);
   for (int step = 0; step < 50; ++step) {
     StepOutputs out;
-    out.deltas.push_back(delta("a", 100 + step, 0));
-    out.deltas.push_back(delta("b", 200 + step, 1, step == 49 ? std::optional(RequestFinishReason::kLength) : std::nullopt));
+    out.deltas.push_back(delta(key_a, 100 + step, 0));
+    out.deltas.push_back(delta(key_b, 200 + step, 1, step == 49 ? std::optional(RequestFinishReason::kLength) : std::nullopt));
     out.samples.push_back(SampledToken{100 + step, -0.5f, {{100 + step, -0.5f}, {7, -2.0f}}});
     out.samples.push_back(SampledToken{999, -1.0f, {}});  // not b's token: b gets no logprob
     dispatcher.post(std::move(out));
@@ -75,18 +75,30 @@ TEST(OutputDispatcher, DeliversEachStepInOrderWithItsSamplesLogprobs) {
     EXPECT_EQ(got_b[step].num_prompt_tokens, 3);
   }
   EXPECT_EQ(got_b.back().finish_reason, RequestFinishReason::kLength);
-  // b finished: its id is free again; a's is still in use.
-  EXPECT_NO_THROW(dispatcher.add_sink("b", b.sink(), 1));
+  // b finished: its id is free again, under a new key; a's is still in use.
+  Received b2;
+  uint64_t key_b2 = 0;
+  EXPECT_NO_THROW(key_b2 = dispatcher.add_sink("b", b2.sink(), 1));
+  EXPECT_NE(key_b2, key_b);
   EXPECT_THROW(dispatcher.add_sink("a", a.sink(), 1), Error);
+  // A late delta under the finished request's key reaches nobody; the new request's does.
+  StepOutputs late;
+  late.deltas = {delta(key_b, 7, 0), delta(key_b2, 8, 1)};
+  late.samples.resize(2);
+  dispatcher.post(std::move(late));
+  const std::vector<RequestOutput> got_b2 = b2.wait_for(1);
+  ASSERT_EQ(got_b2.size(), 1u);
+  EXPECT_EQ(got_b2[0].new_tokens[0].token, 8);
+  EXPECT_EQ(b.wait_for(50).size(), 50u);
 }
 
 TEST(OutputDispatcher, PromptLogprobsGoToTheirDelta) {
   Received a, b;  // outlive the dispatcher, which fails the sinks left when it closes
   OutputDispatcher dispatcher;
-  dispatcher.add_sink("a", a.sink(), 1);
-  dispatcher.add_sink("b", b.sink(), 1);
+  const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
+  const uint64_t key_b = dispatcher.add_sink("b", b.sink(), 1);
   StepOutputs out;
-  out.deltas = {delta("a", 1, 0), delta("b", 2, 1)};
+  out.deltas = {delta(key_a, 1, 0), delta(key_b, 2, 1)};
   out.samples.resize(2);
   out.prompt_logprobs.emplace_back(1, std::vector<PromptTokenLogprobInfo>{{1, 5, -0.25f, {}}, {2, 6, -0.75f, {}}});
   dispatcher.post(std::move(out));
@@ -99,9 +111,9 @@ TEST(OutputDispatcher, PromptLogprobsGoToTheirDelta) {
 TEST(OutputDispatcher, AnAbortEndsEverySampleOfTheRequest) {
   Received r;
   OutputDispatcher dispatcher;
-  dispatcher.add_sink("r", r.sink(), 3);
+  const uint64_t key_r = dispatcher.add_sink("r", r.sink(), 3);
   StepOutputs out;
-  out.deltas.push_back(delta("r", 4, -1, RequestFinishReason::kAbort, 1));
+  out.deltas.push_back(delta(key_r, 4, -1, RequestFinishReason::kAbort, 1));
   dispatcher.post(std::move(out));
   const std::vector<RequestOutput> got = r.wait_for(3);
   ASSERT_EQ(got.size(), 3u);
@@ -117,9 +129,9 @@ TEST(OutputDispatcher, AnAbortEndsEverySampleOfTheRequest) {
 TEST(OutputDispatcher, FailAllComesAfterWhatWasPostedAndRefusesNewSinks) {
   Received a;
   OutputDispatcher dispatcher;
-  dispatcher.add_sink("a", a.sink(), 1);
+  const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
   StepOutputs out;
-  out.deltas.push_back(delta("a", 9, 0));
+  out.deltas.push_back(delta(key_a, 9, 0));
   out.samples.resize(1);
   dispatcher.post(std::move(out));
   dispatcher.fail_all("engine failure: boom");
@@ -135,10 +147,10 @@ TEST(OutputDispatcher, CloseDeliversTheQueueThenFailsTheRest) {
   Received a;
   {
     OutputDispatcher dispatcher;
-    dispatcher.add_sink("a", a.sink(), 1);
+    const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
     for (int i = 0; i < 100; ++i) {
       StepOutputs out;
-      out.deltas.push_back(delta("a", i, 0));
+      out.deltas.push_back(delta(key_a, i, 0));
       out.samples.resize(1);
       dispatcher.post(std::move(out));
     }
@@ -155,10 +167,10 @@ TEST(OutputDispatcher, CloseDeliversTheQueueThenFailsTheRest) {
 TEST(OutputDispatcher, AThrowingSinkDoesNotStopTheOthers) {
   Received b;
   OutputDispatcher dispatcher;
-  dispatcher.add_sink("a", [](const RequestOutput&) { throw std::runtime_error("client gone"); }, 1);
-  dispatcher.add_sink("b", b.sink(), 1);
+  const uint64_t key_a = dispatcher.add_sink("a", [](const RequestOutput&) { throw std::runtime_error("client gone"); }, 1);
+  const uint64_t key_b = dispatcher.add_sink("b", b.sink(), 1);
   StepOutputs out;
-  out.deltas = {delta("a", 1, 0), delta("b", 2, 1)};
+  out.deltas = {delta(key_a, 1, 0), delta(key_b, 2, 1)};
   out.samples.resize(2);
   dispatcher.post(std::move(out));
   EXPECT_EQ(b.wait_for(1).size(), 1u);
@@ -170,7 +182,7 @@ TEST(OutputDispatcher, ASinkMaySubmitAgainUnderTheIdItJustFinished) {
   std::condition_variable done;
   bool reused = false;
   OutputDispatcher dispatcher;
-  dispatcher.add_sink("x", [&](const RequestOutput& out) {
+  const uint64_t key_x = dispatcher.add_sink("x", [&](const RequestOutput& out) {
     if (!out.finish_reason) return;
     dispatcher.add_sink("x", again.sink(), 1);  // from the dispatcher's own thread
     std::lock_guard lock(mutex);
@@ -178,7 +190,7 @@ TEST(OutputDispatcher, ASinkMaySubmitAgainUnderTheIdItJustFinished) {
     done.notify_all();
   }, 1);
   StepOutputs out;
-  out.deltas.push_back(delta("x", 1, 0, RequestFinishReason::kStop));
+  out.deltas.push_back(delta(key_x, 1, 0, RequestFinishReason::kStop));
   out.samples.resize(1);
   dispatcher.post(std::move(out));
   std::unique_lock lock(mutex);
@@ -188,9 +200,9 @@ TEST(OutputDispatcher, ASinkMaySubmitAgainUnderTheIdItJustFinished) {
 TEST(OutputDispatcher, WithoutAThreadDeliversOnTheCallersThread) {
   Received a;
   OutputDispatcher dispatcher(/*own_thread=*/false);
-  dispatcher.add_sink("a", a.sink(), 1);
+  const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
   StepOutputs out;
-  out.deltas.push_back(delta("a", 3, 0));
+  out.deltas.push_back(delta(key_a, 3, 0));
   out.samples.resize(1);
   dispatcher.post(std::move(out));
   {

@@ -140,13 +140,13 @@ void LlmEngine::submit(std::unique_ptr<Request> request, OutputSink sink) {
     if (prompt[i] < 0 || prompt[i] >= vocab)
       fail("request '{}': prompt token {} (at index {}) is outside the vocabulary [0, {})", request->id, prompt[i], i,
            vocab);
-  const std::string id = request->id;
   if (stopping_) fail("the engine is shutting down");
-  outputs_->add_sink(id, std::move(sink), request->params.n);
+  const uint64_t key = outputs_->add_sink(request->id, std::move(sink), request->params.n);
+  request->output_key = key;
   try {
     scheduler_->add_request(std::move(request));
   } catch (...) {
-    outputs_->remove_sink(id);
+    outputs_->remove_sink(key);
     throw;
   }
 }
@@ -216,7 +216,7 @@ LlmEngine::LaunchedStep LlmEngine::launch_step(StepTimes& times) {
           uint64_t(std::min(seq.num_computed_tokens + seq.num_scheduled_tokens(), prompt) - seq.num_computed_tokens);
     if (seq.request->params.prompt_logprobs) {
       launched.prompt_logprob_owners.resize(output.scheduled.size());
-      launched.prompt_logprob_owners[size_t(&seq - output.scheduled.data())] = {seq.request->id, prompt};
+      launched.prompt_logprob_owners[size_t(&seq - output.scheduled.data())] = {seq.request->output_key, prompt};
     }
   }
   runner_->launch(output);
@@ -301,15 +301,15 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   times.wait += result.wait_seconds;
   for (size_t i = 0; i < launched.prompt_logprob_owners.size(); ++i) {  // before update: requests may finish there
     if (!launched.prompt_logprob_owners[i] || result.prompt_logprobs[i].empty()) continue;
-    const auto& [id, prompt_len] = *launched.prompt_logprob_owners[i];
-    auto& slots = prompt_logprobs_[id];
+    const auto& [key, prompt_len] = *launched.prompt_logprob_owners[i];
+    auto& slots = prompt_logprobs_[key];
     slots.resize(size_t(prompt_len));
     for (PromptTokenLogprob& p : result.prompt_logprobs[i]) slots[size_t(p.position)] = std::move(p);
   }
   std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
   const Clock::time_point t2 = Clock::now();
   uint64_t generated = 0;
-  for (const RequestDelta& d : deltas) generated += d.new_token_ids.size();
+  for (const RequestDelta& d : deltas) generated += uint64_t(d.has_new_token());
   emit(std::move(deltas), result);
   const Clock::time_point t3 = Clock::now();
   times.update += seconds_between(t1, t2);
@@ -325,7 +325,7 @@ void LlmEngine::emit(std::vector<RequestDelta> deltas, StepResult& result) {
   StepOutputs step;
   if (!prompt_logprobs_.empty()) {
     for (size_t k = 0; k < deltas.size(); ++k) {
-      auto it = prompt_logprobs_.find(deltas[k].id);
+      auto it = prompt_logprobs_.find(deltas[k].output_key);
       if (it == prompt_logprobs_.end()) continue;
       std::vector<PromptTokenLogprobInfo> logprobs;
       for (auto& entry : it->second)

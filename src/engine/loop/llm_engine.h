@@ -151,8 +151,8 @@ class LlmEngine {
     SchedulerOutput output;
     bool decode_only = false;     // one token per scheduled sequence
     uint64_t prompt_tokens = 0;   // prompt tokens it computes (not cached)
-    // Per scheduled sequence with prompt-logprob rows: its request id and prompt length.
-    std::vector<std::optional<std::pair<std::string, int>>> prompt_logprob_owners;
+    // Per scheduled sequence with prompt-logprob rows: its request's output key and prompt length.
+    std::vector<std::optional<std::pair<uint64_t, int>>> prompt_logprob_owners;
   };
   LaunchedStep launch_step(StepTimes& times);
   std::optional<LaunchedStep> in_flight_;  // engine thread only: launched, not yet finished
@@ -164,9 +164,9 @@ class LlmEngine {
   EngineStats stats_;
   static constexpr size_t kMaxDecodeHostSamples = 8192;
   std::vector<double> decode_host_samples_;  // host seconds of recent decode-only steps (a ring)
-  // Engine thread only: prompt logprobs computed so far, by request id and position (a
+  // Engine thread only: prompt logprobs computed so far, by request output key and position (a
   // preempted request recomputes its prompt and overwrites them with the same values).
-  std::unordered_map<std::string, std::vector<std::optional<PromptTokenLogprobInfo>>> prompt_logprobs_;
+  std::unordered_map<uint64_t, std::vector<std::optional<PromptTokenLogprobInfo>>> prompt_logprobs_;
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;

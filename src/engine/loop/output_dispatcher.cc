@@ -8,11 +8,11 @@ namespace turbine {
 namespace {
 
 // A sink that throws loses its own output; the other requests' outputs still go out.
-void call(const OutputSink& sink, const RequestOutput& out) {
+void call(const OutputSink& sink, const std::string& id, const RequestOutput& out) {
   try {
     sink(out);
   } catch (const std::exception& e) {
-    spdlog::error("output sink of request '{}' failed: {}", out.id, e.what());
+    spdlog::error("output sink of request '{}' failed: {}", id, e.what());
   }
 }
 
@@ -24,16 +24,21 @@ OutputDispatcher::OutputDispatcher(bool own_thread) {
 
 OutputDispatcher::~OutputDispatcher() { close(); }
 
-void OutputDispatcher::add_sink(const std::string& id, OutputSink sink, int num_samples) {
+uint64_t OutputDispatcher::add_sink(const std::string& id, OutputSink sink, int num_samples) {
   std::lock_guard lock(sinks_mutex_);
   if (refusing_) fail("the engine is shutting down");
-  if (sinks_.contains(id)) fail("request id '{}' is already in use", id);
-  sinks_.emplace(id, SinkEntry{std::move(sink), num_samples, {}});
+  if (!ids_in_use_.insert(id).second) fail("request id '{}' is already in use", id);
+  const uint64_t key = next_key_++;
+  sinks_.emplace(key, SinkEntry{id, std::move(sink), num_samples, {}});
+  return key;
 }
 
-void OutputDispatcher::remove_sink(const std::string& id) {
+void OutputDispatcher::remove_sink(uint64_t key) {
   std::lock_guard lock(sinks_mutex_);
-  sinks_.erase(id);
+  const auto it = sinks_.find(key);
+  if (it == sinks_.end()) return;
+  ids_in_use_.erase(it->second.id);
+  sinks_.erase(it);
 }
 
 void OutputDispatcher::post(StepOutputs outputs) {
@@ -99,9 +104,8 @@ void OutputDispatcher::run() {
 void OutputDispatcher::deliver(StepOutputs& step) {
   size_t next_prompt_logprobs = 0;
   for (size_t k = 0; k < step.deltas.size(); ++k) {
-    RequestDelta& d = step.deltas[k];
+    const RequestDelta& d = step.deltas[k];
     RequestOutput out;
-    out.id = std::move(d.id);
     out.sample_index = d.sample_index;
     out.finish_reason = d.finish_reason;
     out.stop_token_id = d.stop_token_id;
@@ -110,68 +114,63 @@ void OutputDispatcher::deliver(StepOutputs& step) {
     out.num_output_tokens = d.num_output_tokens;
     if (next_prompt_logprobs < step.prompt_logprobs.size() && step.prompt_logprobs[next_prompt_logprobs].first == k)
       out.prompt_logprobs = std::move(step.prompt_logprobs[next_prompt_logprobs++].second);
-    out.new_tokens.reserve(d.new_token_ids.size());
-    for (int32_t token : d.new_token_ids) {
-      if (d.scheduled_index >= 0) {
-        SampledToken& s = step.samples[size_t(d.scheduled_index)];
-        if (s.token == token) {
-          out.new_tokens.push_back(std::move(s));
-          continue;
-        }
+    if (d.has_new_token()) {
+      SampledToken* sampled = d.scheduled_index >= 0 ? &step.samples[size_t(d.scheduled_index)] : nullptr;
+      if (sampled != nullptr && sampled->token == d.new_token) {
+        out.new_tokens.push_back(std::move(*sampled));
+      } else {
+        out.new_tokens.push_back(GeneratedTokenInfo{d.new_token, 0.0f, {}});
       }
-      out.new_tokens.push_back(GeneratedTokenInfo{token, 0.0f, {}});
     }
 
-    OutputSink* sink = nullptr;
+    SinkEntry* entry = nullptr;
     std::vector<int> unreported;  // samples an abort ended before they existed (n > 1, not forked)
     std::optional<SinkEntry> finished_entry;  // keeps the sink alive after its entry is gone
     {
       std::lock_guard lock(sinks_mutex_);
-      auto it = sinks_.find(out.id);
+      auto it = sinks_.find(d.output_key);
       if (it == sinks_.end()) continue;
-      SinkEntry& entry = it->second;
-      sink = &entry.sink;
+      entry = &it->second;
       if (d.finish_reason) {
-        entry.finished_samples.insert(d.sample_index);
+        entry->finished_samples.insert(d.sample_index);
         if (*d.finish_reason == RequestFinishReason::kAbort)
-          for (int i = 0; i < entry.num_samples; ++i)
-            if (!entry.finished_samples.contains(i)) unreported.push_back(i), entry.finished_samples.insert(i);
-        if (int(entry.finished_samples.size()) == entry.num_samples) {
+          for (int i = 0; i < entry->num_samples; ++i)
+            if (!entry->finished_samples.contains(i)) unreported.push_back(i), entry->finished_samples.insert(i);
+        if (int(entry->finished_samples.size()) == entry->num_samples) {
           // Erased before the last call, so that the sink may reuse the id at once.
-          finished_entry = std::move(entry);
+          finished_entry = std::move(*entry);
+          ids_in_use_.erase(finished_entry->id);
           sinks_.erase(it);
-          sink = &finished_entry->sink;
+          entry = &*finished_entry;
         }
       }
     }
     // Entries are erased only on this thread, and unordered_map nodes stay put when others are
     // added: the pointer stays valid outside the lock.
-    if (!*sink) continue;
-    const std::string id = unreported.empty() ? std::string() : out.id;
-    call(*sink, out);
+    if (!entry->sink) continue;
+    call(entry->sink, entry->id, out);
     for (int sample : unreported) {
       RequestOutput aborted;
-      aborted.id = id;
       aborted.sample_index = sample;
       aborted.finish_reason = RequestFinishReason::kAbort;
       aborted.num_prompt_tokens = d.num_prompt_tokens;
-      call(*sink, aborted);
+      call(entry->sink, entry->id, aborted);
     }
   }
 }
 
 void OutputDispatcher::fail_sinks(const std::string& message) {
-  std::unordered_map<std::string, SinkEntry> sinks;
+  std::unordered_map<uint64_t, SinkEntry> sinks;
   {
     std::lock_guard lock(sinks_mutex_);
     sinks.swap(sinks_);
+    ids_in_use_.clear();
   }
-  for (auto& [id, entry] : sinks) {
+  for (auto& [key, entry] : sinks) {
     RequestOutput out;
-    out.id = id;
     out.finish_reason = RequestFinishReason::kAbort;
     out.error = message;
-    if (entry.sink) call(entry.sink, out);
+    if (entry.sink) call(entry.sink, entry.id, out);
   }
 }
 

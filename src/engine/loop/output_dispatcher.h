@@ -20,6 +20,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -28,6 +29,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -41,9 +43,8 @@ using GeneratedTokenInfo = SampledToken;
 // A prompt token's logprob as sinks see it.
 using PromptTokenLogprobInfo = PromptTokenLogprob;
 
-// What one step produced for one request sample.
+// What one step produced for one request sample (its sink knows which request).
 struct RequestOutput {
-  std::string id;
   int sample_index = 0;
   std::vector<GeneratedTokenInfo> new_tokens;
   // With prompt_logprobs: positions 1 .. prompt length - 1, on the request's first output only.
@@ -73,11 +74,12 @@ class OutputDispatcher {
   OutputDispatcher(const OutputDispatcher&) = delete;
   OutputDispatcher& operator=(const OutputDispatcher&) = delete;
 
-  // Registers the sink of a request with `num_samples` samples; throws turbine::Error when the id
-  // is in use or the dispatcher is closed.
-  void add_sink(const std::string& id, OutputSink sink, int num_samples);
+  // Registers the sink of a request with `num_samples` samples and returns its key, the
+  // request's Request::output_key (never reused); throws turbine::Error when the id is in use or
+  // the dispatcher is closed.
+  uint64_t add_sink(const std::string& id, OutputSink sink, int num_samples);
   // Takes back a sink whose request never reached the engine.
-  void remove_sink(const std::string& id);
+  void remove_sink(uint64_t key);
 
   // Queues a step's outputs (any thread; the engine thread in practice).
   void post(StepOutputs outputs);
@@ -90,6 +92,7 @@ class OutputDispatcher {
 
  private:
   struct SinkEntry {
+    std::string id;
     OutputSink sink;
     int num_samples = 1;
     std::set<int> finished_samples;
@@ -107,8 +110,10 @@ class OutputDispatcher {
   std::condition_variable wake_;
   std::deque<Item> queue_;
   bool closing_ = false;    // the thread drains the queue and exits
-  std::mutex sinks_mutex_;  // guards sinks_ and refusing_
-  std::unordered_map<std::string, SinkEntry> sinks_;
+  std::mutex sinks_mutex_;  // guards sinks_, ids_in_use_, next_key_ and refusing_
+  std::unordered_map<uint64_t, SinkEntry> sinks_;  // by key
+  std::unordered_set<std::string> ids_in_use_;     // the ids of sinks_
+  uint64_t next_key_ = 1;
   bool refusing_ = false;   // fail_all or close: no new sinks
   std::thread thread_;
 };

@@ -82,7 +82,7 @@ void Scheduler::finish(Request& request, RequestStatus status) {
 
 RequestDelta Scheduler::make_delta(const Request& request) const {
   RequestDelta delta;
-  delta.id = request.id;
+  delta.output_key = request.output_key;
   delta.sample_index = request.sample_index;
   delta.seq_id = request.seq_id;
   delta.num_prompt_tokens = request.num_prompt_tokens();
@@ -118,6 +118,7 @@ SchedulerOutput Scheduler::schedule() {
   fork_ready_requests();
   // Sized once: at hundreds of rows, growing it step by step was a good part of the host time.
   step.output.scheduled.reserve(std::min(size_t(config_.max_num_seqs), running_.size() + waiting_.size()));
+  step.output.token_ids.reserve(size_t(config_.max_num_batched_tokens));  // the budget bounds it
   schedule_running(step);
   schedule_waiting(step);
   step.output.block_copies = kv_.take_block_copies();
@@ -264,8 +265,12 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
                 "sequence {}: scheduled past its tokens", request.seq_id);
   const auto tokens = request.all_token_ids().subspan(size_t(request.num_computed_tokens),
                                                       size_t(known_end - request.num_computed_tokens));
-  entry.token_ids.assign(tokens.begin(), tokens.end());
-  if (end > known_end) entry.token_ids.push_back(kInFlightToken);
+  std::vector<int32_t>& step_tokens = step.output.token_ids;
+  entry.token_begin = int(step_tokens.size());
+  entry.num_tokens = num_tokens;
+  step_tokens.insert(step_tokens.end(), tokens.begin(), tokens.end());
+  entry.last_token_in_flight = end > known_end;
+  if (entry.last_token_in_flight) step_tokens.push_back(kInFlightToken);
   entry.samples_token = end == request.num_planned_tokens();
   entry.num_prior_output_tokens = request.num_output_tokens() + request.num_in_flight_tokens;
   if (entry.is_new || slots.table_rewritten) {
@@ -319,7 +324,7 @@ std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& o
     if (running) kv_.cache_computed_blocks(request);
     const std::optional<StopVerdict> verdict = check_stop(request, config_);
     RequestDelta delta = make_delta(request);
-    delta.new_token_ids.push_back(token);
+    delta.new_token = token;
     delta.scheduled_index = int(i);
     if (verdict) {
       delta.finish_reason = finish_reason_of(verdict->status);

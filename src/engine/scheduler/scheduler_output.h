@@ -6,11 +6,12 @@
 //    preemption, or a fork child's first step). Drop any stale row and start from this entry.
 //  - block_table: kReplace gives the whole table (new sequences and copy-on-write rewrites);
 //    kAppend gives the block ids to append to the runner's copy.
-//  - token_ids: exactly the tokens to run, at positions num_computed_tokens, +1, ...; a prefill
-//    chunk, a resumed sequence's recomputation, or the one token a decode step feeds back. When a
-//    step is scheduled ahead of the previous step's results (Scheduler, "Scheduling ahead"), that
-//    token is kInFlightToken: the runner feeds the id the previous step sampled for the sequence
-//    from its own (device) memory.
+//  - its tokens (SchedulerOutput::tokens): exactly the tokens to run, at positions
+//    num_computed_tokens, +1, ...; a prefill chunk, a resumed sequence's recomputation, or the one
+//    token a decode step feeds back. When a step is scheduled ahead of the previous step's results
+//    (Scheduler, "Scheduling ahead"), that token is kInFlightToken: the runner feeds the id the
+//    previous step sampled for the sequence from its own (device) memory. Every sequence's tokens
+//    sit in one array of the step, so that a decode row costs no allocation of its own.
 //  - samples_token: this step reaches the sequence's last known token, so the runner computes
 //    logits for its last row and samples one token; otherwise (a prefill chunk that does not end
 //    the prompt) it samples nothing.
@@ -24,6 +25,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,26 +45,32 @@ struct ScheduledSequence {
   SeqId seq_id = 0;
   const Request* request = nullptr;  // sampling params, sample_index, output so far
   bool is_new = false;
-  int num_computed_tokens = 0;       // position of token_ids[0]
-  std::vector<int32_t> token_ids;    // num_scheduled_tokens() of them
+  int num_computed_tokens = 0;       // position of its first token
+  int token_begin = 0;               // its tokens: SchedulerOutput::token_ids[token_begin, + num_tokens)
+  int num_tokens = 0;
+  bool last_token_in_flight = false;  // its last token is kInFlightToken
   BlockTableUpdate block_table;
   bool samples_token = false;
   // Output tokens sampled before this step's (known or in flight): where a seeded random stream
   // and min_tokens stand for this step's sample.
   int num_prior_output_tokens = 0;
 
-  int num_scheduled_tokens() const { return int(token_ids.size()); }
+  int num_scheduled_tokens() const { return num_tokens; }
 };
 
 struct SchedulerOutput {
   uint64_t step_id = 0;  // 1, 2, ... in schedule() order; updates must come in the same order
   std::vector<ScheduledSequence> scheduled;  // sampled tokens come back in this order
   int num_scheduled_tokens = 0;              // sum over `scheduled`
+  std::vector<int32_t> token_ids;            // the scheduled sequences' tokens (ranges may be unused)
   std::vector<BlockCopy> block_copies;
   std::vector<SeqId> finished_seq_ids;
   std::vector<SeqId> preempted_seq_ids;
 
   bool empty() const { return scheduled.empty(); }
+  std::span<const int32_t> tokens(const ScheduledSequence& seq) const {
+    return std::span<const int32_t>(token_ids).subspan(size_t(seq.token_begin), size_t(seq.num_tokens));
+  }
 };
 
 // Placeholder in the sampled-token list for a sequence with samples_token == false.
@@ -85,18 +93,21 @@ struct PromptTokenLogprob {
   std::vector<std::pair<int32_t, float>> top_logprobs;
 };
 
-// What one step did to one request sample, for the stream sinks.
+// What one step did to one request sample, for the stream sinks. No member allocates: at
+// hundreds of rows a step, the engine thread makes and another thread frees these.
 struct RequestDelta {
-  std::string id;
+  uint64_t output_key = 0;  // the request's Request::output_key (all its samples share it)
   int sample_index = 0;
   SeqId seq_id = 0;
-  std::vector<int32_t> new_token_ids;   // appended this step (a stop token included)
+  int32_t new_token = kNoSampledToken;  // appended this step (a stop token included); none for aborts
   std::optional<RequestFinishReason> finish_reason;  // set on the sample's last delta
   std::optional<int32_t> stop_token_id;  // the stop token id that finished it (EOS is not reported)
   int scheduled_index = -1;  // its index in SchedulerOutput::scheduled (for logprobs); -1 for aborts
   int num_prompt_tokens = 0;
   int num_cached_tokens = 0;  // prompt tokens served by the prefix cache (0 if never admitted)
   int num_output_tokens = 0;  // output length so far
+
+  bool has_new_token() const { return new_token != kNoSampledToken; }
 };
 
 }  // namespace turbine

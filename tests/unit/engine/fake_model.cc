@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -100,7 +102,9 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
     const int end = start + entry.num_scheduled_tokens();
     EXPECT_GT(entry.num_scheduled_tokens(), 0);
     std::vector<int32_t> tokens(request.all_token_ids().begin(), request.all_token_ids().end());
-    if (!entry.token_ids.empty() && entry.token_ids.back() == kInFlightToken) {
+    const std::span<const int32_t> scheduled_tokens = output.tokens(entry);
+    EXPECT_EQ(entry.last_token_in_flight, !scheduled_tokens.empty() && scheduled_tokens.back() == kInFlightToken);
+    if (entry.last_token_in_flight) {
       const auto fed = device_tokens_.find(entry.seq_id);
       EXPECT_NE(fed, device_tokens_.end()) << "an in-flight token the previous step did not sample";
       EXPECT_EQ(end, request.num_tokens() + 1) << "the in-flight token is not the next one";
@@ -111,7 +115,7 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
       sampled.push_back(kNoSampledToken);
       continue;
     }
-    EXPECT_TRUE(std::equal(entry.token_ids.begin(), entry.token_ids.end(), tokens.begin() + start,
+    EXPECT_TRUE(std::equal(scheduled_tokens.begin(), scheduled_tokens.end(), tokens.begin() + start,
                            [](int32_t scheduled, int32_t own) { return scheduled == kInFlightToken || scheduled == own; }));
     // This step's own sample counts as planned already.
     if (entry.samples_token) {
@@ -156,11 +160,43 @@ void check_step_invariants(const SchedulerOutput& output, const SchedulerConfig&
 }
 
 
+namespace {
+
+struct OutputKeys {
+  std::mutex mutex;
+  std::unordered_map<std::string, uint64_t> by_id;
+  std::deque<std::string> ids;  // ids[key - 1]; a deque keeps the strings in place
+};
+
+OutputKeys& output_keys() {
+  static OutputKeys keys;
+  return keys;
+}
+
+}  // namespace
+
+uint64_t output_key_for_id(const std::string& id) {
+  OutputKeys& keys = output_keys();
+  std::lock_guard lock(keys.mutex);
+  const auto [it, added] = keys.by_id.emplace(id, keys.ids.size() + 1);
+  if (added) keys.ids.push_back(id);
+  return it->second;
+}
+
+const std::string& id_of_output_key(uint64_t key) {
+  static const std::string unknown = "?";
+  OutputKeys& keys = output_keys();
+  std::lock_guard lock(keys.mutex);
+  EXPECT_TRUE(key >= 1 && key <= keys.ids.size()) << "a delta with an output key no request had: " << key;
+  return key >= 1 && key <= keys.ids.size() ? keys.ids[size_t(key - 1)] : unknown;
+}
+
 void fold_deltas(const std::vector<RequestDelta>& deltas, RunResults& results) {
   for (const RequestDelta& delta : deltas) {
-    SampleResult& result = results[{delta.id, delta.sample_index}];
-    EXPECT_FALSE(result.finish_reason.has_value()) << delta.id << " got a delta after finishing";
-    result.tokens.insert(result.tokens.end(), delta.new_token_ids.begin(), delta.new_token_ids.end());
+    const std::string& id = id_of_output_key(delta.output_key);
+    SampleResult& result = results[{id, delta.sample_index}];
+    EXPECT_FALSE(result.finish_reason.has_value()) << id << " got a delta after finishing";
+    if (delta.has_new_token()) result.tokens.push_back(delta.new_token);
     EXPECT_EQ(int(result.tokens.size()), delta.num_output_tokens);
     result.finish_reason = delta.finish_reason;
     result.stop_token_id = delta.stop_token_id;

@@ -62,6 +62,11 @@ struct SampleResult {
 
 using RunResults = std::map<std::pair<std::string, int>, SampleResult>;
 
+// Requests these tests give a Scheduler carry an output key (as LlmEngine stamps its sink's
+// key) that stands for their id, so that deltas fold back by id. Keys are stable per id.
+uint64_t output_key_for_id(const std::string& id);
+const std::string& id_of_output_key(uint64_t key);  // fails the test (and returns "?") if unknown
+
 // Per-step checks every driven step gets: the budget, max_num_seqs, token counts and that no
 // sequence is scheduled twice.
 void check_step_invariants(const SchedulerOutput& output, const SchedulerConfig& config);

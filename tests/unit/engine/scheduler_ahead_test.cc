@@ -29,13 +29,17 @@ TEST_F(SchedulerAheadTest, FeedsTheInFlightTokenAndCountsIt) {
   run_until_decoding("r");
   const SchedulerOutput first = scheduler->schedule();
   ASSERT_EQ(first.scheduled.size(), 1u);
-  EXPECT_EQ(first.scheduled[0].token_ids, std::vector<int32_t>{result("r").tokens.back()});
+  EXPECT_EQ(std::vector<int32_t>(first.tokens(first.scheduled[0]).begin(), first.tokens(first.scheduled[0]).end()),
+            std::vector<int32_t>{result("r").tokens.back()});
+  EXPECT_FALSE(first.scheduled[0].last_token_in_flight);
   EXPECT_EQ(first.scheduled[0].num_prior_output_tokens, 1);
   const auto first_sampled = model->step(first);
   ASSERT_TRUE(scheduler->can_schedule_ahead());
   const SchedulerOutput second = scheduler->schedule();  // before the first's update
   ASSERT_EQ(second.scheduled.size(), 1u);
-  EXPECT_EQ(second.scheduled[0].token_ids, std::vector<int32_t>{kInFlightToken});
+  EXPECT_EQ(std::vector<int32_t>(second.tokens(second.scheduled[0]).begin(), second.tokens(second.scheduled[0]).end()),
+            std::vector<int32_t>{kInFlightToken});
+  EXPECT_TRUE(second.scheduled[0].last_token_in_flight);
   EXPECT_EQ(second.scheduled[0].num_computed_tokens, first.scheduled[0].num_computed_tokens + 1);
   EXPECT_EQ(second.scheduled[0].num_prior_output_tokens, 2);
   EXPECT_TRUE(second.scheduled[0].samples_token);
@@ -116,7 +120,7 @@ TEST_F(SchedulerAheadTest, AnAbortWhileATokenIsInFlightDropsTheToken) {
   const auto deltas = scheduler->update_from_output(first, first_sampled);
   ASSERT_EQ(deltas.size(), 1u);
   EXPECT_EQ(deltas[0].finish_reason, RequestFinishReason::kAbort);
-  EXPECT_TRUE(deltas[0].new_token_ids.empty());
+  EXPECT_FALSE(deltas[0].has_new_token());
   EXPECT_TRUE(scheduler->update_from_output(second, second_sampled).empty());
   fold(deltas);
   EXPECT_EQ(result("r").tokens.size(), 1u);  // the token before the abort, not the dropped one

@@ -30,7 +30,9 @@ class SchedulerFixture : public ::testing::Test {
   }
 
   void submit(const std::string& id, std::vector<int32_t> prompt, RequestParams params = {}) {
-    scheduler->add_request(std::make_unique<Request>(id, std::move(prompt), std::move(params)));
+    auto request = std::make_unique<Request>(id, std::move(prompt), std::move(params));
+    request->output_key = output_key_for_id(id);
+    scheduler->add_request(std::move(request));
   }
   void submit(const std::string& id, int prompt_len, int max_tokens, uint32_t seed = 0) {
     submit(id, make_prompt(prompt_len, seed), RequestParams{.max_tokens = max_tokens});

@@ -113,8 +113,8 @@ TEST_P(SchedulerTest, FcfsPreemptsTheLatestArrivalAndResumesIt) {
       if (e.is_new && e.request->num_preemptions > 0) resumed.insert(e.seq_id);
     const auto sampled = model->step(out);
     for (const RequestDelta& d : scheduler->update_from_output(out, sampled)) {
-      SampleResult& r = result(d.id, d.sample_index);
-      r.tokens.insert(r.tokens.end(), d.new_token_ids.begin(), d.new_token_ids.end());
+      SampleResult& r = result(id_of_output_key(d.output_key), d.sample_index);
+      if (d.has_new_token()) r.tokens.push_back(d.new_token);
       r.finish_reason = d.finish_reason;
     }
   }
@@ -140,8 +140,8 @@ TEST_P(SchedulerTest, PriorityPolicyAdmitsAndPreemptsByPriority) {
     for (SeqId seq : out.preempted_seq_ids) victims.push_back(scheduler->find_sequence(seq)->id);
     const auto sampled = model->step(out);
     for (const RequestDelta& d : scheduler->update_from_output(out, sampled)) {
-      SampleResult& r = result(d.id, d.sample_index);
-      r.tokens.insert(r.tokens.end(), d.new_token_ids.begin(), d.new_token_ids.end());
+      SampleResult& r = result(id_of_output_key(d.output_key), d.sample_index);
+      if (d.has_new_token()) r.tokens.push_back(d.new_token);
       r.finish_reason = d.finish_reason;
     }
   }
@@ -164,7 +164,7 @@ TEST_P(SchedulerTest, PriorityOrderDecidesWhoWaitsForABatchRow) {
     SchedulerOutput out = scheduler->schedule();
     const auto sampled = model->step(out);
     for (const RequestDelta& d : scheduler->update_from_output(out, sampled))
-      if (d.finish_reason) finish_order.push_back(d.id);
+      if (d.finish_reason) finish_order.push_back(id_of_output_key(d.output_key));
   }
   EXPECT_EQ(finish_order, (std::vector<std::string>{"a", "b", "c"}));
 }
