@@ -32,17 +32,37 @@ struct DeviceSamplingInputs {
 
   // Appends one row. `uniform` is the row's draw in [0, 1) (the request's rng.next_double());
   // ignored by greedy rows, which draw nothing.
-  void add_row(const SamplingParams& params, const SamplingContext& context, double uniform) {
+  // The row's constant part (the draw and the list ranges left at 0).
+  static SamplingRow row_of(const SamplingParams& params) {
     SamplingRow r;
     r.temperature = params.temperature;
     r.top_k = params.top_k;
     r.top_p = params.top_p;
     r.min_p = params.min_p;
-    r.uniform = uniform;
     r.num_logprobs = params.logprobs;
     r.repetition_penalty = params.repetition_penalty;
     r.frequency_penalty = params.frequency_penalty;
     r.presence_penalty = params.presence_penalty;
+    return r;
+  }
+
+  // Whether a row of these parameters has per-token adjustments (penalties or logit_bias).
+  static bool needs_adjustments(const SamplingParams& params) {
+    return params.repetition_enabled() || params.presence_or_frequency_enabled() || !params.logit_bias.empty();
+  }
+
+  // Appends a row with no adjustments and nothing suppressed (needs_adjustments() is false and
+  // the context suppresses nothing): `row` is row_of(params), kept by the caller.
+  void add_plain_row(const SamplingRow& row, double uniform) {
+    SamplingRow& r = rows.emplace_back(row);
+    r.uniform = uniform;
+    r.adjust_begin = r.adjust_end = int32_t(adjustments.size());
+    r.suppress_begin = r.suppress_end = int32_t(suppressed.size());
+  }
+
+  void add_row(const SamplingParams& params, const SamplingContext& context, double uniform) {
+    SamplingRow r = row_of(params);
+    r.uniform = uniform;
 
     // (token, in prompt, output count, bias) for every occurrence the active transforms read,
     // then merged per token. Occurrences the CPU would not read are left out (no entry, no work).

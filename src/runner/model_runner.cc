@@ -83,11 +83,9 @@ int ModelRunner::capture_decode_graphs() {
   });
 }
 
-bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits) {
-  if (!graphs_) return false;
+bool ModelRunner::run_decode_graph(const SchedulerOutput& output, const StepShape& shape, Tensor& logits) {
+  if (!graphs_ || !shape.decode_only) return false;
   const int batch = int(output.scheduled.size());
-  for (const ScheduledSequence& seq : output.scheduled)
-    if (seq.num_scheduled_tokens() != 1 || !seq.samples_token || seq.request->params.prompt_logprobs) return false;
   const int padded = graphs_->padded_size(batch);
   if (padded == 0) return false;
   const int block_size = kv_.block_size();
@@ -122,25 +120,38 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, Tensor& logits
   return true;
 }
 
-void ModelRunner::update_states(const SchedulerOutput& output) {
+ModelRunner::StepShape ModelRunner::update_states(const SchedulerOutput& output) {
   for (SeqId id : output.finished_seq_ids) sequences_.erase(id);
   // A preempted sequence keeps its random stream (seeded ones are re-positioned anyway) but its
   // blocks are gone; its next entry is is_new and replaces the table.
   for (SeqId id : output.preempted_seq_ids)
     if (auto it = sequences_.find(id); it != sequences_.end()) it->second.block_table.clear();
+  StepShape shape;
+  shape.decode_only = !output.scheduled.empty();
   step_states_.clear();
   step_states_.reserve(output.scheduled.size());
   for (const ScheduledSequence& seq : output.scheduled) {
     SequenceState& state = sequences_[seq.seq_id];
     step_states_.push_back(&state);
     if (seq.is_new) state.block_table.clear();
+    if (!state.has_params) {
+      const RequestParams& params = seq.request->params;
+      state.has_params = true;
+      state.sampling_row = DeviceSamplingInputs::row_of(params.sampling);
+      state.needs_adjustments = DeviceSamplingInputs::needs_adjustments(params.sampling);
+      state.min_tokens = params.min_tokens;
+      state.wants_prompt_logprobs = params.prompt_logprobs.has_value();
+    }
     const auto& ids = seq.block_table.block_ids;
     if (seq.block_table.kind == BlockTableUpdate::Kind::kReplace) {
       state.block_table.assign(ids.begin(), ids.end());
-    } else {
+    } else if (!ids.empty()) {
       state.block_table.insert(state.block_table.end(), ids.begin(), ids.end());
     }
+    shape.decode_only &= seq.num_scheduled_tokens() == 1 && seq.samples_token && !state.wants_prompt_logprobs;
+    shape.any_prompt_logprobs |= state.wants_prompt_logprobs && prompt_logprob_rows(seq).second > 0;
   }
+  return shape;
 }
 
 ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_logits) {
@@ -281,14 +292,21 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     if (!seq.samples_token) continue;
-    const Request& request = *seq.request;
-    const SamplingParams& params = request.params.sampling;
+    SequenceState& state = *step_states_[i];
     // The same single draw the host sampler makes (none when greedy), so a seeded request
     // consumes its stream identically on either path.
-    const double uniform = params.is_greedy() ? 0.0 : random_stream(seq, *step_states_[i]).next_double();
-    const std::vector<int32_t> suppressed = suppressed_ids(seq);
-    const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
-    device_sampling_.add_row(params, context, uniform);
+    const bool greedy = state.sampling_row.temperature < kGreedyTemperatureEpsilon;
+    const double uniform = greedy ? 0.0 : random_stream(seq, state).next_double();
+    if (!state.needs_adjustments && seq.num_prior_output_tokens >= state.min_tokens) {
+      // Nothing per token and nothing suppressed: the row is the request's constant one.
+      device_sampling_.add_plain_row(state.sampling_row, uniform);
+    } else {
+      const Request& request = *seq.request;
+      const std::vector<int32_t> suppressed = suppressed_ids(seq);
+      const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
+      device_sampling_.add_row(request.params.sampling, context, uniform);
+    }
+    remember_row(state, step.sampling_row[i]);
   }
   TURBINE_CHECK(int64_t(device_sampling_.rows.size()) == logits.rows, "{} sampling rows for {} rows of logits",
                 device_sampling_.rows.size(), logits.rows);
@@ -297,8 +315,8 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
       backend_.sample_async({logits, device_sampling_.rows, device_sampling_.adjustments, device_sampling_.suppressed});
   lap(&HostTimes::device_calls);
   step.on_device = true;
-  remember_samples(output, step, sampled, int(logits.rows));
-  lap(&HostTimes::rows);
+  last_sampled_ = sampled;
+  last_num_sampled_ = int(logits.rows);
 }
 
 void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& logits, int num_logits,
@@ -368,14 +386,14 @@ void ModelRunner::feed_in_flight_tokens(int32_t* device_ids, const int32_t* devi
 void ModelRunner::launch(const SchedulerOutput& output) {
   TURBINE_CHECK(launched_.size() < 2, "launch with two steps uncollected");
   restart_lap();
-  update_states(output);
+  const StepShape shape = update_states(output);
   ++num_launches_;
   LaunchedStep& step = launched_.emplace_back();
   const size_t n = output.scheduled.size();
   StepResult& result = step.result;
   result.token_ids.assign(n, kNoSampledToken);
   result.samples.resize(n);
-  result.prompt_logprobs.resize(n);
+  if (shape.any_prompt_logprobs) result.prompt_logprobs.resize(n);
   step.sampling_row.assign(n, -1);
   step.num_logprobs.assign(n, 0);
   step.seq_ids.resize(n);
@@ -383,7 +401,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   for (size_t i = 0; i < n; ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     step.seq_ids[i] = seq.seq_id;
-    step.num_logprobs[i] = seq.request->params.sampling.logprobs;
+    step.num_logprobs[i] = step_states_[i]->sampling_row.num_logprobs;
     if (seq.samples_token) step.sampling_row[i] = num_sampling_rows++;
   }
   if (output.empty()) {
@@ -405,7 +423,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   Tensor logits;
   int num_logits = 0;
   result.num_tokens = output.num_scheduled_tokens;
-  if (run_decode_graph(output, logits)) {
+  if (run_decode_graph(output, shape, logits)) {
     num_logits = int(logits.rows);
   } else {
     for (const ScheduledSequence& seq : output.scheduled)
@@ -420,9 +438,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   // sample queues an empty sample, so that collect() waits for the step's work and the staging
   // it read); a step with prompt_logprobs rows (which need whole rows on the host) takes the
   // host path.
-  const bool any_prompt_logprobs = std::any_of(output.scheduled.begin(), output.scheduled.end(),
-                                               [](const ScheduledSequence& s) { return prompt_logprob_rows(s).second > 0; });
-  if (backend_.supports_sampling() && !any_prompt_logprobs) {
+  if (backend_.supports_sampling() && !shape.any_prompt_logprobs) {
     sample_on_device(output, logits.slice_rows(0, num_logits), step);
   } else if (num_logits > 0) {
     sample_on_host(output, logits, num_logits, step);

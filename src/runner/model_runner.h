@@ -40,7 +40,8 @@ namespace turbine {
 struct StepResult {
   std::vector<int32_t> token_ids;     // parallel to SchedulerOutput::scheduled (for update_from_output)
   std::vector<SampledToken> samples;  // parallel too, with logprobs
-  std::vector<std::vector<PromptTokenLogprob>> prompt_logprobs;  // parallel too; empty unless asked
+  // Parallel too when some row scored prompt tokens (prompt_logprobs), else empty.
+  std::vector<std::vector<PromptTokenLogprob>> prompt_logprobs;
   int num_tokens = 0;                 // tokens the forward pass ran
   double wait_seconds = 0;            // time the host sat blocked on the device (the rest is host work)
 };
@@ -92,6 +93,21 @@ class ModelRunner {
     // Where its newest sample went: the launch number and the row among that launch's samples.
     uint64_t sampled_launch = 0;
     int sampled_row = -1;
+    // The request's constant parameters, read once (when the runner first sees the sequence), so
+    // that a step's rows need not go back to the Requests: its device sampling row (the per-step
+    // draw and list ranges aside), whether that row needs per-token adjustments (penalties or
+    // logit_bias), and what the engine's bookkeeping reads per row.
+    bool has_params = false;
+    SamplingRow sampling_row;
+    bool needs_adjustments = false;
+    int min_tokens = 0;
+    bool wants_prompt_logprobs = false;
+  };
+
+  // What update_states() found about the step being launched.
+  struct StepShape {
+    bool decode_only = false;         // every row one token that samples, none with prompt logprobs
+    bool any_prompt_logprobs = false;  // some row scores prompt tokens (the host path samples)
   };
 
   // What collect() needs of a launched step (no Request pointers: they may dangle by then).
@@ -103,7 +119,9 @@ class ModelRunner {
     StepResult result;                // complete already when the host sampled
   };
 
-  void update_states(const SchedulerOutput& output);
+  // Applies the step's state updates, looks each row's state up once (step_states_) and returns
+  // the step's shape.
+  StepShape update_states(const SchedulerOutput& output);
   // The row of the previous launch's samples that feeds `seq`'s kInFlightToken, or -1 when it
   // has none.
   int feed_source(const ScheduledSequence& seq, const SequenceState& state) const;
@@ -124,10 +142,14 @@ class ModelRunner {
   std::vector<int32_t> suppressed_ids(const ScheduledSequence& seq) const;
   // Records where each sampling sequence's token went, for the next launch to feed.
   void remember_samples(const SchedulerOutput& output, const LaunchedStep& step, const int32_t* sampled, int count);
+  void remember_row(SequenceState& state, int sampling_row) {
+    state.sampled_launch = num_launches_;
+    state.sampled_row = sampling_row;
+  }
   // Logits memory for `rows` rows: the reserved buffer, or the overflow one for larger steps.
   Tensor logits_for(int rows);
-  // Whether this step is decode-only and fits a graph size; then runs it and returns true.
-  bool run_decode_graph(const SchedulerOutput& output, Tensor& logits);
+  // Whether this step (decode-only, by its shape) fits a graph size; then runs it and returns true.
+  bool run_decode_graph(const SchedulerOutput& output, const StepShape& shape, Tensor& logits);
 
   // Adds the host time since the previous lap to `bucket` (a lap starts each launch and collect).
   void lap(double HostTimes::*bucket);

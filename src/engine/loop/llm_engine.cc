@@ -300,7 +300,8 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   times.runner += seconds_between(t0, t1);
   times.wait += result.wait_seconds;
   for (size_t i = 0; i < launched.prompt_logprob_owners.size(); ++i) {  // before update: requests may finish there
-    if (!launched.prompt_logprob_owners[i] || result.prompt_logprobs[i].empty()) continue;
+    if (!launched.prompt_logprob_owners[i] || i >= result.prompt_logprobs.size() || result.prompt_logprobs[i].empty())
+      continue;
     const auto& [key, prompt_len] = *launched.prompt_logprob_owners[i];
     auto& slots = prompt_logprobs_[key];
     slots.resize(size_t(prompt_len));
