@@ -197,12 +197,13 @@ json report_step_timing(const LlmEngine& engine) {
   const double p[] = {recent.percentiles[0].second, recent.percentiles[1].second, recent.percentiles[2].second};
   auto ms = [&](double seconds) { return 1e3 * seconds / decode_steps; };
   std::printf("Host time per step: %.3f ms over %llu steps; decode-only steps: %.3f ms at %.1f rows on average "
-              "(%llu steps; p50 %.3f, p90 %.3f, p99 %.3f ms; schedule %.3f, runner %.3f [rows %.3f, device calls %.3f, "
-              "collect %.3f], update %.3f, emit %.3f ms); blocked on the device: %.3f s\n",
+              "(%llu steps; p50 %.3f, p90 %.3f, p99 %.3f ms; schedule %.3f, runner %.3f [rows %.3f, upload %.3f, "
+              "forward %.3f, sampling %.3f, collect %.3f], update %.3f, emit %.3f ms); blocked on the device: %.3f s\n",
               1e3 * s.host_seconds / steps, static_cast<unsigned long long>(s.num_steps), ms(s.decode_host_seconds),
               double(s.decode_rows) / decode_steps, static_cast<unsigned long long>(s.decode_steps), p[0], p[1], p[2],
               ms(s.decode_schedule_seconds), ms(s.decode_runner_host_seconds), ms(s.decode_runner_rows_seconds),
-              ms(s.decode_runner_calls_seconds), ms(s.decode_runner_collect_seconds), ms(s.decode_update_seconds), ms(s.decode_emit_seconds), s.device_wait_seconds);
+              ms(s.decode_runner_upload_seconds), ms(s.decode_runner_forward_seconds),
+              ms(s.decode_runner_sampling_seconds), ms(s.decode_runner_collect_seconds), ms(s.decode_update_seconds), ms(s.decode_emit_seconds), s.device_wait_seconds);
   std::printf("Decode steps launched ahead of the step in flight: %llu of %llu, host work hidden behind the device "
               "in %llu; exposed host time %.3f ms per decode step\n",
               static_cast<unsigned long long>(s.decode_steps_ahead), static_cast<unsigned long long>(s.decode_steps),
@@ -217,7 +218,9 @@ json report_step_timing(const LlmEngine& engine) {
           {"decode_schedule_ms_per_step", ms(s.decode_schedule_seconds)},
           {"decode_runner_host_ms_per_step", ms(s.decode_runner_host_seconds)},
           {"decode_runner_rows_ms_per_step", ms(s.decode_runner_rows_seconds)},
-          {"decode_runner_calls_ms_per_step", ms(s.decode_runner_calls_seconds)},
+          {"decode_runner_upload_ms_per_step", ms(s.decode_runner_upload_seconds)},
+          {"decode_runner_forward_ms_per_step", ms(s.decode_runner_forward_seconds)},
+          {"decode_runner_sampling_ms_per_step", ms(s.decode_runner_sampling_seconds)},
           {"decode_runner_collect_ms_per_step", ms(s.decode_runner_collect_seconds)},
           {"decode_update_ms_per_step", ms(s.decode_update_seconds)},
           {"decode_emit_ms_per_step", ms(s.decode_emit_seconds)},

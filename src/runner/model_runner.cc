@@ -113,10 +113,11 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, const StepShap
   lap(&HostTimes::rows);
   const ForwardBatch batch_inputs = graphs_->upload(batch, padded, int(table_width));
   feed_in_flight_tokens(graphs_->device_ids(), graphs_->device_feed(), batch, any_feed);
+  lap(&HostTimes::upload);
   Tensor padded_logits = logits_buffer_.as_tensor(DType::kF32, padded, model_.config().vocab_size);
   graphs_->run(padded, [&] { model_.forward(batch_inputs, kv_.view(), padded_logits); });
   logits = padded_logits.slice_rows(0, batch);
-  lap(&HostTimes::device_calls);
+  lap(&HostTimes::forward);
   return true;
 }
 
@@ -223,6 +224,7 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   backend_.copy_to_device_async(device_inputs_.data(), base, bytes);
   auto on_device = [&](const int32_t* p) { return static_cast<int32_t*>(device_inputs_.data()) + (p - base); };
   feed_in_flight_tokens(on_device(ids), on_device(feed), num_tokens, any_feed);
+  lap(&HostTimes::upload);
   ForwardBatch b;
   b.num_tokens = num_tokens;
   b.token_ids = on_device(ids);
@@ -313,7 +315,7 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
   lap(&HostTimes::rows);
   const int32_t* sampled =
       backend_.sample_async({logits, device_sampling_.rows, device_sampling_.adjustments, device_sampling_.suppressed});
-  lap(&HostTimes::device_calls);
+  lap(&HostTimes::sampling);
   step.on_device = true;
   last_sampled_ = sampled;
   last_num_sampled_ = int(logits.rows);
@@ -323,7 +325,7 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
                                  LaunchedStep& step) {
   const int64_t vocab = model_.config().vocab_size;
   StepResult& result = step.result;
-  lap(&HostTimes::device_calls);
+  lap(&HostTimes::forward);
   WaitTimer wait(result.wait_seconds);
   host_logits_.resize(size_t(num_logits) * size_t(vocab));
   backend_.copy_to_host(host_logits_.data(), logits.data, host_logits_.size() * sizeof(float));
@@ -353,7 +355,7 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
   if (host_sampled_.bytes() < bytes) host_sampled_ = backend_.allocate(bytes * 2);
   lap(&HostTimes::rows);
   backend_.copy_to_device(host_sampled_.data(), tokens.data(), tokens.size() * sizeof(int32_t));
-  lap(&HostTimes::device_calls);
+  lap(&HostTimes::sampling);
   remember_samples(output, step, static_cast<const int32_t*>(host_sampled_.data()), int(tokens.size()));
   lap(&HostTimes::rows);
 }
@@ -417,7 +419,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
     for (const BlockCopy& c : output.block_copies) pairs.insert(pairs.end(), {c.src, c.dst});
     for (KvCacheLayer& layer : kv_.view().layers)
       backend_.copy_kv_blocks(layer, pairs.data(), int(output.block_copies.size()), kv_.block_size());
-    lap(&HostTimes::device_calls);
+    lap(&HostTimes::forward);
   }
 
   Tensor logits;
@@ -431,7 +433,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
     const ForwardBatch batch = build_batch(output, num_logits);
     logits = logits_for(num_logits);
     model_.forward(batch, kv_.view(), logits);
-    lap(&HostTimes::device_calls);
+    lap(&HostTimes::forward);
   }
 
   // On a backend that samples, only ids and logprobs come back (even a step with nothing to
@@ -443,7 +445,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   } else if (num_logits > 0) {
     sample_on_host(output, logits, num_logits, step);
   } else {
-    lap(&HostTimes::device_calls);
+    lap(&HostTimes::forward);
     WaitTimer wait(result.wait_seconds);
     backend_.synchronize();  // nothing sampled: wait here, as the host path would have
     wait.stop();

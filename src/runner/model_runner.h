@@ -50,11 +50,14 @@ class ModelRunner {
  public:
   // The runner's host seconds, summed over steps, by kind of work (the time blocked on the
   // device is in none of them): per-row work (state updates, input arrays, sampling rows,
-  // results), the backend calls that queue a step (copies, feeds, graph replay or the eager
-  // forward, the sampling launch), and collecting a step's samples after the wait.
+  // results); the backend calls that queue a step, in three groups: uploading the inputs (and
+  // feeding in-flight tokens), the forward pass (graph replay, or the eager forward's launches,
+  // and block copies), the sampling launch; and collecting a step's samples after the wait.
   struct HostTimes {
     double rows = 0;
-    double device_calls = 0;
+    double upload = 0;
+    double forward = 0;
+    double sampling = 0;
     double collect = 0;
   };
 

@@ -272,7 +272,9 @@ void LlmEngine::step() {
     stats_.decode_emit_seconds += times.emit;
     const ModelRunner::HostTimes& runner_after = runner_->host_times();
     stats_.decode_runner_rows_seconds += runner_after.rows - runner_before.rows;
-    stats_.decode_runner_calls_seconds += runner_after.device_calls - runner_before.device_calls;
+    stats_.decode_runner_upload_seconds += runner_after.upload - runner_before.upload;
+    stats_.decode_runner_forward_seconds += runner_after.forward - runner_before.forward;
+    stats_.decode_runner_sampling_seconds += runner_after.sampling - runner_before.sampling;
     stats_.decode_runner_collect_seconds += runner_after.collect - runner_before.collect;
     stats_.decode_steps_ahead += uint64_t(ahead);
     const bool hidden = ahead && ahead_wait >= kDeviceBusyWaitSeconds;

@@ -94,9 +94,12 @@ struct EngineStats {
   double decode_update_seconds = 0;
   double decode_emit_seconds = 0;
   // ... and the runner's part split by kind (ModelRunner::HostTimes): per-row work, the backend
-  // calls that queue the step, collecting the samples.
+  // calls that queue the step (uploading inputs, the forward pass, the sampling launch),
+  // collecting the samples.
   double decode_runner_rows_seconds = 0;
-  double decode_runner_calls_seconds = 0;
+  double decode_runner_upload_seconds = 0;
+  double decode_runner_forward_seconds = 0;
+  double decode_runner_sampling_seconds = 0;
   double decode_runner_collect_seconds = 0;
   // Decode steps launched while the previous step was still in flight, and of those, the ones
   // whose host work was hidden: the host then still waited for the device (>= 20 us) to collect
