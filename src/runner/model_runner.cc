@@ -143,7 +143,7 @@ ModelRunner::StepShape ModelRunner::update_states(const SchedulerOutput& output)
       state.min_tokens = params.min_tokens;
       state.wants_prompt_logprobs = params.prompt_logprobs.has_value();
     }
-    const auto& ids = seq.block_table.block_ids;
+    const std::span<const BlockId> ids = output.blocks(seq);
     if (seq.block_table.kind == BlockTableUpdate::Kind::kReplace) {
       state.block_table.assign(ids.begin(), ids.end());
     } else if (!ids.empty()) {

@@ -42,15 +42,18 @@ std::vector<BlockId> BlockPool::allocate(int count) {
                 num_free_blocks());
   std::vector<BlockId> ids;
   ids.reserve(size_t(count));
-  for (int i = 0; i < count; ++i) {
-    const BlockId id = free_queue_.pop_front();
-    BlockState& block = state(id);
-    TURBINE_CHECK(block.ref_count == 0);
-    if (block.cache_id != 0) uncache(id);  // the lazy eviction happens here
-    block.ref_count = 1;
-    ids.push_back(id);
-  }
+  for (int i = 0; i < count; ++i) ids.push_back(allocate_one());
   return ids;
+}
+
+BlockId BlockPool::allocate_one() {
+  TURBINE_CHECK(num_free_blocks() > 0, "asked for 1 block, 0 free");
+  const BlockId id = free_queue_.pop_front();
+  BlockState& block = state(id);
+  TURBINE_CHECK(block.ref_count == 0);
+  if (block.cache_id != 0) uncache(id);  // the lazy eviction happens here
+  block.ref_count = 1;
+  return id;
 }
 
 void BlockPool::touch(std::span<const BlockId> ids) {

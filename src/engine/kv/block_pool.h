@@ -71,6 +71,7 @@ class BlockPool {
   // Takes `count` blocks from the head of the free queue (dropping whatever they cached) with
   // ref count 1. Requires count <= num_free_blocks().
   std::vector<BlockId> allocate(int count);
+  BlockId allocate_one();  // allocate(1) without the vector
   // Adds a reference to each block, taking those at ref count 0 out of the free queue.
   void touch(std::span<const BlockId> ids);
   // Drops a reference from each block; blocks reaching 0 join the free queue in the given order.

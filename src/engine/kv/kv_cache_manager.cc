@@ -86,20 +86,18 @@ std::optional<SlotAllocation> KvCacheManager::allocate_slots(Request& request, i
     pool_.touch(computed.block_ids);
     table.block_ids = computed.block_ids;
     table.num_cached_blocks = int(computed.block_ids.size());
-    result.appended_block_ids = computed.block_ids;
+    result.num_appended_blocks = int(computed.block_ids.size());
   }
   if (needs_copy) {
     // The writer's reference to src becomes the pin that keeps src alive until the copy is taken.
     const BlockId src = table.block_ids[write_block];
-    const BlockId dst = pool_.allocate(1).front();
+    const BlockId dst = pool_.allocate_one();
     table.block_ids[write_block] = dst;
     pending_copies_.push_back({src, dst});
     result.table_rewritten = true;
   }
-  for (BlockId id : pool_.allocate(num_fresh)) {
-    table.block_ids.push_back(id);
-    result.appended_block_ids.push_back(id);
-  }
+  for (int i = 0; i < num_fresh; ++i) table.block_ids.push_back(pool_.allocate_one());
+  result.num_appended_blocks += num_fresh;
   return result;
 }
 

@@ -52,8 +52,9 @@ struct ComputedBlocks {
 
 // What allocate_slots changed in the sequence's block table.
 struct SlotAllocation {
-  std::vector<BlockId> appended_block_ids;  // cache hits first, then fresh blocks
-  bool table_rewritten = false;             // a copy-on-write replaced an existing entry
+  // Blocks appended to the table (cache hits first, then fresh blocks): its last ones.
+  int num_appended_blocks = 0;
+  bool table_rewritten = false;  // a copy-on-write replaced an existing entry
 };
 
 class KvCacheManager {

@@ -119,6 +119,7 @@ SchedulerOutput Scheduler::schedule() {
   // Sized once: at hundreds of rows, growing it step by step was a good part of the host time.
   step.output.scheduled.reserve(std::min(size_t(config_.max_num_seqs), running_.size() + waiting_.size()));
   step.output.token_ids.reserve(size_t(config_.max_num_batched_tokens));  // the budget bounds it
+  step.output.block_ids.reserve(step.output.scheduled.capacity());  // a decode step appends at most one each
   schedule_running(step);
   schedule_waiting(step);
   step.output.block_copies = kv_.take_block_copies();
@@ -273,13 +274,14 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
   if (entry.last_token_in_flight) step_tokens.push_back(kInFlightToken);
   entry.samples_token = end == request.num_planned_tokens();
   entry.num_prior_output_tokens = request.num_output_tokens() + request.num_in_flight_tokens;
-  if (entry.is_new || slots.table_rewritten) {
-    entry.block_table.kind = BlockTableUpdate::Kind::kReplace;
-    const auto ids = kv_.block_ids(request.seq_id);
-    entry.block_table.block_ids.assign(ids.begin(), ids.end());
-  } else {
-    entry.block_table.kind = BlockTableUpdate::Kind::kAppend;
-    entry.block_table.block_ids = slots.appended_block_ids;
+  const bool replace = entry.is_new || slots.table_rewritten;
+  entry.block_table.kind = replace ? BlockTableUpdate::Kind::kReplace : BlockTableUpdate::Kind::kAppend;
+  entry.block_table.block_begin = int(step.output.block_ids.size());
+  if (replace || slots.num_appended_blocks > 0) {  // most decode steps append nothing
+    const auto table = kv_.block_ids(request.seq_id);
+    const auto ids = replace ? table : table.last(size_t(slots.num_appended_blocks));
+    entry.block_table.num_blocks = int(ids.size());
+    step.output.block_ids.insert(step.output.block_ids.end(), ids.begin(), ids.end());
   }
   request.runner_has_state = true;
   request.num_computed_tokens = end;

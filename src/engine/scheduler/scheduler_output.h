@@ -5,7 +5,8 @@
 //  - is_new: the runner has no state for this sequence (first admission, resumption after a
 //    preemption, or a fork child's first step). Drop any stale row and start from this entry.
 //  - block_table: kReplace gives the whole table (new sequences and copy-on-write rewrites);
-//    kAppend gives the block ids to append to the runner's copy.
+//    kAppend gives the block ids to append to the runner's copy. The ids sit in one array of the
+//    step, like the tokens (SchedulerOutput::blocks).
 //  - its tokens (SchedulerOutput::tokens): exactly the tokens to run, at positions
 //    num_computed_tokens, +1, ...; a prefill chunk, a resumed sequence's recomputation, or the one
 //    token a decode step feeds back. When a step is scheduled ahead of the previous step's results
@@ -38,7 +39,8 @@ namespace turbine {
 struct BlockTableUpdate {
   enum class Kind { kReplace, kAppend };
   Kind kind = Kind::kAppend;
-  std::vector<BlockId> block_ids;
+  int block_begin = 0;  // its ids: SchedulerOutput::block_ids[block_begin, + num_blocks)
+  int num_blocks = 0;
 };
 
 struct ScheduledSequence {
@@ -63,6 +65,7 @@ struct SchedulerOutput {
   std::vector<ScheduledSequence> scheduled;  // sampled tokens come back in this order
   int num_scheduled_tokens = 0;              // sum over `scheduled`
   std::vector<int32_t> token_ids;            // the scheduled sequences' tokens (ranges may be unused)
+  std::vector<BlockId> block_ids;            // their block table updates' ids (likewise)
   std::vector<BlockCopy> block_copies;
   std::vector<SeqId> finished_seq_ids;
   std::vector<SeqId> preempted_seq_ids;
@@ -70,6 +73,10 @@ struct SchedulerOutput {
   bool empty() const { return scheduled.empty(); }
   std::span<const int32_t> tokens(const ScheduledSequence& seq) const {
     return std::span<const int32_t>(token_ids).subspan(size_t(seq.token_begin), size_t(seq.num_tokens));
+  }
+  std::span<const BlockId> blocks(const ScheduledSequence& seq) const {
+    return std::span<const BlockId>(block_ids).subspan(size_t(seq.block_table.block_begin),
+                                                       size_t(seq.block_table.num_blocks));
   }
 };
 

@@ -88,9 +88,9 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
     }
     std::vector<BlockId>& table = rows_[entry.seq_id];
     switch (entry.block_table.kind) {
-      case BlockTableUpdate::Kind::kReplace: table = entry.block_table.block_ids; break;
+      case BlockTableUpdate::Kind::kReplace: table.assign(output.blocks(entry).begin(), output.blocks(entry).end()); break;
       case BlockTableUpdate::Kind::kAppend:
-        table.insert(table.end(), entry.block_table.block_ids.begin(), entry.block_table.block_ids.end());
+        table.insert(table.end(), output.blocks(entry).begin(), output.blocks(entry).end());
         break;
     }
     for (BlockId id : table) EXPECT_TRUE(id > kNullBlockId && id < num_blocks_) << "block " << id;

@@ -56,7 +56,7 @@ TEST_F(KvCacheManagerTest, SecondRequestReusesTheFullBlocksOfASharedPrefix) {
   EXPECT_EQ(hit.block_ids, std::vector<BlockId>(a_blocks.begin(), a_blocks.begin() + 12));
   const auto slots = kv.allocate_slots(b, b.num_tokens() - hit.num_tokens, hit);
   ASSERT_TRUE(slots.has_value());
-  EXPECT_EQ(slots->appended_block_ids.size(), 13u);  // 12 hits + 1 fresh for tokens 192..202
+  EXPECT_EQ(slots->num_appended_blocks, 13);  // 12 hits + 1 fresh for tokens 192..202
   EXPECT_EQ(kv.pool().prefix_cache_stats().hit_tokens, 192u);
   kv.free(b);
 }
@@ -106,19 +106,19 @@ TEST_F(KvCacheManagerTest, GrowsTheTableOnlyWhenABlockFillsUp) {
   Request a = make(make_prompt(10, 7));
   auto first = kv.allocate_slots(a, 10);
   ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(first->appended_block_ids.size(), 1u);
+  EXPECT_EQ(first->num_appended_blocks, 1);
   a.num_computed_tokens = 10;
   for (int i = 0; i < 6; ++i) {  // tokens 10..15 fit the first block
     a.append_output_token(1);
     auto more = kv.allocate_slots(a, 1);
     ASSERT_TRUE(more.has_value());
-    EXPECT_TRUE(more->appended_block_ids.empty());
+    EXPECT_EQ(more->num_appended_blocks, 0);
     ++a.num_computed_tokens;
   }
   a.append_output_token(1);
   auto next = kv.allocate_slots(a, 1);
   ASSERT_TRUE(next.has_value());
-  EXPECT_EQ(next->appended_block_ids.size(), 1u);
+  EXPECT_EQ(next->num_appended_blocks, 1);
   EXPECT_EQ(kv.block_ids(a.seq_id).size(), 2u);
   kv.free(a);
 }
@@ -212,7 +212,7 @@ TEST_F(KvCacheManagerTest, ForkAtABlockBoundaryNeedsNoCopy) {
     auto slots = kv.allocate_slots(*r, 1);
     ASSERT_TRUE(slots.has_value());
     EXPECT_FALSE(slots->table_rewritten);
-    EXPECT_EQ(slots->appended_block_ids.size(), 1u);
+    EXPECT_EQ(slots->num_appended_blocks, 1);
   }
   EXPECT_TRUE(kv.take_block_copies().empty());
   kv.free(parent);

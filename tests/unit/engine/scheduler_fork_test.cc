@@ -37,9 +37,9 @@ TEST_P(SchedulerForkTest, SharesThePromptAndCopiesThePartialBlockOnWrite) {
     EXPECT_EQ(e.num_scheduled_tokens(), 1);
     EXPECT_TRUE(e.samples_token);
     EXPECT_EQ(e.block_table.kind, BlockTableUpdate::Kind::kReplace);
-    ASSERT_EQ(e.block_table.block_ids.size(), 2u);
-    EXPECT_EQ(e.block_table.block_ids[0], forked.scheduled[0].block_table.block_ids[0]);
-    second_blocks.insert(e.block_table.block_ids[1]);
+    ASSERT_EQ(forked.blocks(e).size(), 2u);
+    EXPECT_EQ(forked.blocks(e)[0], forked.blocks(forked.scheduled[0])[0]);
+    second_blocks.insert(forked.blocks(e)[1]);
   }
   EXPECT_EQ(second_blocks.size(), 3u);
   for (const BlockCopy& copy : forked.block_copies) {
