@@ -46,7 +46,7 @@ int DecodeGraphs::padded_size(int batch) const {
   return it == ladder_.end() ? 0 : *it;
 }
 
-ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width) {
+ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width, bool copy_tables) {
   TURBINE_CHECK(batch >= 0 && padded > 0 && batch <= padded && padded <= max_batch_,
                 "DecodeGraphs: batch {} padded {}", batch, padded);
   TURBINE_CHECK(table_width >= 1 && table_width <= host_[0].table_stride, "DecodeGraphs: table width {} (stride {})",
@@ -68,12 +68,15 @@ ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width) {
     h.seq_lens[i] = 1;
     h.block_tables[size_t(i) * size_t(h.table_stride)] = 0;
   }
-  // One copy of the per-row arrays, one of the used prefix of the padded rows' block tables.
+  // One copy of the per-row arrays, one of the used prefix of the padded rows' block tables (a
+  // strided copy: the dearer of the two calls).
   const size_t head_ints = size_t(h.block_tables - base);
   backend_.copy_to_device_async(device_buffer_.data(), base, head_ints * sizeof(int32_t));
-  backend_.copy_to_device_async_2d(static_cast<int32_t*>(device_buffer_.data()) + head_ints, h.block_tables,
-                                   size_t(h.table_stride) * sizeof(int32_t), size_t(table_width) * sizeof(int32_t),
-                                   size_t(padded));
+  if (copy_tables) {
+    backend_.copy_to_device_async_2d(static_cast<int32_t*>(device_buffer_.data()) + head_ints, h.block_tables,
+                                     size_t(h.table_stride) * sizeof(int32_t), size_t(table_width) * sizeof(int32_t),
+                                     size_t(padded));
+  }
 
   auto on_device = [&](const int32_t* p) {
     return static_cast<const int32_t*>(device_buffer_.data()) + (p - base);

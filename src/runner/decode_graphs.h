@@ -65,9 +65,11 @@ class DecodeGraphs {
   // the step's batch over the device copy (logits wanted for every row, in order), then moves on
   // to the other slot. Only the first `table_width` entries of each block-table row are copied
   // (the most blocks any of the step's sequences holds): at a long context the full stride would
-  // be megabytes a step.
+  // be megabytes a step. With `copy_tables` false the block tables are not copied at all: the
+  // caller knows the device copy already holds these rows' tables (the same sequences in the same
+  // rows, none of them changed since; padding rows keep the null block's entry).
   // `batch` may be 0 (every row padding: capture_all).
-  ForwardBatch upload(int batch, int padded, int table_width);
+  ForwardBatch upload(int batch, int padded, int table_width, bool copy_tables = true);
   // The device copies of the ids and of the feed rows (fixed addresses), for Backend::feed_tokens.
   int32_t* device_ids() const { return device_ids_; }
   const int32_t* device_feed() const { return device_feed_; }

@@ -77,6 +77,7 @@ bool ModelRunner::enable_decode_graphs(int max_batch, int max_model_len) {
 int ModelRunner::capture_decode_graphs() {
   if (!graphs_) return 0;
   TURBINE_CHECK(launched_.empty(), "capture_decode_graphs with a step in flight");
+  graph_tables_stale_ = true;  // the captures' uploads overwrite the device tables
   return graphs_->capture_all([&](const ForwardBatch& batch) {
     Tensor logits = logits_buffer_.as_tensor(DType::kF32, batch.num_tokens, model_.config().vocab_size);
     model_.forward(batch, kv_.view(), logits);
@@ -92,8 +93,10 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, const StepShap
   const DecodeInputs h = graphs_->host_inputs();
   size_t table_width = 1;
   bool any_feed = false;
+  bool same_rows = !graph_tables_stale_ && padded == graph_table_padded_ && size_t(batch) == graph_table_rows_.size();
   for (int s = 0; s < batch; ++s) {
     const ScheduledSequence& seq = output.scheduled[size_t(s)];
+    same_rows = same_rows && graph_table_rows_[size_t(s)] == seq.seq_id;
     const std::vector<BlockId>& table = step_states_[size_t(s)]->block_table;
     const int pos = seq.num_computed_tokens;
     TURBINE_CHECK(size_t(pos / block_size) < table.size() && table.size() <= size_t(h.table_stride),
@@ -110,8 +113,18 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, const StepShap
     std::copy(table.begin(), table.end(), h.block_tables + size_t(s) * size_t(h.table_stride));
     table_width = std::max(table_width, table.size());
   }
+  // Block tables change only when a row gains a block or the rows change: most decode steps
+  // reuse the device copy and skip the strided copy.
+  const bool copy_tables = !same_rows || table_width > graph_table_width_;
+  if (copy_tables) {
+    graph_table_rows_.resize(size_t(batch));
+    for (int s = 0; s < batch; ++s) graph_table_rows_[size_t(s)] = output.scheduled[size_t(s)].seq_id;
+    graph_table_padded_ = padded;
+    graph_table_width_ = table_width;
+    graph_tables_stale_ = false;
+  }
   lap(&HostTimes::rows);
-  const ForwardBatch batch_inputs = graphs_->upload(batch, padded, int(table_width));
+  const ForwardBatch batch_inputs = graphs_->upload(batch, padded, int(table_width), copy_tables);
   feed_in_flight_tokens(graphs_->device_ids(), graphs_->device_feed(), batch, any_feed);
   lap(&HostTimes::upload);
   Tensor padded_logits = logits_buffer_.as_tensor(DType::kF32, padded, model_.config().vocab_size);
@@ -146,8 +159,10 @@ ModelRunner::StepShape ModelRunner::update_states(const SchedulerOutput& output)
     const std::span<const BlockId> ids = output.blocks(seq);
     if (seq.block_table.kind == BlockTableUpdate::Kind::kReplace) {
       state.block_table.assign(ids.begin(), ids.end());
+      graph_tables_stale_ = true;
     } else if (!ids.empty()) {
       state.block_table.insert(state.block_table.end(), ids.begin(), ids.end());
+      graph_tables_stale_ = true;
     }
     shape.decode_only &= seq.num_scheduled_tokens() == 1 && seq.samples_token && !state.wants_prompt_logprobs;
     shape.any_prompt_logprobs |= state.wants_prompt_logprobs && prompt_logprob_rows(seq).second > 0;

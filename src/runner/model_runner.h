@@ -184,6 +184,13 @@ class ModelRunner {
   int logits_rows_ = 0;
   DeviceBuffer overflow_logits_;
   std::unique_ptr<DecodeGraphs> graphs_;
+  // Whose block tables the graphs' device inputs hold (rows in order, the padded size and the
+  // copied width), and whether any sequence's table changed since (in any step, eager ones
+  // too), so that a decode step with the same rows and no table change skips the copy.
+  std::vector<SeqId> graph_table_rows_;
+  int graph_table_padded_ = 0;
+  size_t graph_table_width_ = 0;
+  bool graph_tables_stale_ = true;
   std::vector<float> host_logits_;
   DeviceSamplingInputs device_sampling_;  // reused every step
 };

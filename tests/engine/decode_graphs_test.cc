@@ -81,6 +81,14 @@ TEST(DecodeGraphs, UploadPadsRowsIntoTheNullBlockAndKeepsTheRealOnes) {
     EXPECT_EQ(g.attention.block_tables[s * stride + 1], 5 + s + 1);  // beyond the width: the old copy
   }
   EXPECT_DEATH(graphs.upload(3, 4, stride + 1), "table width");
+
+  // A step whose rows' tables are already on the device copies the per-row arrays only.
+  const DecodeInputs third = graphs.host_inputs();
+  fill(third, [](int, int) { return 777; });
+  third.positions[0] = 23;
+  const ForwardBatch k = graphs.upload(3, 4, stride, /*copy_tables=*/false);
+  EXPECT_EQ(k.positions[0], 23);
+  for (int s = 0; s < 3; ++s) EXPECT_EQ(k.attention.block_tables[s * stride], 50 + 10 * s);  // the previous copy
 }
 
 TEST(DecodeGraphs, UploadOfNoRealRowsPadsEveryRow) {
