@@ -5,11 +5,11 @@
 // ms of the engine thread's host time per step on an H100 host. The engine thread now hands the
 // whole step over with one queue push (a few microseconds) and goes on to the next step; this
 // thread turns it into one RequestOutput per request sample, in step order, and calls the
-// sinks. It owns the sink table: a request id is in use from submit() until its last output has
-// been handed to its sink. Measured cost (docs/performance.md): this thread working at the same
-// time slows the engine thread's own scheduling and updating (allocator and cache traffic), so
-// the engine thread's total host time per step did not fall; what it gains is that sink work
-// no longer sits on the engine thread.
+// sinks. It owns the sink table, keyed by the number add_sink() returns (the request's
+// Request::output_key, which every RequestDelta carries); a request id is in use from submit()
+// until its last output has been handed to its sink. Nothing the engine thread allocates per row
+// crosses over (docs/performance.md, 2026-12-07: frees of the engine thread's per-row strings and
+// vectors on this thread had made the hand-over cost more than delivering inline).
 //
 // Sinks run on this thread, one at a time, and must return quickly (the server only queues the
 // output for its connection). They may call the engine (abort, submit).
