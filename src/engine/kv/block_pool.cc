@@ -15,6 +15,9 @@ BlockPool::BlockPool(int num_blocks, int block_size)
   TURBINE_CHECK(num_blocks >= 2, "a block pool needs the null block and at least one more, got {}", num_blocks);
   TURBINE_CHECK(block_size >= 1, "block size must be positive, got {}", block_size);
   for (BlockId id = 1; id < num_blocks; ++id) free_queue_.push_back(id);
+  // Every block is cached at most once: sized for all of them, the map never rehashes mid-step
+  // (a rehash of tens of thousands of entries would stall one decode step by milliseconds).
+  cache_map_.reserve(size_t(num_blocks));
 }
 
 const BlockPool::BlockState& BlockPool::state(BlockId id) const {
