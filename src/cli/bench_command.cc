@@ -203,7 +203,8 @@ json report_step_timing(const LlmEngine& engine) {
               double(s.decode_rows) / decode_steps, static_cast<unsigned long long>(s.decode_steps), p[0], p[1], p[2],
               ms(s.decode_schedule_seconds), ms(s.decode_runner_host_seconds), ms(s.decode_runner_rows_seconds),
               ms(s.decode_runner_upload_seconds), ms(s.decode_runner_forward_seconds),
-              ms(s.decode_runner_sampling_seconds), ms(s.decode_runner_collect_seconds), ms(s.decode_update_seconds), ms(s.decode_emit_seconds), s.device_wait_seconds);
+              ms(s.decode_runner_sampling_seconds), ms(s.decode_runner_collect_seconds), ms(s.decode_update_seconds),
+              ms(s.decode_emit_seconds), s.device_wait_seconds);
   std::printf("Decode steps launched ahead of the step in flight: %llu of %llu, host work hidden behind the device "
               "in %llu; exposed host time %.3f ms per decode step\n",
               static_cast<unsigned long long>(s.decode_steps_ahead), static_cast<unsigned long long>(s.decode_steps),

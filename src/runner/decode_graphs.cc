@@ -68,8 +68,7 @@ ForwardBatch DecodeGraphs::upload(int batch, int padded, int table_width, bool c
     h.seq_lens[i] = 1;
     h.block_tables[size_t(i) * size_t(h.table_stride)] = 0;
   }
-  // One copy of the per-row arrays, one of the used prefix of the padded rows' block tables (a
-  // strided copy: the dearer of the two calls).
+  // One copy of the per-row arrays, one of the used prefix of the padded rows' block tables.
   const size_t head_ints = size_t(h.block_tables - base);
   backend_.copy_to_device_async(device_buffer_.data(), base, head_ints * sizeof(int32_t));
   if (copy_tables) {

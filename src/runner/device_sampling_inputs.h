@@ -30,8 +30,6 @@ struct DeviceSamplingInputs {
     suppressed.clear();
   }
 
-  // Appends one row. `uniform` is the row's draw in [0, 1) (the request's rng.next_double());
-  // ignored by greedy rows, which draw nothing.
   // The row's constant part (the draw and the list ranges left at 0).
   static SamplingRow row_of(const SamplingParams& params) {
     SamplingRow r;
@@ -60,6 +58,8 @@ struct DeviceSamplingInputs {
     r.suppress_begin = r.suppress_end = int32_t(suppressed.size());
   }
 
+  // Appends one row. `uniform` is the row's draw in [0, 1) (the request's rng.next_double());
+  // ignored by greedy rows, which draw nothing.
   void add_row(const SamplingParams& params, const SamplingContext& context, double uniform) {
     SamplingRow r = row_of(params);
     r.uniform = uniform;

@@ -379,12 +379,8 @@ void ModelRunner::remember_samples(const SchedulerOutput& output, const Launched
                                    int count) {
   last_sampled_ = sampled;
   last_num_sampled_ = count;
-  for (size_t i = 0; i < output.scheduled.size(); ++i) {
-    if (step.sampling_row[i] < 0) continue;
-    SequenceState& state = *step_states_[i];
-    state.sampled_launch = num_launches_;
-    state.sampled_row = step.sampling_row[i];
-  }
+  for (size_t i = 0; i < output.scheduled.size(); ++i)
+    if (step.sampling_row[i] >= 0) remember_row(*step_states_[i], step.sampling_row[i]);
 }
 
 int ModelRunner::feed_source(const ScheduledSequence& seq, const SequenceState& state) const {
