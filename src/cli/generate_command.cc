@@ -147,13 +147,7 @@ OfflinePrompt parse_prompt_line(const std::string& line, size_t line_number, con
       p.make_stop_matcher = [config] { return std::make_unique<server::DetokenizingStopMatcher>(config); };
     }
   }
-  try {
-    p.params.sampling.validate();
-    p.params.validate();
-  } catch (const Error& e) {
-    fail("{}: {}", where, e.what());
-  }
-  return p;
+  return p;  // the engine validates the parameters when the prompt is submitted ("prompt N: ...")
 }
 
 std::vector<OfflinePrompt> read_prompts_file(const GenerateArgs& args, const std::optional<Tokenizer>& tokenizer,

@@ -39,7 +39,8 @@ std::optional<RequestFinishReason> finish_reason_of(RequestStatus status) {
 
 bool is_finished(RequestStatus status) { return finish_reason_of(status).has_value(); }
 
-void RequestParams::validate() const {
+void RequestParams::validate(int64_t vocab_size) const {
+  sampling.validate(vocab_size);
   if (max_tokens < 1) fail("max_tokens must be at least 1, got {}", max_tokens);
   if (min_tokens < 0 || min_tokens > max_tokens)
     fail("min_tokens must be in [0, max_tokens = {}], got {}", max_tokens, min_tokens);
@@ -47,7 +48,8 @@ void RequestParams::validate() const {
   if (prompt_logprobs && (*prompt_logprobs < 0 || *prompt_logprobs > kMaxLogprobs))
     fail("prompt_logprobs must be in [0, {}], got {}", kMaxLogprobs, *prompt_logprobs);
   for (size_t i = 0; i < stop_token_ids.size(); ++i)
-    if (stop_token_ids[i] < 0) fail("stop token id {} (at index {}) is negative", stop_token_ids[i], i);
+    if (stop_token_ids[i] < 0 || stop_token_ids[i] >= vocab_size)
+      fail("stop token id {} (at index {}) is outside the vocabulary [0, {})", stop_token_ids[i], i, vocab_size);
 }
 
 Request::Request(std::string id_, std::vector<int32_t> prompt_token_ids, RequestParams params_)

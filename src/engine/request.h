@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "engine/kv/block_hash.h"
+#include "engine/sampling_params.h"
 #include "engine/stop_string_matcher.h"
-#include "runner/sampling_params.h"
 
 namespace turbine {
 
@@ -55,7 +55,7 @@ std::optional<RequestFinishReason> finish_reason_of(RequestStatus status);
 
 // What the client asked for besides the prompt.
 struct RequestParams {
-  SamplingParams sampling;  // validated by the submitter (SamplingParams::validate)
+  SamplingParams sampling;
   int max_tokens = 16;      // >= 1: most output tokens
   int min_tokens = 0;       // in [0, max_tokens]: EOS, stop tokens and stop strings are ignored before
   bool ignore_eos = false;
@@ -70,8 +70,10 @@ struct RequestParams {
   // cache (LoRA id, multimodal input hashes, a cache salt). Hashed into every block.
   std::vector<uint64_t> cache_extra_keys;
 
-  // Checks the engine-level fields (not `sampling`); throws turbine::Error naming the first bad one.
-  void validate() const;
+  // Checks every field, `sampling` included (token ids against the vocabulary); throws
+  // turbine::Error naming the first bad one. LlmEngine::submit calls it, once per request: the
+  // one place parameters are validated (the server's parser checks only what it parses).
+  void validate(int64_t vocab_size) const;
 };
 
 struct Request {

@@ -15,7 +15,7 @@
 
 #include "backend/device_sampling.h"
 #include "runner/logit_transforms.h"
-#include "runner/sampling_params.h"
+#include "engine/sampling_params.h"
 
 namespace turbine {
 

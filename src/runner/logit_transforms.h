@@ -23,7 +23,7 @@
 #include <span>
 #include <vector>
 
-#include "runner/sampling_params.h"
+#include "engine/sampling_params.h"
 
 namespace turbine {
 

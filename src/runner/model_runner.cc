@@ -134,6 +134,27 @@ bool ModelRunner::run_decode_graph(const SchedulerOutput& output, const StepShap
   return true;
 }
 
+void ModelRunner::adopt(SequenceState& state, const NewSequence& fresh) const {
+  const RequestParams& params = fresh.params;
+  state.has_params = true;
+  state.sampling = params.sampling;
+  state.sampling_row = DeviceSamplingInputs::row_of(params.sampling);
+  state.needs_adjustments = DeviceSamplingInputs::needs_adjustments(params.sampling);
+  state.min_tokens = params.min_tokens;
+  state.suppressed_before_min_tokens.clear();
+  if (!params.ignore_eos) state.suppressed_before_min_tokens = model_.config().eos_token_ids;
+  state.suppressed_before_min_tokens.insert(state.suppressed_before_min_tokens.end(), params.stop_token_ids.begin(),
+                                            params.stop_token_ids.end());
+  state.prompt_logprobs = params.prompt_logprobs;
+  state.num_prompt_tokens = int(fresh.prompt_token_ids.size());
+  state.keeps_history =
+      params.sampling.repetition_enabled() || params.sampling.presence_or_frequency_enabled();
+  state.prompt.clear();
+  state.output.clear();
+  if (state.keeps_history || state.prompt_logprobs) state.prompt = fresh.prompt_token_ids;
+  if (state.keeps_history) state.output = fresh.output_token_ids;
+}
+
 ModelRunner::StepShape ModelRunner::update_states(const SchedulerOutput& output) {
   for (SeqId id : output.finished_seq_ids) sequences_.erase(id);
   // A preempted sequence keeps its random stream (seeded ones are re-positioned anyway) but its
@@ -147,15 +168,11 @@ ModelRunner::StepShape ModelRunner::update_states(const SchedulerOutput& output)
   for (const ScheduledSequence& seq : output.scheduled) {
     SequenceState& state = sequences_[seq.seq_id];
     step_states_.push_back(&state);
-    if (seq.is_new) state.block_table.clear();
-    if (!state.has_params) {
-      const RequestParams& params = seq.request->params;
-      state.has_params = true;
-      state.sampling_row = DeviceSamplingInputs::row_of(params.sampling);
-      state.needs_adjustments = DeviceSamplingInputs::needs_adjustments(params.sampling);
-      state.min_tokens = params.min_tokens;
-      state.wants_prompt_logprobs = params.prompt_logprobs.has_value();
+    if (seq.is_new) {
+      state.block_table.clear();
+      adopt(state, output.new_sequence(seq));
     }
+    TURBINE_CHECK(state.has_params, "sequence {} is not new but the runner has no state for it", seq.seq_id);
     const std::span<const BlockId> ids = output.blocks(seq);
     if (seq.block_table.kind == BlockTableUpdate::Kind::kReplace) {
       state.block_table.assign(ids.begin(), ids.end());
@@ -164,8 +181,8 @@ ModelRunner::StepShape ModelRunner::update_states(const SchedulerOutput& output)
       state.block_table.insert(state.block_table.end(), ids.begin(), ids.end());
       graph_tables_stale_ = true;
     }
-    shape.decode_only &= seq.num_scheduled_tokens() == 1 && seq.samples_token && !state.wants_prompt_logprobs;
-    shape.any_prompt_logprobs |= state.wants_prompt_logprobs && prompt_logprob_rows(seq).second > 0;
+    shape.decode_only &= seq.num_scheduled_tokens() == 1 && seq.samples_token && !state.prompt_logprobs;
+    shape.any_prompt_logprobs |= prompt_logprob_rows(seq, state).second > 0;
   }
   return shape;
 }
@@ -223,7 +240,7 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
       step_lens[row] = end;
       slots[row] = table[size_t(pos / block_size)] * block_size + pos % block_size;
     }
-    const auto [first, count] = prompt_logprob_rows(seq);
+    const auto [first, count] = prompt_logprob_rows(seq, *step_states_[size_t(s)]);
     for (int j = 0; j < count; ++j) logits_rows[logit++] = query_start[s] + first + j;
     if (seq.samples_token) logits_rows[logit++] = row - 1;
     std::copy(table.begin(), table.end(), block_tables + size_t(s) * max_blocks);
@@ -258,18 +275,17 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
   return b;
 }
 
-std::pair<int, int> ModelRunner::prompt_logprob_rows(const ScheduledSequence& seq) {
-  if (!seq.request->params.prompt_logprobs) return {0, 0};
+std::pair<int, int> ModelRunner::prompt_logprob_rows(const ScheduledSequence& seq, const SequenceState& state) {
+  if (!state.prompt_logprobs) return {0, 0};
   // Row j (position c + j) scores prompt token c + j + 1, which must exist in the prompt.
   const int c = seq.num_computed_tokens;
-  const int last_scoring_position = seq.request->num_prompt_tokens() - 2;
+  const int last_scoring_position = state.num_prompt_tokens - 2;
   const int count = std::min(seq.num_scheduled_tokens(), last_scoring_position - c + 1);
   return {0, std::max(count, 0)};
 }
 
 RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq, SequenceState& state) {
-  const Request& request = *seq.request;
-  if (const auto& seed = request.params.sampling.seed) {
+  if (const auto& seed = state.sampling.seed) {
     // A seeded stream is a pure function of (seed, tokens sampled so far): each non-greedy
     // sample takes one double (two 32-bit words), so resuming after preemption is exact.
     if (!state.rng) state.rng.emplace(*seed);
@@ -280,25 +296,20 @@ RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq, Sequen
   return *state.rng;
 }
 
-std::vector<int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& seq) const {
+std::span<const int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& seq, const SequenceState& state) {
   // Before min_tokens, EOS (unless ignore_eos) and stop tokens are masked so that the output
   // really has min_tokens tokens before a stop (vLLM's rule; stop_conditions.h is the backstop).
-  const Request& request = *seq.request;
-  std::vector<int32_t> suppressed;
-  if (seq.num_prior_output_tokens < request.params.min_tokens) {
-    if (!request.params.ignore_eos) suppressed = model_.config().eos_token_ids;
-    const std::vector<int32_t>& stop_ids = request.params.stop_token_ids;
-    suppressed.insert(suppressed.end(), stop_ids.begin(), stop_ids.end());
-  }
-  return suppressed;
+  if (seq.num_prior_output_tokens < state.min_tokens) return state.suppressed_before_min_tokens;
+  return {};
+}
+
+SamplingContext ModelRunner::sampling_context(const ScheduledSequence& seq, const SequenceState& state) {
+  return SamplingContext{state.prompt, state.output, suppressed_ids(seq, state)};
 }
 
 SampledToken ModelRunner::sample(const ScheduledSequence& seq, SequenceState& state, std::span<const float> logits) {
-  const Request& request = *seq.request;
   RandomGenerator& rng = random_stream(seq, state);
-  const std::vector<int32_t> suppressed = suppressed_ids(seq);
-  const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
-  const SampleResult r = sampler_.sample(logits, request.params.sampling, context, rng);
+  const SampleResult r = sampler_.sample(logits, state.sampling, sampling_context(seq, state), rng);
   return {r.token, r.logprob, r.top_logprobs};
 }
 
@@ -318,10 +329,7 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
       // Nothing per token and nothing suppressed: the row is the request's constant one.
       device_sampling_.add_plain_row(state.sampling_row, uniform);
     } else {
-      const Request& request = *seq.request;
-      const std::vector<int32_t> suppressed = suppressed_ids(seq);
-      const SamplingContext context{request.prompt_token_ids(), request.output_token_ids(), suppressed};
-      device_sampling_.add_row(request.params.sampling, context, uniform);
+      device_sampling_.add_row(state.sampling, sampling_context(seq, state), uniform);
     }
     remember_row(state, step.sampling_row[i]);
   }
@@ -351,18 +359,20 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
   std::vector<int32_t> tokens;
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
-    const auto [first, count] = prompt_logprob_rows(seq);
+    SequenceState& state = *step_states_[i];
+    const auto [first, count] = prompt_logprob_rows(seq, state);
     for (int j = 0; j < count; ++j) {
       const std::span<const float> row_logits = next_row();
       const int position = seq.num_computed_tokens + first + j + 1;
-      const int32_t token = seq.request->prompt_token_ids()[size_t(position)];
+      const int32_t token = state.prompt[size_t(position)];
       const LogSoftmaxStats stats = log_softmax_stats(row_logits);
       result.prompt_logprobs[i].push_back({position, token, stats.logprob(row_logits[size_t(token)]),
-                                           top_logprobs(row_logits, stats, *seq.request->params.prompt_logprobs)});
+                                           top_logprobs(row_logits, stats, *state.prompt_logprobs)});
     }
     if (!seq.samples_token) continue;
-    result.samples[i] = sample(seq, *step_states_[i], next_row());
+    result.samples[i] = sample(seq, state, next_row());
     result.token_ids[i] = result.samples[i].token;
+    if (state.keeps_history) state.output.push_back(result.token_ids[i]);
     tokens.push_back(result.token_ids[i]);
   }
   // The next step may be scheduled ahead and feed these from backend memory, as device samples.
@@ -416,6 +426,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
     step.seq_ids[i] = seq.seq_id;
     step.num_logprobs[i] = step_states_[i]->sampling_row.num_logprobs;
     if (seq.samples_token) step.sampling_row[i] = num_sampling_rows++;
+    if (seq.samples_token && step_states_[i]->keeps_history) step.history_rows.push_back(int(i));
   }
   if (output.empty()) {
     last_sampled_ = nullptr;
@@ -439,8 +450,8 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   if (run_decode_graph(output, shape, logits)) {
     num_logits = int(logits.rows);
   } else {
-    for (const ScheduledSequence& seq : output.scheduled)
-      num_logits += int(seq.samples_token) + prompt_logprob_rows(seq).second;
+    for (size_t i = 0; i < output.scheduled.size(); ++i)
+      num_logits += int(output.scheduled[i].samples_token) + prompt_logprob_rows(output.scheduled[i], *step_states_[i]).second;
     const ForwardBatch batch = build_batch(output, num_logits);
     logits = logits_for(num_logits);
     model_.forward(batch, kv_.view(), logits);
@@ -498,6 +509,11 @@ StepResult ModelRunner::collect() {
     }
     result.token_ids[i] = token;
   }
+  // Penalised sequences step in order (no launch between this step's and its collect), so their
+  // state is still here unless the engine ended them.
+  for (const int i : step.history_rows)
+    if (auto it = sequences_.find(step.seq_ids[size_t(i)]); it != sequences_.end())
+      it->second.output.push_back(result.token_ids[size_t(i)]);
   lap(&HostTimes::collect);
   return result;
 }

@@ -96,15 +96,23 @@ class ModelRunner {
     // Where its newest sample went: the launch number and the row among that launch's samples.
     uint64_t sampled_launch = 0;
     int sampled_row = -1;
-    // The request's constant parameters, read once (when the runner first sees the sequence), so
-    // that a step's rows need not go back to the Requests: its device sampling row (the per-step
+    // What the runner keeps of the sequence, taken from its NewSequence (adopt()) so that a step's
+    // rows never go back to the engine: its parameters, its device sampling row (the per-step
     // draw and list ranges aside), whether that row needs per-token adjustments (penalties or
-    // logit_bias), and what the engine's bookkeeping reads per row.
+    // logit_bias), and the ids it suppresses before min_tokens.
     bool has_params = false;
+    SamplingParams sampling;
     SamplingRow sampling_row;
     bool needs_adjustments = false;
     int min_tokens = 0;
-    bool wants_prompt_logprobs = false;
+    std::vector<int32_t> suppressed_before_min_tokens;  // EOS (unless ignore_eos) and stop ids
+    std::optional<int> prompt_logprobs;
+    int num_prompt_tokens = 0;
+    // The tokens penalties read, kept only for a sequence that has penalties (keeps_history), or
+    // the prompt alone for one that scores its prompt: the runner appends its own samples.
+    bool keeps_history = false;
+    std::vector<int32_t> prompt;
+    std::vector<int32_t> output;
   };
 
   // What update_states() found about the step being launched.
@@ -119,6 +127,7 @@ class ModelRunner {
     std::vector<int> sampling_row;    // per scheduled sequence: its row among the samples, or -1
     std::vector<int> num_logprobs;    // per scheduled sequence: top logprobs wanted
     std::vector<SeqId> seq_ids;       // per scheduled sequence
+    std::vector<int> history_rows;    // scheduled sequences that keep their output (device samples)
     StepResult result;                // complete already when the host sampled
   };
 
@@ -133,8 +142,10 @@ class ModelRunner {
   void feed_in_flight_tokens(int32_t* device_ids, const int32_t* device_sources, int n, bool any);
   // Samples on the host (prompt-logprob steps, backends that do not sample): all of it now.
   void sample_on_host(const SchedulerOutput& output, const Tensor& logits, int num_logits, LaunchedStep& step);
+  // Takes what the runner keeps of a sequence from its NewSequence.
+  void adopt(SequenceState& state, const NewSequence& fresh) const;
   // Rows of this step whose logits score a prompt token: [first, first + count) of the sequence's rows.
-  static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq);
+  static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq, const SequenceState& state);
   SampledToken sample(const ScheduledSequence& seq, SequenceState& state, std::span<const float> logits);
   // Queues sampling of every sampling row of `logits` (one per sequence with samples_token, in
   // order, no prompt-logprob rows) through Backend::sample_async.
@@ -142,7 +153,9 @@ class ModelRunner {
   // The sequence's random stream, positioned for this step's sample.
   RandomGenerator& random_stream(const ScheduledSequence& seq, SequenceState& state);
   // EOS and stop ids masked for this step's sample (before min_tokens).
-  std::vector<int32_t> suppressed_ids(const ScheduledSequence& seq) const;
+  static std::span<const int32_t> suppressed_ids(const ScheduledSequence& seq, const SequenceState& state);
+  // The penalties' view of the sequence at this step's sample.
+  static SamplingContext sampling_context(const ScheduledSequence& seq, const SequenceState& state);
   // Records where each sampling sequence's token went, for the next launch to feed.
   void remember_samples(const SchedulerOutput& output, const LaunchedStep& step, const int32_t* sampled, int count);
   void remember_row(SequenceState& state, int sampling_row) {

@@ -56,7 +56,7 @@
 
 #include "runner/logit_transforms.h"
 #include "runner/random_generator.h"
-#include "runner/sampling_params.h"
+#include "engine/sampling_params.h"
 
 namespace turbine {
 

@@ -59,8 +59,8 @@ RequestParams params_for_prompt(const GenerationFields& g, size_t prompt_len, in
   return p;
 }
 
-// Checks what depends on the model but not on a prompt, then runs the engine's own validation
-// so that it cannot fail later on the engine thread.
+// Checks what depends on the model but not on a prompt, naming the parameter. Everything else
+// about the parameters is validated once, by LlmEngine::submit (a turbine::Error there is a 400).
 void check_generation_fields(const GenerationFields& g, const ServedModel& model) {
   model.check_model(g.model);
   check_token_ids(g.stop_token_ids, model, "stop_token_ids");
@@ -71,11 +71,6 @@ void check_generation_fields(const GenerationFields& g, const ServedModel& model
     fail_param("n", "'n' ({}) exceeds the number of sequences this server runs at once ({})", g.n, model.max_num_seqs);
   if (g.priority != 0 && !model.priority_scheduling)
     fail_param("priority", "'priority' needs the server to run with --scheduling-policy priority");
-  try {
-    g.sampling.validate(model.vocab_size);
-  } catch (const Error& e) {
-    throw ApiError(400, e.what(), {}, "invalid_value");
-  }
 }
 
 GenerationPlan common_plan(const GenerationFields& g, const ServedModel& model, ApiEndpoint endpoint) {
@@ -93,14 +88,6 @@ GenerationPlan common_plan(const GenerationFields& g, const ServedModel& model, 
   plan.skip_special_tokens = g.skip_special_tokens;
   plan.ignore_eos = g.ignore_eos;
   return plan;
-}
-
-void validate_engine_params(const RequestParams& params) {
-  try {
-    params.validate();
-  } catch (const Error& e) {
-    throw ApiError(400, e.what(), {}, "invalid_value");
-  }
 }
 
 }  // namespace
@@ -145,7 +132,6 @@ GenerationPlan plan_completion(const CompletionRequest& request, const ServedMod
     }
     prompt.params = params_for_prompt(g, prompt.token_ids.size(), kDefaultCompletionMaxTokens, model, param);
     if (request.echo && request.logprobs) prompt.params.prompt_logprobs = *request.logprobs;  // OpenAI's echo
-    validate_engine_params(prompt.params);
     plan.prompts.push_back(std::move(prompt));
   }
   return plan;
@@ -164,7 +150,6 @@ GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const 
   // The template writes the special tokens itself (BOS included), so none are added by default.
   prompt.token_ids = model.tokenizer.encode(prompt.text, g.add_special_tokens.value_or(false));
   prompt.params = params_for_prompt(g, prompt.token_ids.size(), model.max_model_len, model, "messages");
-  validate_engine_params(prompt.params);
   plan.prompts.push_back(std::move(prompt));
   return plan;
 }

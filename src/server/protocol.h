@@ -18,7 +18,7 @@
 #include <variant>
 #include <vector>
 
-#include "runner/sampling_params.h"
+#include "engine/sampling_params.h"
 #include "server/json_request.h"
 
 namespace turbine::server {

@@ -132,8 +132,7 @@ LlmEngine::~LlmEngine() {
 
 void LlmEngine::submit(std::unique_ptr<Request> request, OutputSink sink) {
   TURBINE_CHECK(request != nullptr);
-  request->params.sampling.validate(model_.config().vocab_size);
-  request->params.validate();
+  request->params.validate(model_.config().vocab_size);
   const int64_t vocab = model_.config().vocab_size;
   const auto prompt = request->prompt_token_ids();
   for (size_t i = 0; i < prompt.size(); ++i)
@@ -209,16 +208,7 @@ LlmEngine::LaunchedStep LlmEngine::launch_step(StepTimes& times) {
   launched.decode_only = !output.scheduled.empty() &&
                          std::all_of(output.scheduled.begin(), output.scheduled.end(),
                                      [](const ScheduledSequence& q) { return q.num_scheduled_tokens() == 1; });
-  for (const ScheduledSequence& seq : output.scheduled) {
-    const int prompt = seq.request->num_prompt_tokens();
-    if (seq.num_computed_tokens < prompt)
-      launched.prompt_tokens +=
-          uint64_t(std::min(seq.num_computed_tokens + seq.num_scheduled_tokens(), prompt) - seq.num_computed_tokens);
-    if (seq.request->params.prompt_logprobs) {
-      launched.prompt_logprob_owners.resize(output.scheduled.size());
-      launched.prompt_logprob_owners[size_t(&seq - output.scheduled.data())] = {seq.request->output_key, prompt};
-    }
-  }
+  launched.prompt_tokens = uint64_t(output.num_prompt_tokens);
   runner_->launch(output);
   times.schedule += seconds_between(t0, t1);
   times.runner += seconds_between(t1, Clock::now());
@@ -301,12 +291,14 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   const Clock::time_point t1 = Clock::now();
   times.runner += seconds_between(t0, t1);
   times.wait += result.wait_seconds;
-  for (size_t i = 0; i < launched.prompt_logprob_owners.size(); ++i) {  // before update: requests may finish there
-    if (!launched.prompt_logprob_owners[i] || i >= result.prompt_logprobs.size() || result.prompt_logprobs[i].empty())
-      continue;
-    const auto& [key, prompt_len] = *launched.prompt_logprob_owners[i];
-    auto& slots = prompt_logprobs_[key];
-    slots.resize(size_t(prompt_len));
+  // Before the update, which may finish the requests (one gone already was aborted or stopped:
+  // nobody waits for its prompt logprobs).
+  for (size_t i = 0; i < result.prompt_logprobs.size(); ++i) {
+    if (result.prompt_logprobs[i].empty()) continue;
+    const Request* request = scheduler_->find_sequence(output.scheduled[i].seq_id);
+    if (request == nullptr) continue;
+    auto& slots = prompt_logprobs_[request->output_key];
+    slots.resize(size_t(request->num_prompt_tokens()));
     for (PromptTokenLogprob& p : result.prompt_logprobs[i]) slots[size_t(p.position)] = std::move(p);
   }
   std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);

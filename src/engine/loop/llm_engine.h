@@ -148,14 +148,11 @@ class LlmEngine {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ModelRunner> runner_;
   bool async_scheduling_ = false;
-  // A launched step and what finishing it needs, captured at launch (by then its Request
-  // pointers may dangle: an abort or a stop during the next schedule() can end a request).
+  // A launched step and what finishing it needs, captured at launch.
   struct LaunchedStep {
     SchedulerOutput output;
     bool decode_only = false;     // one token per scheduled sequence
     uint64_t prompt_tokens = 0;   // prompt tokens it computes (not cached)
-    // Per scheduled sequence with prompt-logprob rows: its request's output key and prompt length.
-    std::vector<std::optional<std::pair<uint64_t, int>>> prompt_logprob_owners;
   };
   LaunchedStep launch_step(StepTimes& times);
   std::optional<LaunchedStep> in_flight_;  // engine thread only: launched, not yet finished

@@ -36,7 +36,6 @@ void Scheduler::add_request(std::unique_ptr<Request> request) {
     if (request->prompt_token_ids()[size_t(i)] < 0)
       fail("request '{}': prompt token {} (at index {}) is negative", request->id,
            request->prompt_token_ids()[size_t(i)], i);
-  request->params.validate();
   if (request->params.n > config_.max_num_seqs)
     fail("request '{}': n = {} exceeds max_num_seqs = {}", request->id, request->params.n, config_.max_num_seqs);
   queue_.submit(std::move(request));
@@ -250,14 +249,26 @@ void Scheduler::unschedule(Request& request, Step& step) {
   request.num_in_flight_tokens -= int(it->samples_token);
   step.token_budget += it->num_scheduled_tokens();
   step.output.num_scheduled_tokens -= it->num_scheduled_tokens();
+  step.output.num_prompt_tokens -=
+      std::max(std::min(it->num_computed_tokens + it->num_tokens, request.num_prompt_tokens()) - it->num_computed_tokens, 0);
   scheduled.erase(it);
 }
 
 void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocation& slots, Step& step) {
   ScheduledSequence entry;
   entry.seq_id = request.seq_id;
-  entry.request = &request;
   entry.is_new = !request.runner_has_state;
+  if (entry.is_new) {
+    entry.new_sequence = int(step.output.new_sequences.size());
+    NewSequence& fresh = step.output.new_sequences.emplace_back();
+    fresh.seq_id = request.seq_id;
+    fresh.sample_index = request.sample_index;
+    const auto prompt = request.prompt_token_ids();
+    const auto output = request.output_token_ids();
+    fresh.prompt_token_ids.assign(prompt.begin(), prompt.end());
+    fresh.output_token_ids.assign(output.begin(), output.end());
+    fresh.params = request.params;
+  }
   entry.num_computed_tokens = request.num_computed_tokens;
   // Known tokens, then (scheduling ahead) the one the step in flight samples, fed on the device.
   const int end = request.num_computed_tokens + num_tokens;
@@ -284,6 +295,7 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
     step.output.block_ids.insert(step.output.block_ids.end(), ids.begin(), ids.end());
   }
   request.runner_has_state = true;
+  step.output.num_prompt_tokens += std::max(std::min(end, request.num_prompt_tokens()) - request.num_computed_tokens, 0);
   request.num_computed_tokens = end;
   request.num_in_flight_tokens += int(entry.samples_token);
   step.token_budget -= num_tokens;

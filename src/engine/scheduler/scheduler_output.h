@@ -1,9 +1,14 @@
-// What one scheduler step hands the runner, and what the engine gets back per request.
+// The step plan: what one scheduler step hands the runner, and what the engine gets back per
+// request.
 //
-// SchedulerOutput is a value made by Scheduler::schedule(). The runner keeps one row of state per
-// sequence (keyed by seq_id) and updates it from these entries:
+// SchedulerOutput is a plain value made by Scheduler::schedule(): it holds no pointer into the
+// engine's state, so it could be copied to another process (tensor-parallel workers will each
+// receive it). The runner keeps one row of state per sequence (keyed by seq_id) and updates it
+// from these entries only:
 //  - is_new: the runner has no state for this sequence (first admission, resumption after a
-//    preemption, or a fork child's first step). Drop any stale row and start from this entry.
+//    preemption, or a fork child's first step). Drop any stale row and start from
+//    SchedulerOutput::new_sequences[new_sequence], which carries, once, everything the runner
+//    needs of the sequence: its prompt, the output it already has, its parameters.
 //  - block_table: kReplace gives the whole table (new sequences and copy-on-write rewrites);
 //    kAppend gives the block ids to append to the runner's copy. The ids sit in one array of the
 //    step, like the tokens (SchedulerOutput::blocks).
@@ -19,9 +24,8 @@
 //  - block_copies must be applied, in order, before the forward pass.
 //  - finished_seq_ids / preempted_seq_ids: drop those sequences' runner state (finished ones
 //    finished since the previous step; preempted ones in this step).
-// Pointers to Request stay valid until the next schedule() or update_from_output(), whichever
-// comes first (an abort or a stop may end the request then): read them while launching a step,
-// not when collecting its results.
+// The runner learns a sequence's new tokens from its own samples (it keeps the output history it
+// needs, for penalties), never from the engine.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +37,7 @@
 
 #include "engine/kv/block_id.h"
 #include "engine/request.h"
+#include "engine/sampling_params.h"
 
 namespace turbine {
 
@@ -43,10 +48,22 @@ struct BlockTableUpdate {
   int num_blocks = 0;
 };
 
+// What the runner is told once about a sequence, when it first sees it (is_new): everything it
+// needs to run and sample it, so that no later step refers back to the engine's Request. What
+// a request will add for the next wave (a LoRA adapter, a grammar) joins RequestParams and so
+// reaches the runner here.
+struct NewSequence {
+  SeqId seq_id = 0;
+  int sample_index = 0;                   // which of the request's n samples
+  std::vector<int32_t> prompt_token_ids;
+  std::vector<int32_t> output_token_ids;  // sampled before this admission (a resumed sequence)
+  RequestParams params;                   // validated; a sibling's seed is already offset
+};
+
 struct ScheduledSequence {
   SeqId seq_id = 0;
-  const Request* request = nullptr;  // sampling params, sample_index, output so far
   bool is_new = false;
+  int new_sequence = -1;             // is_new: its index in SchedulerOutput::new_sequences
   int num_computed_tokens = 0;       // position of its first token
   int token_begin = 0;               // its tokens: SchedulerOutput::token_ids[token_begin, + num_tokens)
   int num_tokens = 0;
@@ -64,6 +81,10 @@ struct SchedulerOutput {
   uint64_t step_id = 0;  // 1, 2, ... in schedule() order; updates must come in the same order
   std::vector<ScheduledSequence> scheduled;  // sampled tokens come back in this order
   int num_scheduled_tokens = 0;              // sum over `scheduled`
+  int num_prompt_tokens = 0;                 // of those, prompt tokens (not output ones recomputed)
+  // What the is_new entries' sequences are (an entry unscheduled again in the same step may leave
+  // its NewSequence behind: read them only through the entries).
+  std::vector<NewSequence> new_sequences;
   std::vector<int32_t> token_ids;            // the scheduled sequences' tokens (ranges may be unused)
   std::vector<BlockId> block_ids;            // their block table updates' ids (likewise)
   std::vector<BlockCopy> block_copies;
@@ -73,6 +94,9 @@ struct SchedulerOutput {
   bool empty() const { return scheduled.empty(); }
   std::span<const int32_t> tokens(const ScheduledSequence& seq) const {
     return std::span<const int32_t>(token_ids).subspan(size_t(seq.token_begin), size_t(seq.num_tokens));
+  }
+  const NewSequence& new_sequence(const ScheduledSequence& seq) const {
+    return new_sequences[size_t(seq.new_sequence)];
   }
   std::span<const BlockId> blocks(const ScheduledSequence& seq) const {
     return std::span<const BlockId>(block_ids).subspan(size_t(seq.block_table.block_begin),

@@ -59,8 +59,9 @@ std::vector<int32_t> make_prompt(int length, uint32_t seed) {
   return prompt;
 }
 
-FakeModel::FakeModel(int num_blocks, int block_size, TokenFn token_fn)
-    : num_blocks_(num_blocks),
+FakeModel::FakeModel(const Scheduler& scheduler, int num_blocks, int block_size, TokenFn token_fn)
+    : scheduler_(scheduler),
+      num_blocks_(num_blocks),
       block_size_(block_size),
       token_fn_(std::move(token_fn)),
       kv_(size_t(num_blocks) * size_t(block_size), 0) {}
@@ -76,14 +77,33 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
   std::vector<int32_t> sampled;
   std::unordered_map<SeqId, int32_t> sampled_now;  // this step's "device" copy of its samples
   for (const ScheduledSequence& entry : output.scheduled) {
-    const Request& request = *entry.request;
+    // Ended since the step was scheduled (an abort, or a stop found by the update of the step
+    // before it): the engine ignores its result.
+    const Request* live = scheduler_.find_sequence(entry.seq_id);
+    if (live == nullptr) {
+      sampled.push_back(kNoSampledToken);
+      continue;
+    }
+    const Request& request = *live;
     SCOPED_TRACE(::testing::Message() << "request " << request.id << "#" << request.sample_index << " (seq "
                                       << entry.seq_id << ")");
     // The row protocol.
     if (entry.is_new) {
       EXPECT_FALSE(rows_.contains(entry.seq_id)) << "a new sequence the runner still has a row for";
       EXPECT_EQ(entry.block_table.kind, BlockTableUpdate::Kind::kReplace);
+      // The plan says, once, what the sequence is: its prompt, the output it has, its parameters.
+      EXPECT_TRUE(entry.new_sequence >= 0 && size_t(entry.new_sequence) < output.new_sequences.size());
+      if (entry.new_sequence >= 0 && size_t(entry.new_sequence) < output.new_sequences.size()) {
+        const NewSequence& fresh = output.new_sequence(entry);
+        EXPECT_EQ(fresh.seq_id, entry.seq_id);
+        EXPECT_EQ(fresh.sample_index, request.sample_index);
+        EXPECT_TRUE(std::ranges::equal(fresh.prompt_token_ids, request.prompt_token_ids()));
+        EXPECT_TRUE(std::ranges::equal(fresh.output_token_ids, request.output_token_ids()));
+        EXPECT_EQ(fresh.params.sampling.seed, request.params.sampling.seed);
+        EXPECT_EQ(fresh.params.min_tokens, request.params.min_tokens);
+      }
     } else {
+      EXPECT_EQ(entry.new_sequence, -1);
       EXPECT_TRUE(rows_.contains(entry.seq_id)) << "a running sequence the runner has no row for";
     }
     std::vector<BlockId>& table = rows_[entry.seq_id];

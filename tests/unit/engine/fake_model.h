@@ -32,7 +32,9 @@ int32_t default_next_token(const Request& request, int position);
 
 class FakeModel {
  public:
-  FakeModel(int num_blocks, int block_size, TokenFn token_fn = default_next_token);
+  // `scheduler` is the oracle: the fake checks each step against its requests (a runner never
+  // reads them; the fake checks that the plan alone says what they hold).
+  FakeModel(const Scheduler& scheduler, int num_blocks, int block_size, TokenFn token_fn = default_next_token);
 
   // Runs one step; returns the sampled token per scheduled sequence (kNoSampledToken where none).
   std::vector<int32_t> step(const SchedulerOutput& output);
@@ -43,6 +45,7 @@ class FakeModel {
  private:
   uint64_t& slot(BlockId block, int offset) { return kv_[size_t(block) * size_t(block_size_) + size_t(offset)]; }
 
+  const Scheduler& scheduler_;
   int num_blocks_;
   int block_size_;
   TokenFn token_fn_;

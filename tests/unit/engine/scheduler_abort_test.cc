@@ -28,7 +28,7 @@ TEST_P(SchedulerAbortTest, WaitingRequest) {
   EXPECT_EQ(scheduler->num_waiting(), 1);
   scheduler->abort_request("b");
   const SchedulerOutput out = step();
-  for (const ScheduledSequence& e : out.scheduled) EXPECT_NE(e.request->id, "b");
+  for (const ScheduledSequence& e : out.scheduled) EXPECT_NE(scheduler->find_sequence(e.seq_id)->id, "b");
   EXPECT_EQ(scheduler->num_waiting(), 0);
   EXPECT_EQ(result("b", 0).finish_reason, RequestFinishReason::kAbort);
   EXPECT_TRUE(result("b", 0).tokens.empty());

@@ -26,7 +26,7 @@ class SchedulerFixture : public ::testing::Test {
              TokenFn token_fn = default_next_token) {
     scheduler = std::make_unique<Scheduler>(
         config, KvCacheConfig{.num_blocks = num_blocks, .block_size = block_size, .enable_prefix_caching = prefix_caching});
-    model = std::make_unique<FakeModel>(num_blocks, block_size, std::move(token_fn));
+    model = std::make_unique<FakeModel>(*scheduler, num_blocks, block_size, std::move(token_fn));
   }
 
   void submit(const std::string& id, std::vector<int32_t> prompt, RequestParams params = {}) {

@@ -77,7 +77,7 @@ TEST_P(SchedulerForkTest, SiblingSeedsDiffer) {
   step();
   const SchedulerOutput forked = step();
   std::set<uint64_t> seeds;
-  for (const ScheduledSequence& e : forked.scheduled) seeds.insert(*e.request->params.sampling.seed);
+  for (const ScheduledSequence& e : forked.scheduled) seeds.insert(*scheduler->find_sequence(e.seq_id)->params.sampling.seed);
   EXPECT_EQ(seeds, (std::set<uint64_t>{100, 101, 102}));
   run();
 }

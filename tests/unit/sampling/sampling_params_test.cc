@@ -1,4 +1,4 @@
-#include "runner/sampling_params.h"
+#include "engine/sampling_params.h"
 
 #include <gtest/gtest.h>
 
