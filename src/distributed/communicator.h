@@ -73,8 +73,9 @@ class Communicator {
   // Returns once every rank has called barrier().
   virtual void barrier() = 0;
 
-  // Marks the group as failed: ranks blocked in a collective, and every later collective on any
-  // rank, throw CommunicatorAborted(reason). The first reason wins; later calls do nothing.
+  // Marks the group as failed: ranks waiting for the others in a collective, and every later
+  // collective on any rank, throw CommunicatorAborted(reason). (A collective that every rank has
+  // already joined may still finish.) The first reason wins; later calls do nothing.
   virtual void abort(std::string_view reason) = 0;
 };
 
