@@ -66,10 +66,12 @@ void BM_DecodeStep(benchmark::State& state) {
   };
   for (int i = 0; i < rows; ++i) submit();
 
-  std::vector<int32_t> tokens;
+  StepTokens tokens;
   std::optional<SchedulerOutput> in_flight;
   auto update = [&](const SchedulerOutput& out) {
-    tokens.assign(out.scheduled.size(), 5);
+    tokens.ids.assign(out.scheduled.size(), 5);  // one token each, as a runner's decode step returns
+    tokens.offsets.resize(out.scheduled.size() + 1);
+    for (size_t i = 0; i < tokens.offsets.size(); ++i) tokens.offsets[i] = int(i);
     std::vector<RequestDelta> deltas = scheduler.update_from_output(out, tokens);
     for (const RequestDelta& d : deltas)
       if (d.finish_reason) submit();
@@ -121,8 +123,8 @@ void BM_DispatchStep(benchmark::State& state) {
     step.samples.resize(size_t(rows));
     for (int i = 0; i < rows; ++i) {
       step.deltas[size_t(i)].output_key = keys[size_t(i)];
-      step.deltas[size_t(i)].new_token = 7;
-      step.deltas[size_t(i)].scheduled_index = i;
+      step.deltas[size_t(i)].token_begin = i;
+      step.deltas[size_t(i)].num_new_tokens = 1;
       step.samples[size_t(i)].token = 7;
     }
     state.ResumeTiming();

@@ -105,6 +105,12 @@ struct Request {
   // while a step is scheduled ahead of the one in flight). The next step feeds such a token
   // from the device (kInFlightToken in its token_ids); it joins token_ids at the update.
   int num_in_flight_tokens = 0;
+  // Draft tokens (a drafter's guess at the continuation, not yet verified) proposed for the
+  // next step (Scheduler::set_draft_tokens), and those of the step in flight: it schedules them
+  // after the last token, the runner verifies them, and the update keeps the accepted ones and
+  // rolls the rest back (Scheduler, "Draft tokens").
+  std::vector<int32_t> draft_token_ids;
+  int num_in_flight_drafts = 0;
   int num_cached_tokens = -1;   // prompt tokens the prefix cache served at first admission; -1 before
   int num_preemptions = 0;
   bool fork_pending = false;      // n > 1 and not forked yet

@@ -242,7 +242,8 @@ ForwardBatch ModelRunner::build_batch(const SchedulerOutput& output, int num_log
     }
     const auto [first, count] = prompt_logprob_rows(seq, *step_states_[size_t(s)]);
     for (int j = 0; j < count; ++j) logits_rows[logit++] = query_start[s] + first + j;
-    if (seq.samples_token) logits_rows[logit++] = row - 1;
+    if (seq.samples_token)
+      for (int j = seq.num_draft_tokens; j >= 0; --j) logits_rows[logit++] = row - 1 - j;
     std::copy(table.begin(), table.end(), block_tables + size_t(s) * max_blocks);
   }
   query_start[num_seqs] = row;
@@ -284,33 +285,51 @@ std::pair<int, int> ModelRunner::prompt_logprob_rows(const ScheduledSequence& se
   return {0, std::max(count, 0)};
 }
 
-RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq, SequenceState& state) {
+RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq, SequenceState& state, int j) {
   if (const auto& seed = state.sampling.seed) {
     // A seeded stream is a pure function of (seed, tokens sampled so far): each non-greedy
     // sample takes one double (two 32-bit words), so resuming after preemption is exact.
     if (!state.rng) state.rng.emplace(*seed);
-    state.rng->seek(uint64_t(2) * uint64_t(seq.num_prior_output_tokens));
+    state.rng->seek(uint64_t(2) * uint64_t(seq.num_prior_output_tokens + j));
   } else if (!state.rng) {
     state.rng.emplace(RandomGenerator::from_entropy());
   }
   return *state.rng;
 }
 
-std::span<const int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& seq, const SequenceState& state) {
+std::span<const int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& seq, const SequenceState& state, int j) {
   // Before min_tokens, EOS (unless ignore_eos) and stop tokens are masked so that the output
   // really has min_tokens tokens before a stop (vLLM's rule; stop_conditions.h is the backstop).
-  if (seq.num_prior_output_tokens < state.min_tokens) return state.suppressed_before_min_tokens;
+  if (seq.num_prior_output_tokens + j < state.min_tokens) return state.suppressed_before_min_tokens;
   return {};
 }
 
-SamplingContext ModelRunner::sampling_context(const ScheduledSequence& seq, const SequenceState& state) {
-  return SamplingContext{state.prompt, state.output, suppressed_ids(seq, state)};
+SamplingContext ModelRunner::sampling_context(const ScheduledSequence& seq, const SequenceState& state,
+                                              std::span<const int32_t> drafts, int j) {
+  std::span<const int32_t> output = state.output;
+  if (j > 0 && state.keeps_history) {
+    draft_history_.assign(state.output.begin(), state.output.end());
+    draft_history_.insert(draft_history_.end(), drafts.begin(), drafts.begin() + j);
+    output = draft_history_;
+  }
+  return SamplingContext{state.prompt, output, suppressed_ids(seq, state, j)};
 }
 
-SampledToken ModelRunner::sample(const ScheduledSequence& seq, SequenceState& state, std::span<const float> logits) {
-  RandomGenerator& rng = random_stream(seq, state);
-  const SampleResult r = sampler_.sample(logits, state.sampling, sampling_context(seq, state), rng);
+SampledToken ModelRunner::sample(const ScheduledSequence& seq, SequenceState& state, std::span<const int32_t> drafts,
+                                 int j, std::span<const float> logits) {
+  RandomGenerator& rng = random_stream(seq, state, j);
+  const SampleResult r = sampler_.sample(logits, state.sampling, sampling_context(seq, state, drafts, j), rng);
   return {r.token, r.logprob, r.top_logprobs};
+}
+
+std::span<const int32_t> ModelRunner::drafts_of(const SchedulerOutput& output, const ScheduledSequence& seq) {
+  return output.tokens(seq).last(size_t(seq.num_draft_tokens));
+}
+
+int ModelRunner::accepted_count(std::span<const int32_t> sampled, std::span<const int32_t> drafts) {
+  int kept = 1;
+  while (kept <= int(drafts.size()) && sampled[size_t(kept - 1)] == drafts[size_t(kept - 1)]) ++kept;
+  return kept;
 }
 
 static_assert(kMaxLogprobs <= kMaxDeviceLogprobs, "a device sampler must return every logprob a request may ask for");
@@ -321,17 +340,22 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
     const ScheduledSequence& seq = output.scheduled[i];
     if (!seq.samples_token) continue;
     SequenceState& state = *step_states_[i];
-    // The same single draw the host sampler makes (none when greedy), so a seeded request
-    // consumes its stream identically on either path.
+    const std::span<const int32_t> drafts = drafts_of(output, seq);
+    // One row per position: the last token's, then each draft's, each sampled as plain decoding
+    // would at that output length (the same single draw the host sampler makes, none when
+    // greedy, so a seeded request consumes its stream identically on either path).
     const bool greedy = state.sampling_row.temperature < kGreedyTemperatureEpsilon;
-    const double uniform = greedy ? 0.0 : random_stream(seq, state).next_double();
-    if (!state.needs_adjustments && seq.num_prior_output_tokens >= state.min_tokens) {
-      // Nothing per token and nothing suppressed: the row is the request's constant one.
-      device_sampling_.add_plain_row(state.sampling_row, uniform);
-    } else {
-      device_sampling_.add_row(state.sampling, sampling_context(seq, state), uniform);
+    for (int j = 0; j <= seq.num_draft_tokens; ++j) {
+      const double uniform = greedy ? 0.0 : random_stream(seq, state, j).next_double();
+      if (!state.needs_adjustments && seq.num_prior_output_tokens + j >= state.min_tokens) {
+        // Nothing per token and nothing suppressed: the row is the request's constant one.
+        device_sampling_.add_plain_row(state.sampling_row, uniform);
+      } else {
+        device_sampling_.add_row(state.sampling, sampling_context(seq, state, drafts, j), uniform);
+      }
     }
-    remember_row(state, step.sampling_row[i]);
+    // A sequence verifying drafts is never fed from this step (no step is scheduled ahead of it).
+    remember_row(state, seq.num_draft_tokens == 0 ? step.sampling_row[i] : -1);
   }
   TURBINE_CHECK(int64_t(device_sampling_.rows.size()) == logits.rows, "{} sampling rows for {} rows of logits",
                 device_sampling_.rows.size(), logits.rows);
@@ -356,7 +380,10 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
   restart_lap();
   int row = 0;
   auto next_row = [&] { return std::span<const float>(host_logits_.data() + size_t(row++) * size_t(vocab), size_t(vocab)); };
-  std::vector<int32_t> tokens;
+  // Each sampling row's token, at its row (rows of drafts past the first rejection stay 0), so
+  // that the next step can feed them from backend memory as it feeds device samples.
+  std::vector<int32_t> row_tokens;
+  std::vector<int32_t> kept;
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     SequenceState& state = *step_states_[i];
@@ -369,19 +396,33 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
       result.prompt_logprobs[i].push_back({position, token, stats.logprob(row_logits[size_t(token)]),
                                            top_logprobs(row_logits, stats, *state.prompt_logprobs)});
     }
-    if (!seq.samples_token) continue;
-    result.samples[i] = sample(seq, state, next_row());
-    result.token_ids[i] = result.samples[i].token;
-    if (state.keeps_history) state.output.push_back(result.token_ids[i]);
-    tokens.push_back(result.token_ids[i]);
+    if (seq.samples_token) {
+      // Position by position, while the drafts are accepted.
+      const std::span<const int32_t> drafts = drafts_of(output, seq);
+      const size_t first_row = row_tokens.size();
+      row_tokens.resize(first_row + drafts.size() + 1, 0);
+      kept.clear();
+      for (int j = 0; j <= int(drafts.size()); ++j) {
+        const std::span<const float> row_logits = std::span<const float>(
+            host_logits_.data() + size_t(row + j) * size_t(vocab), size_t(vocab));
+        SampledToken s = sample(seq, state, drafts, j, row_logits);
+        row_tokens[first_row + size_t(j)] = s.token;
+        kept.push_back(s.token);
+        result.tokens.add(s.token);
+        result.samples.push_back(std::move(s));
+        if (j < int(drafts.size()) && kept.back() != drafts[size_t(j)]) break;
+      }
+      row += int(drafts.size()) + 1;
+      if (state.keeps_history) state.output.insert(state.output.end(), kept.begin(), kept.end());
+    }
+    result.tokens.end_sequence();
   }
-  // The next step may be scheduled ahead and feed these from backend memory, as device samples.
-  const size_t bytes = std::max<size_t>(tokens.size(), 1) * sizeof(int32_t);
+  const size_t bytes = std::max<size_t>(row_tokens.size(), 1) * sizeof(int32_t);
   if (host_sampled_.bytes() < bytes) host_sampled_ = backend_.allocate(bytes * 2);
   lap(&HostTimes::rows);
-  backend_.copy_to_device(host_sampled_.data(), tokens.data(), tokens.size() * sizeof(int32_t));
+  backend_.copy_to_device(host_sampled_.data(), row_tokens.data(), row_tokens.size() * sizeof(int32_t));
   lap(&HostTimes::sampling);
-  remember_samples(output, step, static_cast<const int32_t*>(host_sampled_.data()), int(tokens.size()));
+  remember_samples(output, step, static_cast<const int32_t*>(host_sampled_.data()), int(row_tokens.size()));
   lap(&HostTimes::rows);
 }
 
@@ -390,7 +431,8 @@ void ModelRunner::remember_samples(const SchedulerOutput& output, const Launched
   last_sampled_ = sampled;
   last_num_sampled_ = count;
   for (size_t i = 0; i < output.scheduled.size(); ++i)
-    if (step.sampling_row[i] >= 0) remember_row(*step_states_[i], step.sampling_row[i]);
+    if (step.sampling_row[i] >= 0)
+      remember_row(*step_states_[i], output.scheduled[i].num_draft_tokens == 0 ? step.sampling_row[i] : -1);
 }
 
 int ModelRunner::feed_source(const ScheduledSequence& seq, const SequenceState& state) const {
@@ -414,8 +456,8 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   LaunchedStep& step = launched_.emplace_back();
   const size_t n = output.scheduled.size();
   StepResult& result = step.result;
-  result.token_ids.assign(n, kNoSampledToken);
-  result.samples.resize(n);
+  result.tokens.reserve(n, n);
+  result.samples.reserve(n);
   if (shape.any_prompt_logprobs) result.prompt_logprobs.resize(n);
   step.sampling_row.assign(n, -1);
   step.num_logprobs.assign(n, 0);
@@ -425,8 +467,17 @@ void ModelRunner::launch(const SchedulerOutput& output) {
     const ScheduledSequence& seq = output.scheduled[i];
     step.seq_ids[i] = seq.seq_id;
     step.num_logprobs[i] = step_states_[i]->sampling_row.num_logprobs;
-    if (seq.samples_token) step.sampling_row[i] = num_sampling_rows++;
+    if (seq.samples_token) {
+      step.sampling_row[i] = num_sampling_rows;
+      num_sampling_rows += 1 + seq.num_draft_tokens;
+    }
     if (seq.samples_token && step_states_[i]->keeps_history) step.history_rows.push_back(int(i));
+    if (seq.num_draft_tokens > 0 && step.draft_offsets.empty()) step.draft_offsets.assign(i + 1, 0);
+    if (!step.draft_offsets.empty()) {
+      const std::span<const int32_t> drafts = drafts_of(output, seq);
+      step.drafts.insert(step.drafts.end(), drafts.begin(), drafts.end());
+      step.draft_offsets.push_back(int(step.drafts.size()));
+    }
   }
   if (output.empty()) {
     last_sampled_ = nullptr;
@@ -450,8 +501,10 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   if (run_decode_graph(output, shape, logits)) {
     num_logits = int(logits.rows);
   } else {
-    for (size_t i = 0; i < output.scheduled.size(); ++i)
-      num_logits += int(output.scheduled[i].samples_token) + prompt_logprob_rows(output.scheduled[i], *step_states_[i]).second;
+    for (size_t i = 0; i < output.scheduled.size(); ++i) {
+      const ScheduledSequence& seq = output.scheduled[i];
+      num_logits += (seq.samples_token ? 1 + seq.num_draft_tokens : 0) + prompt_logprob_rows(seq, *step_states_[i]).second;
+    }
     const ForwardBatch batch = build_batch(output, num_logits);
     logits = logits_for(num_logits);
     model_.forward(batch, kv_.view(), logits);
@@ -472,6 +525,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
     backend_.synchronize();  // nothing sampled: wait here, as the host path would have
     wait.stop();
     restart_lap();
+    for (size_t i = 0; i < n; ++i) result.tokens.end_sequence();
     remember_samples(output, step, nullptr, 0);
     lap(&HostTimes::rows);
   }
@@ -493,27 +547,40 @@ StepResult ModelRunner::collect() {
   wait.stop();
   restart_lap();
   for (size_t i = 0; i < step.seq_ids.size(); ++i) {
-    const int row = step.sampling_row[i];
-    if (row < 0) continue;
-    const int32_t token = r.tokens[size_t(row)];
-    if (token < 0)
-      fail("sequence {}: the model produced no finite logit to sample from (NaN or infinite activations)",
-           step.seq_ids[i]);
-    SampledToken& s = result.samples[i];
-    s.token = token;
-    s.logprob = r.logprobs[size_t(row)];
-    for (int j = 0; j < step.num_logprobs[i] && !r.top_ids.empty(); ++j) {
-      const size_t at = size_t(row) * kMaxDeviceLogprobs + size_t(j);
-      if (r.top_ids[at] < 0) break;
-      s.top_logprobs.emplace_back(r.top_ids[at], r.top_logprobs[at]);
+    const int first_row = step.sampling_row[i];
+    if (first_row >= 0) {
+      const std::span<const int32_t> drafts =
+          step.draft_offsets.empty()
+              ? std::span<const int32_t>()
+              : std::span<const int32_t>(step.drafts).subspan(size_t(step.draft_offsets[i]),
+                                                               size_t(step.draft_offsets[i + 1] - step.draft_offsets[i]));
+      const int kept = accepted_count(r.tokens.subspan(size_t(first_row), drafts.size() + 1), drafts);
+      for (int row = first_row; row < first_row + kept; ++row) {
+        const int32_t token = r.tokens[size_t(row)];
+        if (token < 0)
+          fail("sequence {}: the model produced no finite logit to sample from (NaN or infinite activations)",
+               step.seq_ids[i]);
+        SampledToken& s = result.samples.emplace_back();
+        s.token = token;
+        s.logprob = r.logprobs[size_t(row)];
+        for (int j = 0; j < step.num_logprobs[i] && !r.top_ids.empty(); ++j) {
+          const size_t at = size_t(row) * kMaxDeviceLogprobs + size_t(j);
+          if (r.top_ids[at] < 0) break;
+          s.top_logprobs.emplace_back(r.top_ids[at], r.top_logprobs[at]);
+        }
+        result.tokens.add(token);
+      }
     }
-    result.token_ids[i] = token;
+    result.tokens.end_sequence();
   }
   // Penalised sequences step in order (no launch between this step's and its collect), so their
   // state is still here unless the engine ended them.
-  for (const int i : step.history_rows)
-    if (auto it = sequences_.find(step.seq_ids[size_t(i)]); it != sequences_.end())
-      it->second.output.push_back(result.token_ids[size_t(i)]);
+  for (const int i : step.history_rows) {
+    auto it = sequences_.find(step.seq_ids[size_t(i)]);
+    if (it == sequences_.end()) continue;
+    const std::span<const int32_t> kept = result.tokens.of(size_t(i));
+    it->second.output.insert(it->second.output.end(), kept.begin(), kept.end());
+  }
   lap(&HostTimes::collect);
   return result;
 }

@@ -38,8 +38,11 @@
 namespace turbine {
 
 struct StepResult {
-  std::vector<int32_t> token_ids;     // parallel to SchedulerOutput::scheduled (for update_from_output)
-  std::vector<SampledToken> samples;  // parallel too, with logprobs
+  // Per scheduled sequence, the tokens the step produced (for update_from_output): one for a
+  // decode, the accepted drafts plus one for a sequence that verified drafts, none for a prefill
+  // chunk that does not end its prompt.
+  StepTokens tokens;
+  std::vector<SampledToken> samples;  // parallel to tokens.ids, with logprobs
   // Parallel too when some row scored prompt tokens (prompt_logprobs), else empty.
   std::vector<std::vector<PromptTokenLogprob>> prompt_logprobs;
   int num_tokens = 0;                 // tokens the forward pass ran
@@ -121,10 +124,16 @@ class ModelRunner {
     bool any_prompt_logprobs = false;  // some row scores prompt tokens (the host path samples)
   };
 
-  // What collect() needs of a launched step (no Request pointers: they may dangle by then).
+  // What collect() needs of a launched step.
   struct LaunchedStep {
     bool on_device = false;           // its samples come from Backend::collect_sampled
-    std::vector<int> sampling_row;    // per scheduled sequence: its row among the samples, or -1
+    // Per scheduled sequence: its (first) row among the samples, or -1; a sequence verifying k
+    // drafts has k + 1 rows, one per position.
+    std::vector<int> sampling_row;
+    // The draft tokens being verified: sequence i's are drafts[draft_offsets[i], [i + 1]); both
+    // empty in a step without drafts.
+    std::vector<int32_t> drafts;
+    std::vector<int> draft_offsets;
     std::vector<int> num_logprobs;    // per scheduled sequence: top logprobs wanted
     std::vector<SeqId> seq_ids;       // per scheduled sequence
     std::vector<int> history_rows;    // scheduled sequences that keep their output (device samples)
@@ -146,16 +155,29 @@ class ModelRunner {
   void adopt(SequenceState& state, const NewSequence& fresh) const;
   // Rows of this step whose logits score a prompt token: [first, first + count) of the sequence's rows.
   static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq, const SequenceState& state);
-  SampledToken sample(const ScheduledSequence& seq, SequenceState& state, std::span<const float> logits);
+  // Samples position `j` of the sequence's step (j > 0: after its first j draft tokens, taken as
+  // accepted), from that position's logits.
+  SampledToken sample(const ScheduledSequence& seq, SequenceState& state, std::span<const int32_t> drafts, int j,
+                      std::span<const float> logits);
+  // The sequence's draft tokens in this step's output.
+  static std::span<const int32_t> drafts_of(const SchedulerOutput& output, const ScheduledSequence& seq);
   // Queues sampling of every sampling row of `logits` (one per sequence with samples_token, in
   // order, no prompt-logprob rows) through Backend::sample_async.
   void sample_on_device(const SchedulerOutput& output, const Tensor& logits, LaunchedStep& step);
-  // The sequence's random stream, positioned for this step's sample.
-  RandomGenerator& random_stream(const ScheduledSequence& seq, SequenceState& state);
-  // EOS and stop ids masked for this step's sample (before min_tokens).
-  static std::span<const int32_t> suppressed_ids(const ScheduledSequence& seq, const SequenceState& state);
-  // The penalties' view of the sequence at this step's sample.
-  static SamplingContext sampling_context(const ScheduledSequence& seq, const SequenceState& state);
+  // The sequence's random stream, positioned for this step's sample at position j (a seeded
+  // stream is a function of the output length, so the draws match plain decoding's).
+  RandomGenerator& random_stream(const ScheduledSequence& seq, SequenceState& state, int j = 0);
+  // EOS and stop ids masked for the sample at position j (before min_tokens).
+  static std::span<const int32_t> suppressed_ids(const ScheduledSequence& seq, const SequenceState& state, int j);
+  // The penalties' view of the sequence at position j: its output, then drafts[0, j) (kept in
+  // draft_history_ when j > 0, so the span lives until the next call).
+  SamplingContext sampling_context(const ScheduledSequence& seq, const SequenceState& state,
+                                   std::span<const int32_t> drafts, int j);
+  // How many of a sequence's samples (one per position, k + 1 for k drafts) it keeps: the
+  // samples up to and including the first that differs from the draft after it (all k + 1 when
+  // every draft matched). Sample j was drawn as if drafts[0, j) had been accepted, which they were
+  // exactly when every sample before it matched, so each kept token is plain decoding's.
+  static int accepted_count(std::span<const int32_t> sampled, std::span<const int32_t> drafts);
   // Records where each sampling sequence's token went, for the next launch to feed.
   void remember_samples(const SchedulerOutput& output, const LaunchedStep& step, const int32_t* sampled, int count);
   void remember_row(SequenceState& state, int sampling_row) {
@@ -205,6 +227,7 @@ class ModelRunner {
   size_t graph_table_width_ = 0;
   bool graph_tables_stale_ = true;
   std::vector<float> host_logits_;
+  std::vector<int32_t> draft_history_;  // sampling_context's output + drafts, for a drafted position
   DeviceSamplingInputs device_sampling_;  // reused every step
 };
 

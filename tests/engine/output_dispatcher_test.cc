@@ -36,17 +36,24 @@ struct Received {
   }
 };
 
-RequestDelta delta(uint64_t key, int32_t token, int scheduled_index,
-                   std::optional<RequestFinishReason> finish = std::nullopt, int sample_index = 0) {
+RequestDelta delta(uint64_t key, std::optional<RequestFinishReason> finish = std::nullopt, int sample_index = 0) {
   RequestDelta d;
   d.output_key = key;
   d.sample_index = sample_index;
-  d.new_token = token;
-  d.scheduled_index = scheduled_index;
   d.finish_reason = finish;
   d.num_prompt_tokens = 3;
   return d;
 }
+
+// Adds a delta with these new tokens to the step (its tokens index the step's samples).
+void add(StepOutputs& out, RequestDelta d, std::vector<SampledToken> tokens = {}) {
+  d.token_begin = int(out.samples.size());
+  d.num_new_tokens = int(tokens.size());
+  for (SampledToken& t : tokens) out.samples.push_back(std::move(t));
+  out.deltas.push_back(d);
+}
+
+SampledToken token(int32_t id) { return SampledToken{id, -1.0f, {}}; }
 
 TEST(OutputDispatcher, DeliversEachStepInOrderWithItsSamplesLogprobs) {
   Received a, b;  // outlive the dispatcher, which fails the sinks left when it closes
@@ -55,10 +62,8 @@ TEST(OutputDispatcher, DeliversEachStepInOrderWithItsSamplesLogprobs) {
   const uint64_t key_b = dispatcher.add_sink("b", b.sink(), 1);
   for (int step = 0; step < 50; ++step) {
     StepOutputs out;
-    out.deltas.push_back(delta(key_a, 100 + step, 0));
-    out.deltas.push_back(delta(key_b, 200 + step, 1, step == 49 ? std::optional(RequestFinishReason::kLength) : std::nullopt));
-    out.samples.push_back(SampledToken{100 + step, -0.5f, {{100 + step, -0.5f}, {7, -2.0f}}});
-    out.samples.push_back(SampledToken{999, -1.0f, {}});  // not b's token: b gets no logprob
+    add(out, delta(key_a), {SampledToken{100 + step, -0.5f, {{100 + step, -0.5f}, {7, -2.0f}}}});
+    add(out, delta(key_b, step == 49 ? std::optional(RequestFinishReason::kLength) : std::nullopt), {token(200 + step)});
     dispatcher.post(std::move(out));
   }
   const std::vector<RequestOutput> got_a = a.wait_for(50);
@@ -71,7 +76,7 @@ TEST(OutputDispatcher, DeliversEachStepInOrderWithItsSamplesLogprobs) {
     EXPECT_FLOAT_EQ(got_a[step].new_tokens[0].logprob, -0.5f);
     EXPECT_EQ(got_a[step].new_tokens[0].top_logprobs.size(), 2u);
     EXPECT_EQ(got_b[step].new_tokens[0].token, 200 + step);
-    EXPECT_FLOAT_EQ(got_b[step].new_tokens[0].logprob, 0.0f);
+    EXPECT_FLOAT_EQ(got_b[step].new_tokens[0].logprob, -1.0f);
     EXPECT_EQ(got_b[step].num_prompt_tokens, 3);
   }
   EXPECT_EQ(got_b.back().finish_reason, RequestFinishReason::kLength);
@@ -83,13 +88,33 @@ TEST(OutputDispatcher, DeliversEachStepInOrderWithItsSamplesLogprobs) {
   EXPECT_THROW(dispatcher.add_sink("a", a.sink(), 1), Error);
   // A late delta under the finished request's key reaches nobody; the new request's does.
   StepOutputs late;
-  late.deltas = {delta(key_b, 7, 0), delta(key_b2, 8, 1)};
-  late.samples.resize(2);
+  add(late, delta(key_b), {token(7)});
+  add(late, delta(key_b2), {token(8)});
   dispatcher.post(std::move(late));
   const std::vector<RequestOutput> got_b2 = b2.wait_for(1);
   ASSERT_EQ(got_b2.size(), 1u);
   EXPECT_EQ(got_b2[0].new_tokens[0].token, 8);
   EXPECT_EQ(b.wait_for(50).size(), 50u);
+}
+
+TEST(OutputDispatcher, SeveralTokensOfOneStepArriveInOneOutput) {
+  Received a, b;
+  OutputDispatcher dispatcher;
+  const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
+  const uint64_t key_b = dispatcher.add_sink("b", b.sink(), 1);
+  StepOutputs out;  // a verified drafts: three tokens; b one
+  add(out, delta(key_a), {SampledToken{5, -0.1f, {}}, SampledToken{6, -0.2f, {{6, -0.2f}}}, SampledToken{7, -0.3f, {}}});
+  add(out, delta(key_b, RequestFinishReason::kStop), {token(9)});
+  dispatcher.post(std::move(out));
+  const RequestOutput got = a.wait_for(1)[0];
+  ASSERT_EQ(got.new_tokens.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got.new_tokens[size_t(i)].token, 5 + i);
+    EXPECT_FLOAT_EQ(got.new_tokens[size_t(i)].logprob, -0.1f * float(i + 1));
+  }
+  EXPECT_EQ(got.new_tokens[1].top_logprobs.size(), 1u);
+  ASSERT_EQ(b.wait_for(1)[0].new_tokens.size(), 1u);
+  EXPECT_EQ(b.wait_for(1)[0].new_tokens[0].token, 9);
 }
 
 TEST(OutputDispatcher, PromptLogprobsGoToTheirDelta) {
@@ -98,8 +123,8 @@ TEST(OutputDispatcher, PromptLogprobsGoToTheirDelta) {
   const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
   const uint64_t key_b = dispatcher.add_sink("b", b.sink(), 1);
   StepOutputs out;
-  out.deltas = {delta(key_a, 1, 0), delta(key_b, 2, 1)};
-  out.samples.resize(2);
+  add(out, delta(key_a), {token(1)});
+  add(out, delta(key_b), {token(2)});
   out.prompt_logprobs.emplace_back(1, std::vector<PromptTokenLogprobInfo>{{1, 5, -0.25f, {}}, {2, 6, -0.75f, {}}});
   dispatcher.post(std::move(out));
   EXPECT_TRUE(a.wait_for(1)[0].prompt_logprobs.empty());
@@ -113,7 +138,7 @@ TEST(OutputDispatcher, AnAbortEndsEverySampleOfTheRequest) {
   OutputDispatcher dispatcher;
   const uint64_t key_r = dispatcher.add_sink("r", r.sink(), 3);
   StepOutputs out;
-  out.deltas.push_back(delta(key_r, 4, -1, RequestFinishReason::kAbort, 1));
+  add(out, delta(key_r, RequestFinishReason::kAbort, 1));
   dispatcher.post(std::move(out));
   const std::vector<RequestOutput> got = r.wait_for(3);
   ASSERT_EQ(got.size(), 3u);
@@ -131,8 +156,7 @@ TEST(OutputDispatcher, FailAllComesAfterWhatWasPostedAndRefusesNewSinks) {
   OutputDispatcher dispatcher;
   const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
   StepOutputs out;
-  out.deltas.push_back(delta(key_a, 9, 0));
-  out.samples.resize(1);
+  add(out, delta(key_a), {token(9)});
   dispatcher.post(std::move(out));
   dispatcher.fail_all("engine failure: boom");
   EXPECT_THROW(dispatcher.add_sink("c", a.sink(), 1), Error);
@@ -150,8 +174,7 @@ TEST(OutputDispatcher, CloseDeliversTheQueueThenFailsTheRest) {
     const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
     for (int i = 0; i < 100; ++i) {
       StepOutputs out;
-      out.deltas.push_back(delta(key_a, i, 0));
-      out.samples.resize(1);
+      add(out, delta(key_a), {token(i)});
       dispatcher.post(std::move(out));
     }
     dispatcher.close("the engine shut down");
@@ -170,8 +193,8 @@ TEST(OutputDispatcher, AThrowingSinkDoesNotStopTheOthers) {
   const uint64_t key_a = dispatcher.add_sink("a", [](const RequestOutput&) { throw std::runtime_error("client gone"); }, 1);
   const uint64_t key_b = dispatcher.add_sink("b", b.sink(), 1);
   StepOutputs out;
-  out.deltas = {delta(key_a, 1, 0), delta(key_b, 2, 1)};
-  out.samples.resize(2);
+  add(out, delta(key_a), {token(1)});
+  add(out, delta(key_b), {token(2)});
   dispatcher.post(std::move(out));
   EXPECT_EQ(b.wait_for(1).size(), 1u);
 }
@@ -190,8 +213,7 @@ TEST(OutputDispatcher, ASinkMaySubmitAgainUnderTheIdItJustFinished) {
     done.notify_all();
   }, 1);
   StepOutputs out;
-  out.deltas.push_back(delta(key_x, 1, 0, RequestFinishReason::kStop));
-  out.samples.resize(1);
+  add(out, delta(key_x, RequestFinishReason::kStop), {token(1)});
   dispatcher.post(std::move(out));
   std::unique_lock lock(mutex);
   EXPECT_TRUE(done.wait_for(lock, std::chrono::seconds(10), [&] { return reused; }));
@@ -202,8 +224,7 @@ TEST(OutputDispatcher, WithoutAThreadDeliversOnTheCallersThread) {
   OutputDispatcher dispatcher(/*own_thread=*/false);
   const uint64_t key_a = dispatcher.add_sink("a", a.sink(), 1);
   StepOutputs out;
-  out.deltas.push_back(delta(key_a, 3, 0));
-  out.samples.resize(1);
+  add(out, delta(key_a), {token(3)});
   dispatcher.post(std::move(out));
   {
     std::lock_guard lock(a.mutex);

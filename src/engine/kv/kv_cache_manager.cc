@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ranges>
+#include <utility>
 
 #include "common/error.h"
 
@@ -98,6 +99,7 @@ std::optional<SlotAllocation> KvCacheManager::allocate_slots(Request& request, i
   }
   for (int i = 0; i < num_fresh; ++i) table.block_ids.push_back(pool_.allocate_one());
   result.num_appended_blocks += num_fresh;
+  result.table_rewritten |= std::exchange(table.truncated, false);
   return result;
 }
 
@@ -129,11 +131,8 @@ void KvCacheManager::fork(const Request& parent, const Request& child) {
   tables_.emplace(child.seq_id, std::move(copy));
 }
 
-void KvCacheManager::free(const Request& request) {
-  auto it = tables_.find(request.seq_id);
-  if (it == tables_.end()) return;
-  std::vector<BlockId>& ids = it->second.block_ids;
-  // A copy into a block this sequence is giving up is moot: drop it and its pin.
+void KvCacheManager::release(std::vector<BlockId>& ids) {
+  // A copy into a block being given up is moot: drop it and its pin.
   std::erase_if(pending_copies_, [&](const BlockCopy& copy) {
     if (std::ranges::find(ids, copy.dst) == ids.end()) return false;
     pool_.free(std::span(&copy.src, 1));
@@ -141,7 +140,28 @@ void KvCacheManager::free(const Request& request) {
   });
   std::ranges::reverse(ids);  // the tail is evicted first: a prefix is more likely to be shared
   pool_.free(ids);
+}
+
+void KvCacheManager::free(const Request& request) {
+  auto it = tables_.find(request.seq_id);
+  if (it == tables_.end()) return;
+  release(it->second.block_ids);
   tables_.erase(it);
+}
+
+int KvCacheManager::truncate(const Request& request) {
+  auto it = tables_.find(request.seq_id);
+  if (it == tables_.end()) return 0;
+  BlockTable& table = it->second;
+  const size_t keep = size_t(blocks_for_tokens(request.num_computed_tokens));
+  if (table.block_ids.size() <= keep) return 0;
+  TURBINE_CHECK(size_t(table.num_cached_blocks) <= keep, "sequence {}: truncating cached blocks", request.seq_id);
+  std::vector<BlockId> dropped(table.block_ids.begin() + std::ptrdiff_t(keep), table.block_ids.end());
+  table.block_ids.resize(keep);
+  table.truncated = true;
+  const int count = int(dropped.size());
+  release(dropped);
+  return count;
 }
 
 std::vector<BlockCopy> KvCacheManager::take_block_copies() {

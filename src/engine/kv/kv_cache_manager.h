@@ -9,6 +9,7 @@
 //   running request:  allocate_slots(req, n)                    // empty optional: preempt someone
 //   after the step:   cache_computed_blocks(req)               // newly full blocks become findable
 //   finish / preempt: free(req)
+//   draft tokens rejected (num_computed_tokens rolled back): truncate(req)
 //
 // Copy-on-write (n > 1 sampling): fork(parent, child) gives the child the parent's whole table,
 // sharing every block (ref counts). Full blocks are never written again, so only a shared
@@ -93,6 +94,12 @@ class KvCacheManager {
   // Releases the sequence's blocks, last block first. No-op for a sequence holding none.
   void free(const Request& request);
 
+  // Releases the blocks past those that hold request.num_computed_tokens, after a step's draft
+  // tokens were rejected and num_computed_tokens rolled back: their slots hold K/V of tokens the
+  // sequence does not have. The sequence's next allocate_slots reports table_rewritten (the
+  // runner's copy of the table must be replaced, not appended to). Returns the blocks released.
+  int truncate(const Request& request);
+
   // The copy-on-writes recorded since the last call; releases their sources' pins.
   std::vector<BlockCopy> take_block_copies();
 
@@ -104,7 +111,11 @@ class KvCacheManager {
   struct BlockTable {
     std::vector<BlockId> block_ids;
     int num_cached_blocks = 0;  // the first blocks, known to be in the prefix cache
+    bool truncated = false;     // blocks were released since the last allocate_slots
   };
+
+  // Releases `ids` (blocks leaving a table), dropping any pending copy into one of them.
+  void release(std::vector<BlockId>& ids);
 
   void update_block_hashes(Request& request) const;
   CachedBlockKey block_key(const Request& request, int block_index, uint64_t parent_cache_id) const;

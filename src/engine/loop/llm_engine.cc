@@ -301,10 +301,10 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
     slots.resize(size_t(request->num_prompt_tokens()));
     for (PromptTokenLogprob& p : result.prompt_logprobs[i]) slots[size_t(p.position)] = std::move(p);
   }
-  std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.token_ids);
+  std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.tokens);
   const Clock::time_point t2 = Clock::now();
   uint64_t generated = 0;
-  for (const RequestDelta& d : deltas) generated += uint64_t(d.has_new_token());
+  for (const RequestDelta& d : deltas) generated += uint64_t(d.num_new_tokens);
   emit(std::move(deltas), result);
   const Clock::time_point t3 = Clock::now();
   times.update += seconds_between(t1, t2);

@@ -114,14 +114,10 @@ void OutputDispatcher::deliver(StepOutputs& step) {
     out.num_output_tokens = d.num_output_tokens;
     if (next_prompt_logprobs < step.prompt_logprobs.size() && step.prompt_logprobs[next_prompt_logprobs].first == k)
       out.prompt_logprobs = std::move(step.prompt_logprobs[next_prompt_logprobs++].second);
-    if (d.has_new_token()) {
-      SampledToken* sampled = d.scheduled_index >= 0 ? &step.samples[size_t(d.scheduled_index)] : nullptr;
-      if (sampled != nullptr && sampled->token == d.new_token) {
-        out.new_tokens.push_back(std::move(*sampled));
-      } else {
-        out.new_tokens.push_back(GeneratedTokenInfo{d.new_token, 0.0f, {}});
-      }
-    }
+    TURBINE_CHECK(d.token_begin >= 0 && size_t(d.token_begin) + size_t(d.num_new_tokens) <= step.samples.size(),
+                  "a delta's tokens [{}, +{}) past the step's {} samples", d.token_begin, d.num_new_tokens,
+                  step.samples.size());
+    for (int t = 0; t < d.num_new_tokens; ++t) out.new_tokens.push_back(std::move(step.samples[size_t(d.token_begin + t)]));
 
     SinkEntry* entry = nullptr;
     std::vector<int> unreported;  // samples an abort ended before they existed (n > 1, not forked)

@@ -62,7 +62,7 @@ using OutputSink = std::function<void(const RequestOutput&)>;
 // One step's outputs, as the engine thread hands them over.
 struct StepOutputs {
   std::vector<RequestDelta> deltas;
-  std::vector<SampledToken> samples;  // parallel to the step's scheduled sequences (logprobs)
+  std::vector<SampledToken> samples;  // the step's tokens with their logprobs (StepTokens::ids order)
   // Complete prompt logprobs of requests in `deltas`: (index into deltas, the logprobs).
   std::vector<std::pair<size_t, std::vector<PromptTokenLogprobInfo>>> prompt_logprobs;
 };

@@ -100,8 +100,8 @@ int Scheduler::seats_in_use() const {
 
 bool Scheduler::can_schedule_ahead() const {
   return std::ranges::none_of(running_, [](const Request* r) {
-    return r->num_in_flight_tokens > 0 &&
-           (r->params.sampling.repetition_enabled() || r->params.sampling.presence_or_frequency_enabled());
+    return r->num_in_flight_tokens > 0 && (r->num_in_flight_drafts > 0 || r->params.sampling.repetition_enabled() ||
+                                           r->params.sampling.presence_or_frequency_enabled());
   });
 }
 
@@ -187,7 +187,9 @@ void Scheduler::schedule_running(Step& step) {
     if (step.token_budget == 0) break;
     if (request->status != RequestStatus::kRunning) continue;  // preempted earlier in this step
     if (request->num_in_flight_tokens > 0 && in_flight_token_ends(*request, config_)) continue;
-    const int num_tokens = num_tokens_to_schedule(*request, request->num_computed_tokens, step.token_budget, config_);
+    const int num_drafts = num_drafts_to_schedule(*request, step.token_budget, config_);
+    const int num_tokens =
+        num_tokens_to_schedule(*request, request->num_computed_tokens, step.token_budget, config_) + num_drafts;
     if (num_tokens == 0) continue;
     std::optional<SlotAllocation> slots;
     while (!(slots = kv_.allocate_slots(*request, num_tokens))) {
@@ -195,7 +197,7 @@ void Scheduler::schedule_running(Step& step) {
       preempt(*victim, step);
       if (victim == request) break;
     }
-    if (slots) add_to_step(*request, num_tokens, *slots, step);
+    if (slots) add_to_step(*request, num_tokens, num_drafts, *slots, step);
   }
 }
 
@@ -224,12 +226,13 @@ void Scheduler::schedule_waiting(Step& step) {
     if (request.num_cached_tokens < 0) request.num_cached_tokens = computed.num_tokens;
     running_.push_back(&request);
     seats += num_seats(request);
-    add_to_step(request, num_tokens, *slots, step);
+    add_to_step(request, num_tokens, /*num_drafts=*/0, *slots, step);
   }
 }
 
 void Scheduler::preempt(Request& victim, Step& step) {
   kv_.free(victim);
+  victim.draft_token_ids.clear();  // it recomputes first; a drafter proposes again once it runs
   victim.status = RequestStatus::kPreempted;
   victim.num_computed_tokens = 0;
   victim.runner_has_state = false;
@@ -247,6 +250,7 @@ void Scheduler::unschedule(Request& request, Step& step) {
   auto it = std::ranges::find(scheduled, request.seq_id, &ScheduledSequence::seq_id);
   if (it == scheduled.end()) return;
   request.num_in_flight_tokens -= int(it->samples_token);
+  request.num_in_flight_drafts = 0;
   step.token_budget += it->num_scheduled_tokens();
   step.output.num_scheduled_tokens -= it->num_scheduled_tokens();
   step.output.num_prompt_tokens -=
@@ -254,7 +258,8 @@ void Scheduler::unschedule(Request& request, Step& step) {
   scheduled.erase(it);
 }
 
-void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocation& slots, Step& step) {
+void Scheduler::add_to_step(Request& request, int num_tokens, int num_drafts, const SlotAllocation& slots,
+                            Step& step) {
   ScheduledSequence entry;
   entry.seq_id = request.seq_id;
   entry.is_new = !request.runner_has_state;
@@ -270,10 +275,14 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
     fresh.params = request.params;
   }
   entry.num_computed_tokens = request.num_computed_tokens;
-  // Known tokens, then (scheduling ahead) the one the step in flight samples, fed on the device.
+  // Known tokens, then (scheduling ahead) the one the step in flight samples, fed on the device,
+  // or the draft tokens to verify.
   const int end = request.num_computed_tokens + num_tokens;
-  const int known_end = std::min(end, request.num_tokens());
-  TURBINE_CHECK(end - known_end <= 1 && end - known_end <= request.num_in_flight_tokens,
+  const int known_end = std::min(end - num_drafts, request.num_tokens());
+  TURBINE_CHECK(num_drafts == 0 || (known_end == request.num_tokens() && end - known_end == num_drafts &&
+                                    num_drafts <= int(request.draft_token_ids.size())),
+                "sequence {}: drafts scheduled before its last token", request.seq_id);
+  TURBINE_CHECK(num_drafts > 0 || (end - known_end <= 1 && end - known_end <= request.num_in_flight_tokens),
                 "sequence {}: scheduled past its tokens", request.seq_id);
   const auto tokens = request.all_token_ids().subspan(size_t(request.num_computed_tokens),
                                                       size_t(known_end - request.num_computed_tokens));
@@ -281,9 +290,13 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
   entry.token_begin = int(step_tokens.size());
   entry.num_tokens = num_tokens;
   step_tokens.insert(step_tokens.end(), tokens.begin(), tokens.end());
-  entry.last_token_in_flight = end > known_end;
+  entry.last_token_in_flight = num_drafts == 0 && end > known_end;
   if (entry.last_token_in_flight) step_tokens.push_back(kInFlightToken);
-  entry.samples_token = end == request.num_planned_tokens();
+  step_tokens.insert(step_tokens.end(), request.draft_token_ids.begin(), request.draft_token_ids.begin() + num_drafts);
+  entry.num_draft_tokens = num_drafts;
+  entry.samples_token = end - num_drafts == request.num_planned_tokens();
+  request.draft_token_ids.clear();  // taken by this step, or stale once the sequence moves on
+  request.num_in_flight_drafts = num_drafts;
   entry.num_prior_output_tokens = request.num_output_tokens() + request.num_in_flight_tokens;
   const bool replace = entry.is_new || slots.table_rewritten;
   entry.block_table.kind = replace ? BlockTableUpdate::Kind::kReplace : BlockTableUpdate::Kind::kAppend;
@@ -305,14 +318,13 @@ void Scheduler::add_to_step(Request& request, int num_tokens, const SlotAllocati
 
 // ---- After the step.
 
-std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& output,
-                                                        std::span<const int32_t> sampled_token_ids) {
+std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& output, const StepTokens& sampled) {
   TURBINE_CHECK(output.step_id == num_updated_steps_ + 1 && output.step_id <= num_scheduled_steps_,
                 "update_from_output() for step {} after step {} (of {} scheduled)", output.step_id,
                 num_updated_steps_, num_scheduled_steps_);
   ++num_updated_steps_;
-  TURBINE_CHECK(sampled_token_ids.size() == output.scheduled.size(), "{} sampled tokens for {} sequences",
-                sampled_token_ids.size(), output.scheduled.size());
+  TURBINE_CHECK(sampled.num_sequences() == output.scheduled.size(), "tokens for {} sequences, {} scheduled",
+                sampled.num_sequences(), output.scheduled.size());
   std::vector<RequestDelta> deltas = std::exchange(abort_deltas_, {});
   deltas.reserve(deltas.size() + output.scheduled.size());
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
@@ -326,20 +338,35 @@ std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& o
     const bool running = request.status == RequestStatus::kRunning;
     TURBINE_CHECK(running || request.status == RequestStatus::kPreempted, "sequence {} is {} during its step",
                   entry.seq_id, request_status_name(request.status));
+    const std::span<const int32_t> tokens = sampled.of(i);
     if (!entry.samples_token) {
+      TURBINE_CHECK(tokens.empty(), "sequence {} got tokens from a step that samples none", entry.seq_id);
       if (running) kv_.cache_computed_blocks(request);
       continue;
     }
-    const int32_t token = sampled_token_ids[i];
-    TURBINE_CHECK(token >= 0, "no token sampled for sequence {}", entry.seq_id);
+    TURBINE_CHECK(!tokens.empty() && int(tokens.size()) <= entry.num_draft_tokens + 1,
+                  "sequence {}: {} tokens from a step with {} drafts", entry.seq_id, tokens.size(),
+                  entry.num_draft_tokens);
     TURBINE_CHECK(request.num_in_flight_tokens > 0, "sequence {} has no token in flight", entry.seq_id);
     --request.num_in_flight_tokens;
-    request.append_output_token(token);
-    if (running) kv_.cache_computed_blocks(request);
-    const std::optional<StopVerdict> verdict = check_stop(request, config_);
+    request.num_in_flight_drafts = 0;
+    // Rejected drafts: their K/V positions are not the sequence's.
+    const int rejected = entry.num_draft_tokens - (int(tokens.size()) - 1);
+    if (rejected > 0 && running) {
+      request.num_computed_tokens -= rejected;
+      kv_.truncate(request);
+    }
     RequestDelta delta = make_delta(request);
-    delta.new_token = token;
-    delta.scheduled_index = int(i);
+    delta.token_begin = sampled.offsets[i];
+    std::optional<StopVerdict> verdict;
+    for (const int32_t token : tokens) {
+      TURBINE_CHECK(token >= 0, "no token sampled for sequence {}", entry.seq_id);
+      request.append_output_token(token);
+      ++delta.num_new_tokens;
+      if ((verdict = check_stop(request, config_))) break;  // the tokens after a stop are dropped
+    }
+    if (running) kv_.cache_computed_blocks(request);
+    delta.num_output_tokens = request.num_output_tokens();
     if (verdict) {
       delta.finish_reason = finish_reason_of(verdict->status);
       delta.stop_token_id = verdict->stop_token_id;
@@ -349,6 +376,25 @@ std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& o
     if (verdict) finish(request, verdict->status);
   }
   return deltas;
+}
+
+bool Scheduler::set_draft_tokens(SeqId seq_id, std::span<const int32_t> draft_token_ids) {
+  auto it = sequences_.find(seq_id);
+  if (it == sequences_.end()) return false;
+  Request& request = *it->second;
+  request.draft_token_ids.clear();
+  if (request.status != RequestStatus::kRunning || request.num_in_flight_tokens > 0) return false;
+  for (const int32_t id : draft_token_ids) TURBINE_CHECK(id >= 0, "sequence {}: draft token {}", seq_id, id);
+  request.draft_token_ids.assign(draft_token_ids.begin(), draft_token_ids.end());
+  return true;
+}
+
+std::vector<const Request*> Scheduler::sequences_ready_for_drafts() const {
+  std::vector<const Request*> ready;
+  for (const Request* r : running_)
+    if (r->num_in_flight_tokens == 0 && !r->fork_pending && r->num_computed_tokens == r->num_tokens() - 1)
+      ready.push_back(r);
+  return ready;
 }
 
 }  // namespace turbine

@@ -36,6 +36,17 @@
 // before any later step reuses the blocks. Preemption keeps the in-flight token: it arrives at
 // the update like any other.
 //
+// Draft tokens (speculative decoding): between steps the engine may give a running sequence
+// draft tokens (set_draft_tokens: a guess at its continuation, from a drafter). The next step
+// schedules its last token plus as many drafts as fit (num_drafts_to_schedule), allocating KV
+// slots for all of them and advancing num_computed_tokens past them; the runner verifies them
+// and returns the accepted drafts plus one more token. The update appends those (stopping early
+// at a stop condition) and rolls the rest back: num_computed_tokens goes back by the rejected
+// count and the blocks past it are released (KvCacheManager::truncate), so the pool, the block
+// tables and the prefix cache (which only ever hashes known tokens) stay exact. No step is
+// scheduled ahead while a sequence's drafts are in flight (how many tokens come back is not
+// known until then); a sequence with a token in flight takes no drafts.
+//
 // Threads: add_request() and abort_request() may be called from any thread (they go through the
 // RequestQueue). Everything else, and every Request once submitted, belongs to the engine thread,
 // which must call update_from_output() once for each schedule(), in order, even for an empty
@@ -84,13 +95,18 @@ class Scheduler {
   // ---- Engine thread.
   SchedulerOutput schedule();
   // Whether schedule() may run before the outstanding step's update: false while a sequence with
-  // a token in flight samples with penalties (repetition, frequency, presence).
+  // a token in flight samples with penalties (repetition, frequency, presence) or verifies drafts.
   bool can_schedule_ahead() const;
-  // `sampled_token_ids[i]` is the token sampled for output.scheduled[i] (kNoSampledToken where
-  // samples_token is false). Returns one delta per sample that got a token or finished,
-  // including aborts processed by the last schedule().
-  std::vector<RequestDelta> update_from_output(const SchedulerOutput& output,
-                                               std::span<const int32_t> sampled_token_ids);
+  // `sampled.of(i)` are the tokens the step produced for output.scheduled[i] (StepTokens). Returns
+  // one delta per sample that got tokens or finished, including aborts processed by the last
+  // schedule(); a delta's tokens index `sampled.ids`.
+  std::vector<RequestDelta> update_from_output(const SchedulerOutput& output, const StepTokens& sampled);
+  // Gives a running sequence draft tokens for its next step (replacing any it had). Returns
+  // false, and keeps none, for a sequence that is not running, is gone, or has a token in flight.
+  bool set_draft_tokens(SeqId seq_id, std::span<const int32_t> draft_token_ids);
+  // The live sequences that may take drafts now (running, nothing in flight, only their last
+  // token left to compute), in admission order.
+  std::vector<const Request*> sequences_ready_for_drafts() const;
 
   bool has_unfinished_requests() const { return !sequences_.empty() || queue_.has_events(); }
   int num_running() const { return int(running_.size()); }
@@ -116,7 +132,7 @@ class Scheduler {
   void schedule_waiting(Step& step);
   void preempt(Request& victim, Step& step);
   void unschedule(Request& request, Step& step);
-  void add_to_step(Request& request, int num_tokens, const SlotAllocation& slots, Step& step);
+  void add_to_step(Request& request, int num_tokens, int num_drafts, const SlotAllocation& slots, Step& step);
   Request& register_sequence(std::unique_ptr<Request> request);
   // Frees the sequence's blocks and forgets it (the Request is destroyed).
   void finish(Request& request, RequestStatus status);

@@ -21,6 +21,10 @@
 //  - samples_token: this step reaches the sequence's last known token, so the runner computes
 //    logits for its last row and samples one token; otherwise (a prefill chunk that does not end
 //    the prompt) it samples nothing.
+//  - num_draft_tokens: the last k of its tokens are draft tokens (a guess at the continuation,
+//    after its last known token). The runner computes logits for the last k + 1 rows and returns
+//    the accepted drafts plus one sampled token (1 to k + 1 tokens, StepTokens); every token it
+//    returns is distributed exactly as plain decoding would have sampled it.
 //  - block_copies must be applied, in order, before the forward pass.
 //  - finished_seq_ids / preempted_seq_ids: drop those sequences' runner state (finished ones
 //    finished since the previous step; preempted ones in this step).
@@ -70,8 +74,9 @@ struct ScheduledSequence {
   bool last_token_in_flight = false;  // its last token is kInFlightToken
   BlockTableUpdate block_table;
   bool samples_token = false;
+  int num_draft_tokens = 0;          // its last tokens that are drafts (samples_token is then set)
   // Output tokens sampled before this step's (known or in flight): where a seeded random stream
-  // and min_tokens stand for this step's sample.
+  // and min_tokens stand for this step's (first) sample.
   int num_prior_output_tokens = 0;
 
   int num_scheduled_tokens() const { return num_tokens; }
@@ -104,7 +109,7 @@ struct SchedulerOutput {
   }
 };
 
-// Placeholder in the sampled-token list for a sequence with samples_token == false.
+// A token id that no step sampled (an abort's delta, an unset result).
 inline constexpr int32_t kNoSampledToken = -1;
 // Placeholder in ScheduledSequence::token_ids for the token the previous step is still sampling.
 inline constexpr int32_t kInFlightToken = -2;
@@ -124,21 +129,53 @@ struct PromptTokenLogprob {
   std::vector<std::pair<int32_t, float>> top_logprobs;
 };
 
+// The tokens a step produced, per scheduled sequence, in SchedulerOutput::scheduled's order:
+// none for a prefill chunk that does not end its prompt, one for a decode, 1 to k + 1 for a
+// sequence that verified k draft tokens (the accepted drafts, then the token sampled after them).
+struct StepTokens {
+  std::vector<int32_t> ids;      // every sequence's tokens, one sequence after another
+  std::vector<int> offsets{0};   // sequence i's are ids[offsets[i], offsets[i + 1])
+
+  size_t num_sequences() const { return offsets.size() - 1; }
+  std::span<const int32_t> of(size_t i) const {
+    return std::span<const int32_t>(ids).subspan(size_t(offsets[i]), size_t(offsets[i + 1] - offsets[i]));
+  }
+  void reserve(size_t sequences, size_t tokens) {
+    offsets.reserve(sequences + 1);
+    ids.reserve(tokens);
+  }
+  void add(int32_t id) { ids.push_back(id); }
+  void end_sequence() { offsets.push_back(int(ids.size())); }
+  // One token (or none: kNoSampledToken) per sequence: a step without drafts.
+  static StepTokens one_each(std::span<const int32_t> tokens) {
+    StepTokens t;
+    t.reserve(tokens.size(), tokens.size());
+    for (const int32_t id : tokens) {
+      if (id != kNoSampledToken) t.add(id);
+      t.end_sequence();
+    }
+    return t;
+  }
+};
+
 // What one step did to one request sample, for the stream sinks. No member allocates: at
 // hundreds of rows a step, the engine thread makes and another thread frees these.
 struct RequestDelta {
   uint64_t output_key = 0;  // the request's Request::output_key (all its samples share it)
   int sample_index = 0;
   SeqId seq_id = 0;
-  int32_t new_token = kNoSampledToken;  // appended this step (a stop token included); none for aborts
+  // The tokens appended this step (a stop token included; none for aborts):
+  // StepTokens::ids[token_begin, + num_new_tokens) of the step's tokens, where the step's samples
+  // (with their logprobs) sit too. Fewer than the sequence got when a stop came first.
+  int token_begin = 0;
+  int num_new_tokens = 0;
   std::optional<RequestFinishReason> finish_reason;  // set on the sample's last delta
   std::optional<int32_t> stop_token_id;  // the stop token id that finished it (EOS is not reported)
-  int scheduled_index = -1;  // its index in SchedulerOutput::scheduled (for logprobs); -1 for aborts
   int num_prompt_tokens = 0;
   int num_cached_tokens = 0;  // prompt tokens served by the prefix cache (0 if never admitted)
   int num_output_tokens = 0;  // output length so far
 
-  bool has_new_token() const { return new_token != kNoSampledToken; }
+  bool has_new_token() const { return num_new_tokens > 0; }
 };
 
 }  // namespace turbine

@@ -66,7 +66,7 @@ FakeModel::FakeModel(const Scheduler& scheduler, int num_blocks, int block_size,
       token_fn_(std::move(token_fn)),
       kv_(size_t(num_blocks) * size_t(block_size), 0) {}
 
-std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
+StepTokens FakeModel::step(const SchedulerOutput& output) {
   for (SeqId id : output.finished_seq_ids) rows_.erase(id);
   for (SeqId id : output.preempted_seq_ids) rows_.erase(id);
   for (const BlockCopy& copy : output.block_copies) {
@@ -74,14 +74,15 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
     for (int o = 0; o < block_size_; ++o) slot(copy.dst, o) = slot(copy.src, o);
   }
 
-  std::vector<int32_t> sampled;
+  StepTokens sampled;
+  sampled.reserve(output.scheduled.size(), output.scheduled.size());
   std::unordered_map<SeqId, int32_t> sampled_now;  // this step's "device" copy of its samples
   for (const ScheduledSequence& entry : output.scheduled) {
     // Ended since the step was scheduled (an abort, or a stop found by the update of the step
     // before it): the engine ignores its result.
     const Request* live = scheduler_.find_sequence(entry.seq_id);
     if (live == nullptr) {
-      sampled.push_back(kNoSampledToken);
+      sampled.end_sequence();
       continue;
     }
     const Request& request = *live;
@@ -117,10 +118,12 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
 
     // The tokens to run are the request's own; a step scheduled ahead ends with the token the
     // previous step sampled, which this fake feeds from its record of that step, as a runner
-    // feeds it from device memory.
+    // feeds it from device memory; a step with drafts ends with them.
     const int start = entry.num_computed_tokens;
     const int end = start + entry.num_scheduled_tokens();
+    const int num_drafts = entry.num_draft_tokens;
     EXPECT_GT(entry.num_scheduled_tokens(), 0);
+    EXPECT_TRUE(num_drafts == 0 || (entry.samples_token && !entry.last_token_in_flight));
     std::vector<int32_t> tokens(request.all_token_ids().begin(), request.all_token_ids().end());
     const std::span<const int32_t> scheduled_tokens = output.tokens(entry);
     EXPECT_EQ(entry.last_token_in_flight, !scheduled_tokens.empty() && scheduled_tokens.back() == kInFlightToken);
@@ -130,22 +133,27 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
       EXPECT_EQ(end, request.num_tokens() + 1) << "the in-flight token is not the next one";
       tokens.push_back(fed == device_tokens_.end() ? 0 : fed->second);
     }
+    if (num_drafts > 0) {
+      EXPECT_EQ(end - num_drafts, request.num_tokens()) << "drafts do not follow the last token";
+      const auto drafts = scheduled_tokens.last(size_t(num_drafts));
+      tokens.insert(tokens.end(), drafts.begin(), drafts.end());
+    }
     EXPECT_LE(end, int(tokens.size()));
     if (end > int(tokens.size())) {
-      sampled.push_back(kNoSampledToken);
+      sampled.end_sequence();
       continue;
     }
     EXPECT_TRUE(std::equal(scheduled_tokens.begin(), scheduled_tokens.end(), tokens.begin() + start,
                            [](int32_t scheduled, int32_t own) { return scheduled == kInFlightToken || scheduled == own; }));
     // This step's own sample counts as planned already.
     if (entry.samples_token) {
-      EXPECT_EQ(end + 1, request.num_planned_tokens());
+      EXPECT_EQ(end - num_drafts + 1, request.num_planned_tokens());
     } else {
       EXPECT_LT(end, request.num_planned_tokens());
     }
     EXPECT_GE(int(table.size()) * block_size_, end) << "block table too short";
     if (int(table.size()) * block_size_ < end) {
-      sampled.push_back(kNoSampledToken);
+      sampled.end_sequence();
       continue;
     }
 
@@ -157,8 +165,19 @@ std::vector<int32_t> FakeModel::step(const SchedulerOutput& output) {
       if (slot(table[size_t(p / block_size_)], p % block_size_) != expected[size_t(p)]) ++mismatches;
     EXPECT_EQ(mismatches, 0) << "positions whose K/V belongs to another prefix (context " << end << ")";
 
-    sampled.push_back(entry.samples_token ? token_fn_(request, end) : kNoSampledToken);
-    if (entry.samples_token) sampled_now[entry.seq_id] = sampled.back();
+    if (entry.samples_token) {
+      // Verify the drafts as a runner does: the token at each position is the model's own; keep
+      // them while the drafts agree, then the first that differs (or the one after the last draft).
+      const int known = end - num_drafts;
+      for (int j = 0; j <= num_drafts; ++j) {
+        const int32_t token = token_fn_(request, known + j);
+        sampled.add(token);
+        sampled_now[entry.seq_id] = token;
+        if (j < num_drafts && token != tokens[size_t(known + j)]) break;
+      }
+      if (num_drafts > 0) sampled_now.erase(entry.seq_id);  // never fed: nothing is scheduled ahead of it
+    }
+    sampled.end_sequence();
   }
   device_tokens_ = std::move(sampled_now);
   return sampled;
@@ -211,12 +230,13 @@ const std::string& id_of_output_key(uint64_t key) {
   return key >= 1 && key <= keys.ids.size() ? keys.ids[size_t(key - 1)] : unknown;
 }
 
-void fold_deltas(const std::vector<RequestDelta>& deltas, RunResults& results) {
+void fold_deltas(const std::vector<RequestDelta>& deltas, const StepTokens& sampled, RunResults& results) {
   for (const RequestDelta& delta : deltas) {
     const std::string& id = id_of_output_key(delta.output_key);
     SampleResult& result = results[{id, delta.sample_index}];
     EXPECT_FALSE(result.finish_reason.has_value()) << id << " got a delta after finishing";
-    if (delta.has_new_token()) result.tokens.push_back(delta.new_token);
+    EXPECT_LE(size_t(delta.token_begin + delta.num_new_tokens), sampled.ids.size());
+    for (int t = 0; t < delta.num_new_tokens; ++t) result.tokens.push_back(sampled.ids[size_t(delta.token_begin + t)]);
     EXPECT_EQ(int(result.tokens.size()), delta.num_output_tokens);
     result.finish_reason = delta.finish_reason;
     result.stop_token_id = delta.stop_token_id;
@@ -228,22 +248,24 @@ void fold_deltas(const std::vector<RequestDelta>& deltas, RunResults& results) {
 SchedulerOutput drive_step(Scheduler& scheduler, FakeModel& model, RunResults& results) {
   SchedulerOutput output = scheduler.schedule();
   check_step_invariants(output, scheduler.config());
-  const std::vector<int32_t> sampled = model.step(output);
-  fold_deltas(scheduler.update_from_output(output, sampled), results);
+  const StepTokens sampled = model.step(output);
+  fold_deltas(scheduler.update_from_output(output, sampled), sampled, results);
   return output;
 }
 
 void run_to_completion(Scheduler& scheduler, FakeModel& model, RunResults& results, int max_steps,
-                       const std::function<void(const SchedulerOutput&)>& on_step, bool ahead) {
+                       const std::function<void(const SchedulerOutput&)>& on_step, bool ahead,
+                       const std::function<void(Scheduler&)>& between_steps) {
   struct InFlight {
     SchedulerOutput output;
-    std::vector<int32_t> sampled;
+    StepTokens sampled;
   };
   std::optional<InFlight> in_flight;
   auto finish_in_flight = [&] {
-    fold_deltas(scheduler.update_from_output(in_flight->output, in_flight->sampled), results);
+    fold_deltas(scheduler.update_from_output(in_flight->output, in_flight->sampled), in_flight->sampled, results);
     if (on_step && !in_flight->output.empty()) on_step(in_flight->output);
     in_flight.reset();
+    if (between_steps) between_steps(scheduler);
   };
   int steps = 0;
   while (scheduler.has_unfinished_requests() || in_flight) {

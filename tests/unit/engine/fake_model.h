@@ -36,8 +36,9 @@ class FakeModel {
   // reads them; the fake checks that the plan alone says what they hold).
   FakeModel(const Scheduler& scheduler, int num_blocks, int block_size, TokenFn token_fn = default_next_token);
 
-  // Runs one step; returns the sampled token per scheduled sequence (kNoSampledToken where none).
-  std::vector<int32_t> step(const SchedulerOutput& output);
+  // Runs one step; returns the tokens per scheduled sequence (a sequence with k drafts gets the
+  // accepted drafts and one more, as a runner verifies them).
+  StepTokens step(const SchedulerOutput& output);
 
   int num_rows() const { return int(rows_.size()); }
   const std::vector<BlockId>& block_table(SeqId seq_id) const { return rows_.at(seq_id); }
@@ -74,8 +75,8 @@ const std::string& id_of_output_key(uint64_t key);  // fails the test (and retur
 // sequence is scheduled twice.
 void check_step_invariants(const SchedulerOutput& output, const SchedulerConfig& config);
 
-// Folds one update's deltas into `results`, checking each sample's stream.
-void fold_deltas(const std::vector<RequestDelta>& deltas, RunResults& results);
+// Folds one update's deltas (whose tokens index `sampled`) into `results`, checking each sample's stream.
+void fold_deltas(const std::vector<RequestDelta>& deltas, const StepTokens& sampled, RunResults& results);
 
 // One schedule / model / update round; folds the deltas into `results`.
 SchedulerOutput drive_step(Scheduler& scheduler, FakeModel& model, RunResults& results);
@@ -84,8 +85,10 @@ SchedulerOutput drive_step(Scheduler& scheduler, FakeModel& model, RunResults& r
 // `on_step` sees each output after its update: its Request pointers may dangle by then. With
 // `ahead`, each step is scheduled and run before the previous one's update, as the engine
 // pipelines steps (Scheduler, "Scheduling ahead"), except where can_schedule_ahead() says no.
+// `between_steps` runs after each update (a drafter proposing draft tokens, say).
 void run_to_completion(Scheduler& scheduler, FakeModel& model, RunResults& results, int max_steps = 10000,
-                       const std::function<void(const SchedulerOutput&)>& on_step = {}, bool ahead = false);
+                       const std::function<void(const SchedulerOutput&)>& on_step = {}, bool ahead = false,
+                       const std::function<void(Scheduler&)>& between_steps = {});
 
 // The tokens a request generates with the default token function when nothing stops it early.
 std::vector<int32_t> expected_output(const std::string& id, int sample_index, int prompt_len, int num_tokens);

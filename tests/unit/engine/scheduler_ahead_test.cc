@@ -45,8 +45,8 @@ TEST_F(SchedulerAheadTest, FeedsTheInFlightTokenAndCountsIt) {
   EXPECT_TRUE(second.scheduled[0].samples_token);
   const auto second_sampled = model->step(second);  // the fake feeds the first step's token
   EXPECT_EQ(scheduler->find_sequence(second.scheduled[0].seq_id)->num_in_flight_tokens, 2);
-  fold(scheduler->update_from_output(first, first_sampled));
-  fold(scheduler->update_from_output(second, second_sampled));
+  fold(scheduler->update_from_output(first, first_sampled), first_sampled);
+  fold(scheduler->update_from_output(second, second_sampled), second_sampled);
   EXPECT_EQ(scheduler->find_sequence(second.scheduled[0].seq_id)->num_in_flight_tokens, 0);
   EXPECT_EQ(scheduler->find_sequence(second.scheduled[0].seq_id)->num_output_tokens(), 3);
   ahead = true;
@@ -64,8 +64,8 @@ TEST_F(SchedulerAheadTest, UpdatesMustComeInScheduleOrder) {
   const auto second_sampled = model->step(second);
   EXPECT_DEATH(scheduler->schedule(), "2 updates outstanding");
   EXPECT_DEATH(scheduler->update_from_output(second, second_sampled), "update_from_output\\(\\) for step");
-  fold(scheduler->update_from_output(first, first_sampled));
-  fold(scheduler->update_from_output(second, second_sampled));
+  fold(scheduler->update_from_output(first, first_sampled), first_sampled);
+  fold(scheduler->update_from_output(second, second_sampled), second_sampled);
   scheduler->abort_request("r");
   step();
   EXPECT_EQ(result("r").finish_reason, RequestFinishReason::kAbort);
@@ -122,7 +122,7 @@ TEST_F(SchedulerAheadTest, AnAbortWhileATokenIsInFlightDropsTheToken) {
   EXPECT_EQ(deltas[0].finish_reason, RequestFinishReason::kAbort);
   EXPECT_FALSE(deltas[0].has_new_token());
   EXPECT_TRUE(scheduler->update_from_output(second, second_sampled).empty());
-  fold(deltas);
+  fold(deltas, first_sampled);
   EXPECT_EQ(result("r").tokens.size(), 1u);  // the token before the abort, not the dropped one
   EXPECT_FALSE(scheduler->has_unfinished_requests());
   EXPECT_EQ(scheduler->kv_cache().num_free_blocks(), scheduler->kv_cache().pool().num_usable_blocks());
@@ -139,7 +139,7 @@ TEST_F(SchedulerAheadTest, PenaltiesKeepStepsInOrder) {
   const auto sampled = model->step(out);
   EXPECT_FALSE(scheduler->can_schedule_ahead());  // its next sample reads the token in flight
   EXPECT_DEATH(scheduler->schedule(), "1 updates outstanding");
-  fold(scheduler->update_from_output(out, sampled));
+  fold(scheduler->update_from_output(out, sampled), sampled);
   EXPECT_TRUE(scheduler->can_schedule_ahead());
   ahead = true;
   run();

@@ -38,7 +38,7 @@ class SchedulerFixture : public ::testing::Test {
     submit(id, make_prompt(prompt_len, seed), RequestParams{.max_tokens = max_tokens});
   }
 
-  void fold(const std::vector<RequestDelta>& deltas) { fold_deltas(deltas, results); }
+  void fold(const std::vector<RequestDelta>& deltas, const StepTokens& sampled) { fold_deltas(deltas, sampled, results); }
   SchedulerOutput step() { return drive_step(*scheduler, *model, results); }
   void run(int max_steps = 10000, const std::function<void(const SchedulerOutput&)>& on_step = {}) {
     run_to_completion(*scheduler, *model, results, max_steps, on_step, ahead);

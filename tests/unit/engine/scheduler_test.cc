@@ -114,7 +114,7 @@ TEST_P(SchedulerTest, FcfsPreemptsTheLatestArrivalAndResumesIt) {
     const auto sampled = model->step(out);
     for (const RequestDelta& d : scheduler->update_from_output(out, sampled)) {
       SampleResult& r = result(id_of_output_key(d.output_key), d.sample_index);
-      if (d.has_new_token()) r.tokens.push_back(d.new_token);
+      for (int t = 0; t < d.num_new_tokens; ++t) r.tokens.push_back(sampled.ids[size_t(d.token_begin + t)]);
       r.finish_reason = d.finish_reason;
     }
   }
@@ -141,7 +141,7 @@ TEST_P(SchedulerTest, PriorityPolicyAdmitsAndPreemptsByPriority) {
     const auto sampled = model->step(out);
     for (const RequestDelta& d : scheduler->update_from_output(out, sampled)) {
       SampleResult& r = result(id_of_output_key(d.output_key), d.sample_index);
-      if (d.has_new_token()) r.tokens.push_back(d.new_token);
+      for (int t = 0; t < d.num_new_tokens; ++t) r.tokens.push_back(sampled.ids[size_t(d.token_begin + t)]);
       r.finish_reason = d.finish_reason;
     }
   }
