@@ -6,8 +6,10 @@
 // for CUDA), including the int32 index arrays. Ops are synchronous from the caller's view on the
 // CPU; a GPU backend may queue them on its stream.
 //
-// Activations are `activation_dtype()` (F32 on the CPU). Weights may be F32, BF16 or F16 and are
-// read in place: a backend never makes a converted copy of the whole model.
+// Activations are `activation_dtype()` (F32 on the CPU). Norm, embedding and bias weights may be
+// F32, BF16 or F16. Linear layers come in a weight format (weight_format.h): each backend runs the
+// formats its kernel table lists (linear_kernel_table.h), and says which it converts at load; a
+// backend never converts anything on its own, at load or per call.
 //
 // The KV cache is paged: per layer, K and V are [num_blocks * block_size, num_kv_heads * head_dim]
 // and a token's row is its slot = block_id * block_size + offset_in_block. A flat batch mixes
@@ -30,6 +32,8 @@
 #include <vector>
 
 #include "backend/device_sampling.h"
+#include "backend/linear_kernel_table.h"
+#include "backend/linear_weights.h"
 #include "common/tensor.h"
 
 namespace turbine {
@@ -185,8 +189,19 @@ class Backend {
   virtual void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
                             Tensor& out) = 0;
 
-  // out = x * weight^T (+ bias): x [m, k], weight [n, k], bias [1, n] or null, out [m, n].
-  virtual void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) = 0;
+  // Linear layers by weight format: what each format is prepared as at load here, or that this
+  // backend cannot run it (read by the loader and model/device_weights, never per call).
+  virtual const LinearFormatSupport& linear_formats() const = 0;
+
+  // out = x * W^T (+ bias): x [m, in], W's out_features n, out [m, n]. w.format must be one this
+  // backend runs as it is (its loader prepared the weights per linear_formats(); any other format
+  // is a turbine::Error). The backend picks the kernel from its table by format: one lookup.
+  virtual void linear(const Tensor& x, const LinearWeights& w, Tensor& out) = 0;
+  // The same for a dense weight [n, k] of a compute dtype and an optional bias [1, n] (tests and
+  // benchmarks).
+  void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) {
+    linear(x, LinearWeights::dense(weight, bias), out);
+  }
 
   // Rotary embedding in Hugging Face's rotate-half layout, in place. x is [tokens, heads *
   // head_dim]; cos_sin is F32 [tokens, head_dim]: cos in the first head_dim / 2 columns, sin in

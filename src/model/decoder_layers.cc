@@ -6,21 +6,12 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "model/linear_loader.h"
 #include "model/weight_store.h"
 
 namespace turbine {
-namespace {
-
-Linear load_linear(WeightStore& w, const std::string& prefix, int64_t out, int64_t in, bool bias) {
-  Linear l;
-  l.weight = w.get(prefix + ".weight", {out, in});
-  if (bias) l.bias = w.get(prefix + ".bias", {out});
-  return l;
-}
-
-}  // namespace
-
-DecoderLayer load_decoder_layer(WeightStore& w, const ModelConfig& c, int index, const DecoderLayerOptions& o) {
+DecoderLayer load_decoder_layer(WeightStore& w, const LinearLoader& linears, const ModelConfig& c, int index,
+                                const DecoderLayerOptions& o) {
   const std::string p = fmt::format("model.layers.{}.", index);
   const int64_t h = c.hidden_size;
   const int64_t q_dim = int64_t(c.num_heads) * c.head_dim;
@@ -29,19 +20,25 @@ DecoderLayer load_decoder_layer(WeightStore& w, const ModelConfig& c, int index,
   layer.input_norm = w.get(p + "input_layernorm.weight", {h});
   layer.post_attention_norm = w.get(p + "post_attention_layernorm.weight", {h});
   AttentionWeights& a = layer.attention;
-  a.q = load_linear(w, p + "self_attn.q_proj", q_dim, h, o.qkv_bias);
-  a.k = load_linear(w, p + "self_attn.k_proj", kv_dim, h, o.qkv_bias);
-  a.v = load_linear(w, p + "self_attn.v_proj", kv_dim, h, o.qkv_bias);
-  a.o = load_linear(w, p + "self_attn.o_proj", h, q_dim, o.o_bias);
+  a.q = linears.load(w, p + "self_attn.q_proj", q_dim, h, o.qkv_bias);
+  a.k = linears.load(w, p + "self_attn.k_proj", kv_dim, h, o.qkv_bias);
+  a.v = linears.load(w, p + "self_attn.v_proj", kv_dim, h, o.qkv_bias);
+  a.o = linears.load(w, p + "self_attn.o_proj", h, q_dim, o.o_bias);
   if (o.qk_norm) {
     a.q_norm = w.get(p + "self_attn.q_norm.weight", {c.head_dim});
     a.k_norm = w.get(p + "self_attn.k_norm.weight", {c.head_dim});
   }
   GatedMlpWeights& m = layer.mlp;
-  m.gate = load_linear(w, p + "mlp.gate_proj", c.intermediate_size, h, o.mlp_bias);
-  m.up = load_linear(w, p + "mlp.up_proj", c.intermediate_size, h, o.mlp_bias);
-  m.down = load_linear(w, p + "mlp.down_proj", h, c.intermediate_size, o.mlp_bias);
+  m.gate = linears.load(w, p + "mlp.gate_proj", c.intermediate_size, h, o.mlp_bias);
+  m.up = linears.load(w, p + "mlp.up_proj", c.intermediate_size, h, o.mlp_bias);
+  m.down = linears.load(w, p + "mlp.down_proj", h, c.intermediate_size, o.mlp_bias);
   return layer;
+}
+
+std::vector<LinearWeights*> projections(DecoderLayer& l) {
+  AttentionWeights& a = l.attention;
+  GatedMlpWeights& m = l.mlp;
+  return {&a.q, &a.k, &a.v, &a.o, &m.gate, &m.up, &m.down};
 }
 
 void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, int num_logits) {
@@ -80,20 +77,26 @@ void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, 
 
 namespace {
 
-bool stackable(std::initializer_list<const Linear*> parts) {
-  const Linear& first = **parts.begin();
-  for (const Linear* l : parts) {
-    if (l->weight.dtype != first.weight.dtype || l->weight.cols != first.weight.cols) return false;
+bool stackable(std::initializer_list<const LinearWeights*> parts) {
+  const LinearWeights& first = **parts.begin();
+  if (!is_dense(first.format)) return false;  // scales and zeros would need their own stacking
+  for (const LinearWeights* l : parts) {
+    // The format, not the dtype: before the upload a part may still be in its checkpoint dtype.
+    if (l->format != first.format || l->weight.cols != first.weight.cols) return false;
     if ((l->bias.data == nullptr) != (first.bias.data == nullptr)) return false;
   }
   return true;
 }
 
-// The stacked view over parts placed back to back.
+// The stacked view over parts placed back to back (by the upload of projection_groups).
 Tensor stacked(std::initializer_list<const Tensor*> parts) {
   Tensor t = **parts.begin();
   t.rows = 0;
-  for (const Tensor* p : parts) t.rows += p->rows;
+  for (const Tensor* p : parts) {
+    TURBINE_CHECK(p->data == static_cast<char*>(t.data) + t.nbytes() && p->dtype == t.dtype && p->cols == t.cols,
+                  "stacked projection parts are not back to back");
+    t.rows += p->rows;
+  }
   return t;
 }
 
@@ -122,6 +125,7 @@ void set_fused_views(std::vector<DecoderLayer>& layers) {
   for (DecoderLayer& l : layers) {
     AttentionWeights& a = l.attention;
     if (fuses_qkv(a)) {
+      a.qkv.format = a.q.format;
       a.qkv.weight = stacked({&a.q.weight, &a.k.weight, &a.v.weight});
       if (a.q.bias.data) {
         // Biases are [1, n]: stacking them joins columns, not rows.
@@ -131,6 +135,7 @@ void set_fused_views(std::vector<DecoderLayer>& layers) {
     }
     GatedMlpWeights& m = l.mlp;
     if (stackable({&m.gate, &m.up})) {
+      m.gate_up.format = m.gate.format;
       m.gate_up.weight = stacked({&m.gate.weight, &m.up.weight});
       if (m.gate.bias.data) {
         m.gate_up.bias = m.gate.bias;
@@ -186,20 +191,20 @@ void DecoderStep::pre_norm(const Tensor& weight, bool add_block_out) {
 void DecoderStep::self_attention(const AttentionWeights& w, KvCacheLayer& cache) {
   const Tensor x = rows(ws.normed);
   Tensor q = rows(ws.q), k = rows(ws.k), v = rows(ws.v), attn = rows(ws.attn_out), out = rows(ws.block_out);
-  if (w.qkv.weight.data) {
+  if (!w.qkv.empty()) {
     Tensor qkv = rows(ws.qkv);
-    backend.linear(x, w.qkv.weight, w.qkv.bias_or_null(), qkv);
+    project(w.qkv, x, qkv);
     QkHeadNorm head_norm;
     if (w.q_norm.data) head_norm = {&w.q_norm, &w.k_norm, float(config.rms_norm_eps)};
     backend.qkv_rope_write_kv(qkv, rows(ws.cos_sin), config.num_heads, config.num_kv_heads, config.head_dim,
                               head_norm, batch.attention, cache, q);
     backend.attention(q, cache, batch.attention, shape, attn);
-    backend.linear(attn, w.o.weight, w.o.bias_or_null(), out);
+    project(w.o, attn, out);
     return;
   }
-  backend.linear(x, w.q.weight, w.q.bias_or_null(), q);
-  backend.linear(x, w.k.weight, w.k.bias_or_null(), k);
-  backend.linear(x, w.v.weight, w.v.bias_or_null(), v);
+  project(w.q, x, q);
+  project(w.k, x, k);
+  project(w.v, x, v);
   if (w.q_norm.data) {  // per-head RMSNorm before RoPE: view [tokens, heads * d] as [tokens * heads, d]
     Tensor qh = q.reshaped(config.head_dim), kh = k.reshaped(config.head_dim);
     backend.rms_norm(qh, w.q_norm, float(config.rms_norm_eps), qh);
@@ -210,26 +215,26 @@ void DecoderStep::self_attention(const AttentionWeights& w, KvCacheLayer& cache)
   backend.rope(k, config.head_dim, cos_sin);
   backend.write_kv(k, v, batch.attention, cache);
   backend.attention(q, cache, batch.attention, shape, attn);
-  backend.linear(attn, w.o.weight, w.o.bias_or_null(), out);
+  project(w.o, attn, out);
 }
 
 void DecoderStep::gated_mlp(const GatedMlpWeights& w) {
   const Tensor x = rows(ws.normed);
   Tensor gate = rows(ws.gate), up = rows(ws.up), out = rows(ws.block_out);
-  if (w.gate_up.weight.data) {
+  if (!w.gate_up.empty()) {
     Tensor gate_up = rows(ws.gate_up);
-    backend.linear(x, w.gate_up.weight, w.gate_up.bias_or_null(), gate_up);
+    project(w.gate_up, x, gate_up);
     backend.silu_mul_fused(gate_up, gate);
-    backend.linear(gate, w.down.weight, w.down.bias_or_null(), out);
+    project(w.down, gate, out);
     return;
   }
-  backend.linear(x, w.gate.weight, w.gate.bias_or_null(), gate);
-  backend.linear(x, w.up.weight, w.up.bias_or_null(), up);
+  project(w.gate, x, gate);
+  project(w.up, x, up);
   backend.silu_mul(gate, up, gate);
-  backend.linear(gate, w.down.weight, w.down.bias_or_null(), out);
+  project(w.down, gate, out);
 }
 
-void DecoderStep::logits(const Tensor& final_norm, const Tensor& lm_head, Tensor& out) {
+void DecoderStep::logits(const Tensor& final_norm, const LinearWeights& lm_head, Tensor& out) {
   if (batch.num_logits == 0) return;  // a prefill chunk that does not end its prompt
   Tensor residual = rows(ws.residual);
   backend.add(residual, rows(ws.block_out));
@@ -238,7 +243,7 @@ void DecoderStep::logits(const Tensor& final_norm, const Tensor& lm_head, Tensor
   backend.rms_norm(last, final_norm, float(config.rms_norm_eps), last);
   TURBINE_CHECK(out.rows == batch.num_logits && out.cols == config.vocab_size, "logits buffer is [{}, {}]", out.rows,
                 out.cols);
-  backend.linear(last, lm_head, nullptr, out);
+  project(lm_head, last, out);
 }
 
 }  // namespace turbine

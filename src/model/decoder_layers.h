@@ -3,7 +3,8 @@
 // An architecture file loads its weights with `load_decoder_layer` (choosing which optional
 // biases and norms its checkpoints carry) and writes its forward pass with the step helpers
 // below, so that each architecture reads like its paper while the tensor plumbing lives here
-// once. Nothing here knows an architecture's name.
+// once. Nothing here knows an architecture's name. Every matmul goes through
+// DecoderStep::project, whatever the weight format (backend/weight_format.h).
 #pragma once
 
 #include <string>
@@ -15,24 +16,19 @@
 
 namespace turbine {
 
+class LinearLoader;
 class WeightStore;
 
-// A projection: weight [out, in] and an optional bias [1, out] (data == nullptr when absent).
-struct Linear {
-  Tensor weight;
-  Tensor bias;
-  const Tensor* bias_or_null() const { return bias.data ? &bias : nullptr; }
-};
-
+// Projections are LinearWeights (backend/linear_weights.h): a weight format, its tensors, a bias.
 struct AttentionWeights {
-  Linear q, k, v, o;
-  Linear qkv;  // q, k and v stacked by rows in device memory (fuse_projections); data == nullptr when not
+  LinearWeights q, k, v, o;
+  LinearWeights qkv;  // q, k and v stacked by rows in device memory (set_fused_views); empty when not
   Tensor q_norm, k_norm;  // per-head RMSNorm weights [1, head_dim] (Qwen3); data == nullptr when absent
 };
 
 struct GatedMlpWeights {
-  Linear gate, up, down;
-  Linear gate_up;  // gate and up stacked by rows (fuse_projections); data == nullptr when not
+  LinearWeights gate, up, down;
+  LinearWeights gate_up;  // gate and up stacked by rows (set_fused_views); empty when not
 };
 
 struct DecoderLayer {
@@ -50,15 +46,21 @@ struct DecoderLayerOptions {
   bool qk_norm = false;
 };
 
-// Loads model.layers.{index}.* with the shapes the config implies (errors name the tensor).
-DecoderLayer load_decoder_layer(WeightStore& weights, const ModelConfig& config, int index,
-                                const DecoderLayerOptions& options);
+// Loads model.layers.{index}.* with the shapes the config implies (errors name the tensor); the
+// projections through `linears`, in the format its quantization method makes.
+DecoderLayer load_decoder_layer(WeightStore& weights, const LinearLoader& linears, const ModelConfig& config,
+                                int index, const DecoderLayerOptions& options);
+
+// The projections of a layer, for whoever visits them all (the weight upload).
+std::vector<LinearWeights*> projections(DecoderLayer& layer);
 
 // On a backend with its own memory, the weights are uploaded anyway, so stacking the projections
 // that read the same input costs nothing and saves launches: q/k/v become one GEMM followed by
-// Backend::qkv_rope_write_kv, gate/up one GEMM followed by Backend::silu_mul_fused. Returns the
-// groups to upload contiguously (device_weights.h); call set_fused_views after the upload. Layers
-// with q/k norms (Qwen3) keep separate projections (the fused prologue has no norm).
+// Backend::qkv_rope_write_kv, gate/up one GEMM followed by Backend::silu_mul_fused. Only parts of
+// the same format, input size and bias presence stack, and only dense ones for now (a quantized
+// format would also stack its scales and zeros, by rules of its own). Call projection_groups once
+// the formats are the ones the weights will have on the device (add_linear_uploads), upload the
+// groups contiguously (device_weights.h), then call set_fused_views.
 std::vector<std::vector<Tensor*>> projection_groups(std::vector<DecoderLayer>& layers);
 void set_fused_views(std::vector<DecoderLayer>& layers);
 
@@ -104,6 +106,11 @@ class DecoderStep {
   AttentionShape shape;
   int num_tokens;
 
+  // out = x * w^T (+ bias), in w's weight format: every matmul of the decoder goes through here.
+  // This is where a LoRA adapter's low-rank update (out += (x * A^T) * B^T * scale) and a
+  // tensor-parallel row-parallel layer's all-reduce will hook in, once for every projection.
+  void project(const LinearWeights& w, const Tensor& x, Tensor& out) { backend.linear(x, w, out); }
+
   // Token embeddings into ws.residual (the residual stream starts as the embeddings).
   void embed(const Tensor& embed_tokens);
   // ws.normed = norm(residual); for every layer but the first, the previous block's output is
@@ -115,7 +122,7 @@ class DecoderStep {
   // ws.block_out = down(silu(gate(x)) * up(x)) of ws.normed.
   void gated_mlp(const GatedMlpWeights& w);
   // Adds the last block's output, normalises the rows that want logits, projects to the vocabulary.
-  void logits(const Tensor& final_norm, const Tensor& lm_head, Tensor& out);
+  void logits(const Tensor& final_norm, const LinearWeights& lm_head, Tensor& out);
 
  private:
   Tensor rows(const Tensor& t) const { return {t.data, t.dtype, num_tokens, t.cols}; }

@@ -18,8 +18,6 @@ constexpr size_t kStagingBytes = size_t(64) << 20;
 
 size_t align_up(size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
 
-bool is_float(DType t) { return t == DType::kF32 || t == DType::kBF16 || t == DType::kF16; }
-
 float to_f32(const void* base, DType t, size_t i) {
   switch (t) {
     case DType::kF32: return static_cast<const float*>(base)[i];
@@ -59,49 +57,71 @@ void copy_converted(Backend& backend, const Tensor& src, DType dst_dtype, void* 
 
 }  // namespace
 
-DeviceWeights DeviceWeights::upload(Backend& backend, const std::vector<Tensor*>& tensors,
+void add_linear_uploads(const LinearFormatSupport& support, LinearWeights& w, DType bias_dtype,
+                        std::vector<WeightUpload>& uploads) {
+  if (w.empty()) return;
+  const auto prepared = support.prepared_as(w.format);
+  TURBINE_CHECK(prepared.has_value(), "DeviceWeights: weight format {} has no entry in the backend's table",
+                weight_format_name(w.format));
+  TURBINE_CHECK(*prepared == w.format || (is_dense(w.format) && is_dense(*prepared)),
+                "DeviceWeights: {} prepared as {}: only dense formats convert", weight_format_name(w.format),
+                weight_format_name(*prepared));
+  uploads.push_back({&w.weight, weight_storage_dtype(*prepared)});
+  for (Tensor* t : {&w.scales, &w.zeros})
+    if (t->data) uploads.push_back({t, t->dtype});
+  if (w.bias.data) uploads.push_back({&w.bias, bias_dtype});
+  w.format = *prepared;
+}
+
+DeviceWeights DeviceWeights::upload(Backend& backend, const std::vector<WeightUpload>& uploads,
                                     const std::vector<std::vector<Tensor*>>& groups) {
   const auto start = std::chrono::steady_clock::now();
-  const DType target = backend.activation_dtype();
-  // One copy per distinct source tensor (tied embeddings view the same bytes).
+  // The dtype of each distinct source's copy (tied embeddings view the same bytes: they must agree).
+  std::map<const void*, DType> dtype_of;
+  for (const WeightUpload& u : uploads) {
+    const Tensor& t = *u.tensor;
+    if (t.data == nullptr) continue;
+    TURBINE_CHECK(u.dtype == t.dtype || (is_compute_dtype(u.dtype) && is_compute_dtype(t.dtype)),
+                  "DeviceWeights: a {} tensor [{}, {}] cannot be converted to {}", dtype_name(t.dtype), t.rows, t.cols,
+                  dtype_name(u.dtype));
+    const auto [it, inserted] = dtype_of.emplace(t.data, u.dtype);
+    TURBINE_CHECK(it->second == u.dtype, "DeviceWeights: one tensor's bytes asked for as {} and as {}",
+                  dtype_name(it->second), dtype_name(u.dtype));
+  }
+  auto copy_bytes = [&](const Tensor* t) { return size_t(t->numel()) * dtype_size(dtype_of.at(t->data)); };
   std::map<const void*, size_t> offset_of;
   size_t total = 0;
   for (const std::vector<Tensor*>& group : groups) {
     total = align_up(total);
     for (const Tensor* t : group) {
-      TURBINE_CHECK(t->data != nullptr && !offset_of.count(t->data) && is_float(t->dtype),
-                    "DeviceWeights: a group member is missing, shared or not a float tensor");
+      TURBINE_CHECK(t->data != nullptr && !offset_of.count(t->data) && dtype_of.count(t->data),
+                    "DeviceWeights: a group member is missing, shared or not among the uploads");
       offset_of[t->data] = total;
-      total += size_t(t->numel()) * dtype_size(target);
+      total += copy_bytes(t);
     }
   }
   total = align_up(total);
-  for (const Tensor* t : tensors) {
+  for (const WeightUpload& u : uploads) {
+    const Tensor* t = u.tensor;
     if (t->data == nullptr || offset_of.count(t->data)) continue;
-    if (!is_float(t->dtype)) fail("DeviceWeights: a {} weight of shape [{}, {}] cannot be uploaded", dtype_name(t->dtype), t->rows, t->cols);
     offset_of[t->data] = total;
-    total += align_up(size_t(t->numel()) * dtype_size(target));
+    total += align_up(copy_bytes(t));
   }
   DeviceWeights w;
   if (total == 0) return w;
   w.arena_ = backend.allocate(total);
-  // Each Tensor once (a grouped one may also be in `tensors`), each source's bytes copied once.
-  std::vector<Tensor*> all;
-  std::set<const Tensor*> listed;
-  for (const std::vector<Tensor*>& group : groups)
-    for (Tensor* t : group)
-      if (listed.insert(t).second) all.push_back(t);
-  for (Tensor* t : tensors)
-    if (listed.insert(t).second) all.push_back(t);
-  std::vector<char> staging;
+  // Each Tensor once, each source's bytes copied once.
+  std::set<const Tensor*> repointed;
   std::set<const void*> copied;
-  for (Tensor* t : all) {
-    if (t->data == nullptr) continue;
+  std::vector<char> staging;
+  for (const WeightUpload& u : uploads) {
+    Tensor* t = u.tensor;
+    if (t->data == nullptr || !repointed.insert(t).second) continue;
     const void* source = t->data;
     char* dst = static_cast<char*>(w.arena_.data()) + offset_of.at(source);
-    if (copied.insert(source).second) copy_converted(backend, *t, target, dst, staging);
+    if (copied.insert(source).second) copy_converted(backend, *t, u.dtype, dst, staging);
     t->data = dst;
-    t->dtype = target;
+    t->dtype = u.dtype;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("weights: {:.1f} MiB uploaded to the {} in {:.2f} s ({:.1f} GB/s)", double(total) / 1048576.0,

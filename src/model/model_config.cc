@@ -191,6 +191,12 @@ ModelConfig ModelConfig::parse(const json& config, const std::string& source) {
   if (c.sliding_window < 0) fail("{}: sliding_window must be >= 0, got {}", source, c.sliding_window);
   const std::string act = f.string_or("hidden_act", "silu");
   if (act != "silu") fail("{}: hidden_act \"{}\" is not supported (supported: silu)", source, act);
+  if (f.has("quantization_config")) {  // its other fields belong to the method's linear loader
+    const json& q = config["quantization_config"];
+    if (!q.is_object()) fail("{}: quantization_config must be an object, got {}", source, q.dump());
+    c.quantization_method = Fields(q, source + ": quantization_config").string_or("quant_method", "");
+    if (c.quantization_method.empty()) fail("{}: quantization_config has no \"quant_method\"", source);
+  }
   if (auto bos = f.ids("bos_token_id"); !bos.empty()) c.bos_token_id = bos[0];
   c.eos_token_ids = f.ids("eos_token_id");
   for (int32_t id : c.eos_token_ids)

@@ -55,6 +55,9 @@ struct ModelConfig {
   bool attention_bias = false;
   bool mlp_bias = false;
   int sliding_window = 0;  // 0: full attention
+  // quantization_config.quant_method ("fp8", "gptq", ...); empty for an unquantized checkpoint.
+  // It picks the linear layers' loader (model/linear_loader.h), which reads the rest from `raw`.
+  std::string quantization_method;
   std::optional<int32_t> bos_token_id;
   std::vector<int32_t> eos_token_ids;  // generation_config.json's, else config.json's
   nlohmann::json raw;                  // config.json as read

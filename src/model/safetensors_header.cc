@@ -28,11 +28,11 @@ constexpr int kMaxJsonDepth = 8;
 
 constexpr std::string_view kMetadataKey = "__metadata__";
 
-std::optional<DType> parse_dtype(std::string_view name) {
-  if (name == "F32") return DType::kF32;
-  if (name == "BF16") return DType::kBF16;
-  if (name == "F16") return DType::kF16;
-  return std::nullopt;
+// "F32, BF16, ...": every dtype Turbine loads, for the unknown-dtype message.
+std::string known_dtypes() {
+  std::string names;
+  for (int i = 0; i < kNumDTypes; ++i) names += fmt::format("{}{}", i ? ", " : "", dtype_name(DType(i)));
+  return names;
 }
 
 json parse_json(std::string_view text, std::string_view file_label) {
@@ -91,10 +91,10 @@ SafetensorsTensor parse_tensor(const std::string& name, const json& entry, uint6
     fail("{}: tensor '{}': dtype must be a string, found {}", file_label, name, dtype.type_name());
   }
   const auto& dtype_text = dtype.get_ref<const std::string&>();
-  const auto parsed_dtype = parse_dtype(dtype_text);
+  const auto parsed_dtype = dtype_from_name(dtype_text);
   if (!parsed_dtype) {
-    fail("{}: tensor '{}' has dtype {:?}, which Turbine does not load (supported: F32, BF16, F16)",
-         file_label, name, dtype_text);
+    fail("{}: tensor '{}' has dtype {:?}, which Turbine does not load (supported: {})", file_label,
+         name, dtype_text, known_dtypes());
   }
   tensor.dtype = *parsed_dtype;
 

@@ -10,7 +10,9 @@
 //  - the header length is at most kMaxSafetensorsHeaderBytes and fits in the file;
 //  - the JSON is an object, no key repeats in any object, nesting is shallow;
 //  - "__metadata__", if present, maps strings to strings;
-//  - each tensor has a string dtype among F32, BF16, F16 (Turbine loads only these), a shape of
+//  - each tensor has a string dtype Turbine knows (common/dtype.h: the compute dtypes F32, BF16,
+//    F16 and the storage dtypes of quantized checkpoints, F8_E4M3, I8, I32, ..., which load as raw
+//    views; sub-byte dtypes such as F4 are refused), a shape of
 //    non-negative integers whose element count and byte size do not overflow, and data_offsets
 //    of two non-negative integers with begin <= end <= data region size and
 //    end - begin == numel * dtype size;

@@ -168,6 +168,19 @@ Tensor WeightStore::get(std::string_view name, std::initializer_list<int64_t> ex
 }
 
 Tensor WeightStore::get(std::string_view name, std::span<const int64_t> expected_shape) {
+  const Tensor t = take(name, expected_shape);
+  if (!is_compute_dtype(t.dtype)) {
+    fail("{} in {}: dtype is {}, expected F32, BF16 or F16", name,
+         file_path(weights_[index_of(name)].file_index).string(), dtype_name(t.dtype));
+  }
+  return t;
+}
+
+Tensor WeightStore::get_stored(std::string_view name, std::initializer_list<int64_t> expected_shape) {
+  return take(name, std::span<const int64_t>(expected_shape.begin(), expected_shape.size()));
+}
+
+Tensor WeightStore::take(std::string_view name, std::span<const int64_t> expected_shape) {
   TURBINE_CHECK(expected_shape.size() == 1 || expected_shape.size() == 2,
                 "get({}) takes a 1-D or 2-D shape, not {}; use get_raw", name,
                 format_shape(expected_shape));

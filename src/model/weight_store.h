@@ -12,8 +12,10 @@
 //    (possible with unusual writers) is copied once, at open, into aligned memory the store
 //    owns, so kernels may always load elements directly.
 //  - Views stay valid while the store lives, including after it is moved.
-//  - The model takes each weight with `get` (checks the shape) or `get_raw` (any rank), which
-//    mark it used; `check_all_used` then reports every weight nobody took, except those declared
+//  - Every safetensors dtype Turbine knows loads (common/dtype.h), the storage dtypes of quantized
+//    checkpoints (FP8, integers) as raw views like the others. The model takes each weight with
+//    `get` (checks the shape, and that the dtype is one ops compute on), `get_stored` (the shape
+//    only, for a weight format's loader) or `get_raw` (any rank, any dtype), which mark it used; `check_all_used` then reports every weight nobody took, except those declared
 //    with `ignore_if_present` / `ignore_if`. Only the loading thread mutates the store; once
 //    loading is done it is read-only and may be shared.
 #pragma once
@@ -60,8 +62,12 @@ class WeightStore {
   // The weight as a 2-D Tensor view (a 1-D [n] weight becomes [1, n]) after checking that its
   // shape is exactly `expected_shape` (rank 1 or 2). Marks it used. Throws turbine::Error naming
   // the tensor, folder and files when it is missing or shaped differently.
+  // Also throws unless the dtype is F32, BF16 or F16 (norms, embeddings, biases, dense weights).
   Tensor get(std::string_view name, std::initializer_list<int64_t> expected_shape);
   Tensor get(std::string_view name, std::span<const int64_t> expected_shape);
+  // The same in whatever dtype the weight is stored (FP8 values, packed integers, scales): for
+  // the loader of a weight format, which knows what the bytes mean.
+  Tensor get_stored(std::string_view name, std::initializer_list<int64_t> expected_shape);
 
   // The weight with its full shape, any rank, unchecked; marks it used. Throws when missing.
   const WeightInfo& get_raw(std::string_view name);
@@ -98,6 +104,7 @@ class WeightStore {
   void finish_and_check_duplicates();
   void check_against_index(const ShardIndex& index, const std::filesystem::path& index_path) const;
   size_t index_of(std::string_view name) const;  // throws the "missing" error
+  Tensor take(std::string_view name, std::span<const int64_t> expected_shape);  // get without the dtype check
   std::string file_name(size_t file_index) const;
   std::string file_list() const;
 

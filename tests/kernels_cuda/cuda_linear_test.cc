@@ -240,9 +240,22 @@ TEST_F(CudaLinear, UnsupportedWeightsAreRejectedWithAnError) {
       b.linear(x8.t, w8.t, nullptr, out.t);
       ADD_FAILURE() << dtype_name(dtype) << " weight was accepted";
     } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("BF16 weights only"), std::string::npos) << e.what();
+      // Dense F16/F32 are converted to BF16 at load (the kernel table's rule), never run as they are.
+      EXPECT_NE(std::string(e.what()).find("only after converting it to dense BF16"), std::string::npos) << e.what();
     }
   }
+}
+
+// The table device_weights consults: the GEMMs read dense BF16, F32 and F16 are converted at load,
+// and no quantized format has a kernel yet (the loader refuses them, naming the tensor).
+TEST_F(CudaLinear, KernelTableRunsDenseBf16AndConvertsTheOtherDenseFormats) {
+  const LinearFormatSupport& support = cuda_backend().linear_formats();
+  EXPECT_EQ(support.prepared_as(WeightFormat::kDenseBF16), WeightFormat::kDenseBF16);
+  EXPECT_EQ(support.prepared_as(WeightFormat::kDenseF32), WeightFormat::kDenseBF16);
+  EXPECT_EQ(support.prepared_as(WeightFormat::kDenseF16), WeightFormat::kDenseBF16);
+  for (WeightFormat f : {WeightFormat::kFp8Block, WeightFormat::kFp8Channel, WeightFormat::kInt8Group,
+                         WeightFormat::kInt4Group})
+    EXPECT_FALSE(support.supports(f)) << weight_format_name(f);
 }
 
 }  // namespace

@@ -58,6 +58,10 @@ class CpuBackend final : public Backend {
     }
     kernels_ = make_kernels(isa, features, options.use_avx512_bf16);
     name_ = std::string("cpu-") + kernels_.name;
+    // Every dense format is read in place by the same kernels (they convert per element).
+    linear_table_.run(WeightFormat::kDenseF32, &CpuBackend::linear_dense)
+        .run(WeightFormat::kDenseBF16, &CpuBackend::linear_dense)
+        .run(WeightFormat::kDenseF16, &CpuBackend::linear_dense);
   }
 
   std::string_view name() const override { return name_; }
@@ -96,9 +100,13 @@ class CpuBackend final : public Backend {
     });
   }
 
-  void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) override {
-    cpu::check_linear_shapes(x, weight, bias, out);
-    cpu::run_linear(kernels_, pool_, linear_scratch_, x, weight, bias, out);
+  const LinearFormatSupport& linear_formats() const override { return linear_table_.support(); }
+
+  using Backend::linear;
+  void linear(const Tensor& x, const LinearWeights& w, Tensor& out) override {
+    const LinearKernel kernel = linear_table_.kernel(w.format);
+    if (kernel == nullptr) [[unlikely]] linear_table_.fail_no_kernel(name_, w);
+    (this->*kernel)(x, w, out);
   }
 
   void rope(Tensor& x, int head_dim, const Tensor& cos_sin) override {
@@ -168,6 +176,14 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  using LinearKernel = void (CpuBackend::*)(const Tensor& x, const LinearWeights& w, Tensor& out);
+
+  // Dense F32, BF16 or F16 weights, read in place.
+  void linear_dense(const Tensor& x, const LinearWeights& w, Tensor& out) {
+    cpu::check_linear_shapes(x, w.weight, w.bias_or_null(), out);
+    cpu::run_linear(kernels_, pool_, linear_scratch_, x, w.weight, w.bias_or_null(), out);
+  }
+
   // fn(r) for every row, on the pool when the op is big enough.
   template <typename Fn>
   void for_rows(int64_t rows, int64_t cols, Fn fn) {
@@ -204,6 +220,7 @@ class CpuBackend final : public Backend {
   ThreadPool pool_;
   cpu::CpuKernels kernels_{};
   std::string name_;
+  LinearKernelTable<LinearKernel> linear_table_;
   cpu::LinearScratch linear_scratch_;
   cpu::AttentionScratch attention_scratch_;
   cpu::ScratchBuffer norm_weight_;

@@ -2,7 +2,8 @@
 // construction from the CPU's features (AVX-512 with or without AVX512_BF16, AVX2, or portable
 // scalar code) and a persistent thread pool owned by the backend.
 //
-// Activations and the KV cache are F32; weights are F32, BF16 or F16, read in place. The backend
+// Activations and the KV cache are F32; weights are F32, BF16 or F16, read in place (linear
+// layers: the dense weight formats, the kernel table in cpu_backend.cc). The backend
 // keeps scratch memory between ops, so one backend runs one op at a time (like a GPU stream):
 // use one backend per thread that issues ops.
 #pragma once

@@ -14,6 +14,7 @@ float weight_at(const void* w, DType dtype, int64_t index) {
     case DType::kF32: return static_cast<const float*>(w)[index];
     case DType::kBF16: return bf16_to_f32(static_cast<const uint16_t*>(w)[index]);
     case DType::kF16: return f16_to_f32(static_cast<const uint16_t*>(w)[index]);
+    default: break;  // compute dtypes only: the op checks refuse storage dtypes
   }
   return 0.0f;
 }
@@ -56,6 +57,7 @@ void linear(const LinearArgs& a, int64_t n_begin, int64_t n_end) {
           sum = dot(x, a.k, [w](int64_t t) { return f16_to_f32(w[t]); });
           break;
         }
+        default: break;  // compute dtypes only: the op checks refuse storage dtypes
       }
       a.out[i * a.out_stride + j] = sum + bias;
     }

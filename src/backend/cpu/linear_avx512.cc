@@ -389,6 +389,7 @@ void linear_fma(const LinearArgs& a, int64_t n_begin, int64_t n_end) {
     case DType::kF32: return linear_range<Kind::kFma, DType::kF32>(a, n_begin, n_end);
     case DType::kBF16: return linear_range<Kind::kFma, DType::kBF16>(a, n_begin, n_end);
     case DType::kF16: return linear_range<Kind::kFma, DType::kF16>(a, n_begin, n_end);
+    default: break;  // compute dtypes only: the op checks refuse storage dtypes
   }
 }
 

@@ -12,6 +12,8 @@ void check_f32(const char* op, const char* what, const Tensor& t) {
 }
 
 void check_weight(const char* op, const char* what, const Tensor& t) {
+  // Storage dtypes (FP8, integers) belong to a weight format's kernel, never to these ops.
+  TURBINE_CHECK(is_compute_dtype(t.dtype), "{}: {} must be F32, BF16 or F16, got {}", op, what, dtype_name(t.dtype));
   TURBINE_CHECK(t.rows >= 0 && t.cols >= 0, "{}: {} has negative shape [{}, {}]", op, what, t.rows, t.cols);
   TURBINE_CHECK(t.data != nullptr || t.numel() == 0, "{}: {} has no data", op, what);
 }

@@ -32,6 +32,7 @@ double element(const Tensor& t, int64_t i) {
     case DType::kF32: return t.as<const float>()[i];
     case DType::kBF16: return bf16_to_f32(t.as<const uint16_t>()[i]);
     case DType::kF16: return f16_to_f32(t.as<const uint16_t>()[i]);
+    default: break;  // compute dtypes only: the op checks refuse storage dtypes
   }
   return 0.0;
 }

@@ -100,6 +100,7 @@ void convert_to_f32(const void* src, DType dtype, float* dst, int64_t n) {
       }
       return;
     }
+    default: break;  // compute dtypes only: the op checks refuse storage dtypes
   }
 }
 

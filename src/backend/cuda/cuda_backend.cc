@@ -52,6 +52,11 @@ class CudaBackend final : public Backend {
     std::memset(error_record_, 0, sizeof(DeviceErrorRecord));
     TURBINE_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&error_record_device_), error_record_, 0));
     linear_ = std::make_unique<CublasLtLinear>();
+    // The GEMMs (cuBLASLt, the GEMV) read BF16 weights: F32 and F16 checkpoints are converted
+    // once at load, as vLLM's dtype "auto" runs them in the activation dtype.
+    linear_table_.run(WeightFormat::kDenseBF16, &CudaBackend::linear_dense_bf16)
+        .convert(WeightFormat::kDenseF32, WeightFormat::kDenseBF16)
+        .convert(WeightFormat::kDenseF16, WeightFormat::kDenseBF16);
   }
 
   ~CudaBackend() override {
@@ -216,15 +221,13 @@ class CudaBackend final : public Backend {
     launch_rms_norm(norm_params(x, residual.data, weight, eps, out), stream_);
   }
 
-  void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) override {
-    check_linear(x, weight, bias, out);
-    use_device();
-    if (linear_fast_path_ok(x, weight, out)) {
-      linear_->run(x, weight, bias, out, stream_);
-      return;
-    }
-    launch_linear_simt(x.data, weight.data, out.data, out.dtype == DType::kF32, x.rows, weight.rows, x.cols, stream_);
-    if (bias != nullptr) launch_bias_add(out.data, out.dtype, bias->data, bias->dtype, out.rows, out.cols, stream_);
+  const LinearFormatSupport& linear_formats() const override { return linear_table_.support(); }
+
+  using Backend::linear;
+  void linear(const Tensor& x, const LinearWeights& w, Tensor& out) override {
+    const LinearKernel kernel = linear_table_.kernel(w.format);
+    if (kernel == nullptr) [[unlikely]] linear_table_.fail_no_kernel(name(), w);
+    (this->*kernel)(x, w, out);
   }
 
   void rope(Tensor& x, int head_dim, const Tensor& cos_sin) override {
@@ -397,6 +400,23 @@ class CudaBackend final : public Backend {
 
   DeviceErrorSink errors() const { return {error_claim_, error_record_device_}; }
 
+  using LinearKernel = void (CudaBackend::*)(const Tensor& x, const LinearWeights& w, Tensor& out);
+
+  // Dense BF16 weights: cuBLASLt, or the GEMV for a few rows (CublasLtLinear::run), or the
+  // any-shape kernel when the operands do not suit those.
+  void linear_dense_bf16(const Tensor& x, const LinearWeights& w, Tensor& out) {
+    const Tensor& weight = w.weight;
+    const Tensor* bias = w.bias_or_null();
+    check_linear(x, weight, bias, out);
+    use_device();
+    if (linear_fast_path_ok(x, weight, out)) {
+      linear_->run(x, weight, bias, out, stream_);
+      return;
+    }
+    launch_linear_simt(x.data, weight.data, out.data, out.dtype == DType::kF32, x.rows, weight.rows, x.cols, stream_);
+    if (bias != nullptr) launch_bias_add(out.data, out.dtype, bias->data, bias->dtype, out.rows, out.cols, stream_);
+  }
+
   // Called after the stream is synchronised: the kernels' writes to the mapped record are visible.
   void check_device_errors() const {
     if (error_record_->code != 0) {
@@ -425,6 +445,7 @@ class CudaBackend final : public Backend {
   DeviceErrorRecord* error_record_ = nullptr;         // host view
   DeviceErrorRecord* error_record_device_ = nullptr;  // device view of the same memory
   std::unique_ptr<CublasLtLinear> linear_;
+  LinearKernelTable<LinearKernel> linear_table_;
   DeviceBuffer attention_workspace_;
   std::vector<cudaGraphExec_t> graphs_;
   SamplingStage sampling_;

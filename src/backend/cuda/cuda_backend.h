@@ -1,8 +1,10 @@
 // The CUDA backend: every Backend op on one NVIDIA GPU, queued on one stream.
 //
 // Activations and the KV cache are BF16 (activation_dtype() == kBF16), accumulation is F32.
-// Weights: BF16 for linear() (F16/F32 linear weights are rejected with a turbine::Error naming
-// the tensor's shape); embedding tables and norm weights may be F32, BF16 or F16; biases too.
+// Weights: linear() runs dense BF16 (its kernel table in cuda_backend.cc says so, and that dense
+// F32 and F16 weights are converted to BF16 at load; handed to linear() unconverted they are a
+// turbine::Error naming the format and shape); embedding tables and norm weights may be F32, BF16
+// or F16; biases too.
 // linear() may write F32 output (BF16 x and weight, F32 out), which is how logits can come back
 // to the host sampler as F32 without a separate cast.
 //

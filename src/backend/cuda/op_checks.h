@@ -3,8 +3,8 @@
 // The CUDA backend's activations and KV cache are BF16 (the CPU's are F32), so the CPU's
 // op_checks do not apply as they are; these mirror them op for op, plus what the kernels need
 // (alignment, head_dim limits). A wrong shape or dtype from the model or runner is a Turbine bug
-// and aborts through TURBINE_CHECK; a model the backend cannot run (F16/F32 linear weights, a
-// ...) is the user's input and throws turbine::Error. Index arrays
+// and aborts through TURBINE_CHECK; a model the backend cannot run (a weight format without a
+// kernel: backend/linear_kernel_table.h) is the user's input and throws turbine::Error. Index arrays
 // live in device memory and are checked by the kernels (common/device_error.h).
 #pragma once
 

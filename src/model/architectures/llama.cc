@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "model/architectures/architectures.h"
+#include "model/linear_loader.h"
 
 namespace turbine {
 
@@ -15,38 +16,43 @@ LlamaModel::LlamaModel(ModelConfig config, std::unique_ptr<WeightStore> weights,
       variant_(variant),
       rope_(config_.rope, config_.head_dim, config_.max_position_embeddings) {
   WeightStore& w = *weights_;
+  const LinearLoader linears = LinearLoader::for_model(config_, backend_);
   embed_tokens_ = w.get("model.embed_tokens.weight", {config_.vocab_size, config_.hidden_size});
   layers_.reserve(config_.num_layers);
-  for (int i = 0; i < config_.num_layers; ++i) layers_.push_back(load_decoder_layer(w, config_, i, variant_.layer));
+  for (int i = 0; i < config_.num_layers; ++i)
+    layers_.push_back(load_decoder_layer(w, linears, config_, i, variant_.layer));
   final_norm_ = w.get("model.norm.weight", {config_.hidden_size});
   if (config_.tie_word_embeddings) {
-    lm_head_ = embed_tokens_;
+    lm_head_ = linears.dense(embed_tokens_, "model.embed_tokens.weight (the tied lm_head)");
     w.ignore_if_present("lm_head.weight");  // some tied checkpoints still store a copy
   } else {
-    lm_head_ = w.get("lm_head.weight", {config_.vocab_size, config_.hidden_size});
+    lm_head_ = linears.load(w, "lm_head", config_.vocab_size, config_.hidden_size, /*bias=*/false);
   }
   for (int i = 0; i < config_.num_layers; ++i)  // a buffer that old checkpoints saved
     w.ignore_if_present(fmt::format("model.layers.{}.self_attn.rotary_emb.inv_freq", i));
   w.check_all_used();
   if (!backend_.uses_host_memory()) {
-    device_weights_ = DeviceWeights::upload(backend_, weight_tensors(), projection_groups(layers_));
+    const std::vector<WeightUpload> uploads = weight_uploads();  // first: it sets the device formats
+    device_weights_ = DeviceWeights::upload(backend_, uploads, projection_groups(layers_));
     weights_.reset();  // every tensor now views the copies: the mapping can go
     set_fused_views(layers_);
     workspace_.fused = true;
   }
 }
 
-std::vector<Tensor*> LlamaModel::weight_tensors() {
-  std::vector<Tensor*> t = {&embed_tokens_, &final_norm_, &lm_head_};
+std::vector<WeightUpload> LlamaModel::weight_uploads() {
+  // Norms, embeddings and biases run in the activation dtype (as vLLM's dtype "auto" runs a BF16
+  // model); linear weights in the format the backend's table prepares (add_linear_uploads).
+  const DType dt = backend_.activation_dtype();
+  const LinearFormatSupport& formats = backend_.linear_formats();
+  std::vector<WeightUpload> uploads = {{&embed_tokens_, dt}, {&final_norm_, dt}};
+  add_linear_uploads(formats, lm_head_, dt, uploads);
   for (DecoderLayer& l : layers_) {
-    AttentionWeights& a = l.attention;
-    GatedMlpWeights& m = l.mlp;
-    for (Tensor* x : {&l.input_norm, &l.post_attention_norm, &a.q.weight, &a.q.bias, &a.k.weight, &a.k.bias,
-                      &a.v.weight, &a.v.bias, &a.o.weight, &a.o.bias, &a.q_norm, &a.k_norm, &m.gate.weight,
-                      &m.gate.bias, &m.up.weight, &m.up.bias, &m.down.weight, &m.down.bias})
-      t.push_back(x);
+    for (Tensor* t : {&l.input_norm, &l.post_attention_norm, &l.attention.q_norm, &l.attention.k_norm})
+      uploads.push_back({t, dt});
+    for (LinearWeights* p : projections(l)) add_linear_uploads(formats, *p, dt, uploads);
   }
-  return t;
+  return uploads;
 }
 
 void LlamaModel::reserve(const ForwardLimits& limits) {

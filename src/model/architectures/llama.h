@@ -33,7 +33,8 @@ class LlamaModel final : public Model {
   bool graph_capturable() const override { return rope_table_.data != nullptr; }
 
  private:
-  std::vector<Tensor*> weight_tensors();
+  // What to copy to a backend with its own memory, and in which dtype (device_weights.h).
+  std::vector<WeightUpload> weight_uploads();
 
   ModelConfig config_;
   std::unique_ptr<WeightStore> weights_;  // owns the mapped checkpoint the tensors below view
@@ -43,7 +44,7 @@ class LlamaModel final : public Model {
   Tensor embed_tokens_;
   std::vector<DecoderLayer> layers_;
   Tensor final_norm_;
-  Tensor lm_head_;
+  LinearWeights lm_head_;
   Workspace workspace_;
   DeviceWeights device_weights_;  // the weights' copies when the backend has its own memory
   // cos/sin rows by position, in backend memory, when the backend has its own memory and the

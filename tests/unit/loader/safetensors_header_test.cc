@@ -59,6 +59,40 @@ TEST(SafetensorsHeader, ParsesTensorsMetadataAndOffsets) {
   EXPECT_EQ(header.data_size, 34u);
 }
 
+// Quantized checkpoints store FP8 values, packed integers and scales: each dtype parses with its
+// element size, so the tensor's bytes are checked against its shape like any other.
+TEST(SafetensorsHeader, ParsesTheStorageDtypesOfQuantizedCheckpoints) {
+  struct Case {
+    const char* name;
+    DType dtype;
+    size_t element_bytes;
+  };
+  const Case cases[] = {{"F64", DType::kF64, 8},        {"F8_E4M3", DType::kF8E4M3, 1},
+                        {"F8_E5M2", DType::kF8E5M2, 1}, {"F8_E8M0", DType::kF8E8M0, 1},
+                        {"I8", DType::kI8, 1},          {"U8", DType::kU8, 1},
+                        {"I16", DType::kI16, 2},        {"U16", DType::kU16, 2},
+                        {"I32", DType::kI32, 4},        {"U32", DType::kU32, 4},
+                        {"I64", DType::kI64, 8},        {"U64", DType::kU64, 8},
+                        {"BOOL", DType::kBool, 1}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string file =
+        build_safetensors({{"q", c.name, {2, 3}, std::string(6 * c.element_bytes, '\x11')},
+                           {"s", "F32", {2}, testing::f32_bytes({1, 2})}});
+    const SafetensorsHeader header = parse_safetensors(as_bytes(file), kLabel);
+    const SafetensorsTensor* q = header.find("q");
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(q->dtype, c.dtype);
+    EXPECT_EQ(q->nbytes(), 6 * c.element_bytes);
+    EXPECT_EQ(header.find("s")->begin, 6 * c.element_bytes);
+    // One element too few bytes is still refused, in the dtype's own size.
+    const std::string json = fmt::format(R"({{"q": {{"dtype": "{}", "shape": [2, 3], "data_offsets": [0, {}]}}}})",
+                                         c.name, 5 * c.element_bytes);
+    expect_contains_all(error_message([&] { parse_safetensors_header_json(json, 5 * c.element_bytes, kLabel); }),
+                        {"'q'", c.name, fmt::format("needs {}", 6 * c.element_bytes)});
+  }
+}
+
 TEST(SafetensorsHeader, AcceptsSpacePaddingEmptyTensorsExtraFieldsAndNoTensors) {
   const std::string json = R"({"a":{"dtype":"F32","shape":[0,4],"data_offsets":[0,0],"extra":1},)"
                            R"("b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}        )";
@@ -148,9 +182,9 @@ INSTANTIATE_TEST_SUITE_P(
                       8,
                       {"'t'", "\"data_offsets\""}},
         MalformedCase{"DtypeNotString", entry("32"), 8, {"'t'", "dtype must be a string"}},
-        MalformedCase{"DtypeI64", entry(R"("I64")"), 8, {"'t'", "\"I64\"", "F32, BF16, F16"}},
-        MalformedCase{
-            "DtypeF8", entry(R"("F8_E4M3")"), 8, {"'t'", "\"F8_E4M3\"", "F32, BF16, F16"}},
+        // Dtypes safetensors has but Turbine does not: complex, and sub-byte FP4 (no byte size).
+        MalformedCase{"DtypeComplex", entry(R"("C64")"), 8, {"'t'", "\"C64\"", "F32, BF16, F16", "F8_E4M3, "}},
+        MalformedCase{"DtypeF4", entry(R"("F4")"), 8, {"'t'", "\"F4\"", "does not load"}},
         MalformedCase{"DtypeLowercase", entry(R"("f32")"), 8, {"'t'", "\"f32\""}},
         MalformedCase{
             "ShapeNotArray", entry(R"("F32")", "2"), 8, {"'t'", "shape must be an array"}},

@@ -30,6 +30,7 @@ float element(const Tensor& t, int64_t i) {
       return bf16_to_f32(t.as<const uint16_t>()[i]);
     case DType::kF16:
       return f16_to_f32(t.as<const uint16_t>()[i]);
+    default: break;  // the tests make compute dtypes only
   }
   return 0;
 }
@@ -226,6 +227,45 @@ TEST(WeightStore, MisalignedTensorsAreCopiedToAlignedMemory) {
   EXPECT_TRUE(inside(store.get("h", {1}).data, store.file(0).file_bytes()));
 }
 
+// FP8 and integer tensors load zero-copy like float ones; only get_stored hands them out, since
+// only a weight format's loader knows what their bytes mean.
+TEST(WeightStore, StorageDtypesLoadAsRawViewsThatOnlyGetStoredReturns) {
+  TempDir dir;
+  const std::string fp8("\x38\xb8\x40\x00\x7e\x01", 6);  // six F8_E4M3 values
+  const std::string packed = std::string("\x10\x32\x54\x76", 4) + std::string("\x98\xba\xdc\xfe", 4);
+  testing::write_file(dir.path() / "model.safetensors",
+                      testing::build_safetensors({{"fp8.weight", "F8_E4M3", {2, 3}, fp8},
+                                                  {"fp8.weight_scale", "F32", {2, 1}, testing::f32_bytes({0.5f, 2})},
+                                                  {"int4.qweight", "I32", {1, 2}, packed},
+                                                  {"int8.weight", "I8", {2}, std::string("\x7f\x80", 2)}}));
+  WeightStore store = WeightStore::open(dir.path());
+
+  const Tensor w = store.get_stored("fp8.weight", {2, 3});
+  EXPECT_EQ(w.dtype, DType::kF8E4M3);
+  EXPECT_EQ(w.rows, 2);
+  EXPECT_EQ(w.cols, 3);
+  EXPECT_EQ(w.nbytes(), 6u);
+  EXPECT_TRUE(inside(w.data, store.file(0).file_bytes()));  // a view of the mapping, not a copy
+  EXPECT_EQ(std::memcmp(w.data, fp8.data(), 6), 0);
+  const Tensor q = store.get_stored("int4.qweight", {1, 2});
+  EXPECT_EQ(q.dtype, DType::kI32);
+  EXPECT_EQ(std::memcmp(q.data, packed.data(), 8), 0);
+  const Tensor i8 = store.get_stored("int8.weight", {2});
+  EXPECT_EQ(i8.dtype, DType::kI8);
+  EXPECT_EQ(i8.rows, 1);
+  EXPECT_EQ(static_cast<const int8_t*>(i8.data)[1], -128);
+  EXPECT_EQ(store.get("fp8.weight_scale", {2, 1}).dtype, DType::kF32);
+  // get_stored still checks the shape.
+  expect_contains_all(error_message([&] { store.get_stored("fp8.weight", {3, 2}); }),
+                      {"fp8.weight", "[2, 3]", "expected [3, 2]"});
+  store.check_all_used();
+
+  // get() is for tensors ops compute on: a storage dtype fails, naming the tensor and its dtype.
+  expect_contains_all(error_message([&] { store.get("fp8.weight", {2, 3}); }),
+                      {"fp8.weight", "F8_E4M3", "expected F32, BF16 or F16", "model.safetensors"});
+  expect_contains_all(error_message([&] { store.get("int8.weight", {2}); }), {"int8.weight", "dtype is I8"});
+}
+
 TEST(WeightStore, FolderWithoutWeightsNamesTheExpectedFiles) {
   TempDir dir;
   expect_contains_all(error_message([&] { WeightStore::open(dir.path()); }),
@@ -241,10 +281,10 @@ TEST(WeightStore, ErrorsInsideAFileNameTheFile) {
   TempDir dir;
   testing::write_file(dir.path() / "model.safetensors",
                       testing::build_raw_safetensors(
-                          R"({"w": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}})",
+                          R"({"w": {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}})",
                           std::string(8, '\0')));
   expect_contains_all(error_message([&] { WeightStore::open(dir.path()); }),
-                      {(dir.path() / "model.safetensors").string(), "'w'", "I64"});
+                      {(dir.path() / "model.safetensors").string(), "'w'", "C64"});
 }
 
 TEST(WeightStore, RejectsIndexesThatDisagreeWithTheShards) {

@@ -90,5 +90,16 @@ TEST(ModelConfig, ParsesEveryRopeScaling) {
   EXPECT_DOUBLE_EQ(c.rope.factor, 4.0);  // max_position_embeddings / original, as transformers does
 }
 
+TEST(ModelConfig, QuantizationMethodComesFromQuantizationConfig) {
+  EXPECT_EQ(ModelConfig::parse(llama_config(), "cfg.json").quantization_method, "");
+  json j = llama_config();
+  j["quantization_config"] = json::parse(R"({"quant_method": "fp8", "weight_block_size": [128, 128]})");
+  EXPECT_EQ(ModelConfig::parse(j, "cfg.json").quantization_method, "fp8");
+  j["quantization_config"] = json::parse(R"({"bits": 4})");
+  EXPECT_NE(error_of(j).find("quantization_config has no \"quant_method\""), std::string::npos) << error_of(j);
+  j["quantization_config"] = "gptq";
+  EXPECT_NE(error_of(j).find("quantization_config must be an object"), std::string::npos) << error_of(j);
+}
+
 }  // namespace
 }  // namespace turbine

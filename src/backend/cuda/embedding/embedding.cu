@@ -56,6 +56,7 @@ void launch_embedding(const EmbeddingParams& p, DeviceErrorSink errors, cudaStre
       return;
     case DType::kF16: launch<__half, false>(p, errors, stream); return;
     case DType::kF32: launch<float, false>(p, errors, stream); return;
+    default: TURBINE_LAUNCHER_REJECT("embedding", "a storage dtype");  // the op checks refuse them
   }
 }
 

@@ -29,6 +29,7 @@ void launch_out(O* out, const void* bias, DType bias_dtype, int64_t rows, int64_
     case DType::kF32: bias_add_kernel<<<blocks, 256, 0, stream>>>(out, static_cast<const float*>(bias), rows, cols); break;
     case DType::kBF16: bias_add_kernel<<<blocks, 256, 0, stream>>>(out, static_cast<const bf16*>(bias), rows, cols); break;
     case DType::kF16: bias_add_kernel<<<blocks, 256, 0, stream>>>(out, static_cast<const __half*>(bias), rows, cols); break;
+    default: TURBINE_LAUNCHER_REJECT("bias_add", "a storage dtype");  // the op checks refuse them
   }
   TURBINE_CUDA_CHECK_LAUNCH();
 }
@@ -42,6 +43,7 @@ void launch_bias_add(void* out, DType out_dtype, const void* bias, DType bias_dt
     case DType::kF32: launch_out(static_cast<float*>(out), bias, bias_dtype, rows, cols, stream); return;
     case DType::kBF16: launch_out(static_cast<bf16*>(out), bias, bias_dtype, rows, cols, stream); return;
     case DType::kF16: TURBINE_LAUNCHER_REJECT("bias_add", "F16 output");
+    default: TURBINE_LAUNCHER_REJECT("bias_add", "a storage dtype");  // the op checks refuse them
   }
 }
 

@@ -24,6 +24,7 @@ cudaDataType_t cuda_type(DType t) {
     case DType::kF32: return CUDA_R_32F;
     case DType::kBF16: return CUDA_R_16BF;
     case DType::kF16: return CUDA_R_16F;
+    default: break;  // compute dtypes only: the op checks refuse storage dtypes
   }
   TURBINE_CHECK(false, "unknown dtype");
   return CUDA_R_32F;

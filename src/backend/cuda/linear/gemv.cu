@@ -221,6 +221,7 @@ int bias_kind(const Tensor* bias) {
     case DType::kF32: return 1;
     case DType::kBF16: return 2;
     case DType::kF16: return 3;
+    default: break;  // compute dtypes only: the op checks refuse storage dtypes
   }
   return 0;
 }

@@ -116,6 +116,7 @@ void launch_rms_norm(const RmsNormParams& p, cudaStream_t stream) {
     case DType::kBF16: launch_weight<bf16>(p, stream); return;
     case DType::kF16: launch_weight<__half>(p, stream); return;
     case DType::kF32: launch_weight<float>(p, stream); return;
+    default: TURBINE_LAUNCHER_REJECT("rms_norm", "a storage dtype");  // the op checks refuse them
   }
 }
 
