@@ -455,5 +455,82 @@ TEST(EngineIntegration, AbortBeforeForkEndsEverySample) {
   h.expect_pool_empty();
 }
 
+// Speculative decoding with n-gram drafts verifies several tokens per step, and the output is
+// plain decoding's, whatever the sampling: greedy, seeded sampling, penalties (which read the
+// drafts as output), min_tokens (which suppresses EOS at the drafts' positions), logprobs.
+TEST(EngineIntegration, SpeculativeDecodingGivesPlainDecodingsOutput) {
+  std::mt19937 rng(7);
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < 10; ++i) prompts.push_back(random_prompt(rng, 1 + int(rng() % 60)));
+  std::vector<int32_t> repeated = random_prompt(rng, 24);  // a span that recurs: lookups hit at once
+  repeated.insert(repeated.end(), repeated.begin() + 1, repeated.end());
+  prompts.push_back(repeated);
+  std::vector<RequestParams> params;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    RequestParams p = greedy(48);
+    switch (i % 4) {
+      case 0: break;
+      case 1:
+        p.sampling.temperature = 0.8f;
+        p.sampling.top_p = 0.9f;
+        p.sampling.seed = 100 + i;
+        break;
+      case 2:
+        p.sampling.temperature = 0.7f;
+        p.sampling.seed = 200 + i;
+        p.sampling.repetition_penalty = 1.3f;
+        p.sampling.presence_penalty = 0.4f;
+        p.sampling.frequency_penalty = 0.2f;
+        break;
+      case 3:
+        p.ignore_eos = false;
+        p.min_tokens = 12;
+        break;
+    }
+    params.push_back(p);
+  }
+  auto run = [&](Harness& h) {
+    for (size_t i = 0; i < prompts.size(); ++i) h.submit(std::to_string(i), prompts[i], params[i]);
+    h.wait();
+  };
+  EngineOptions plain_options;
+  plain_options.async_scheduling = EngineOptions::AsyncScheduling::kOff;
+  plain_options.max_num_batched_tokens = 64;
+  Harness plain(plain_options);
+  run(plain);
+  EngineOptions spec_options = plain_options;
+  spec_options.speculative = {.method = SpeculativeConfig::Method::kNgram, .num_speculative_tokens = 4,
+                              .prompt_lookup_min = 1, .prompt_lookup_max = 3};
+  Harness spec(spec_options);
+  run(spec);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const std::string id = std::to_string(i);
+    EXPECT_EQ(plain.result(id).finish, spec.result(id).finish) << id;
+    expect_same_generation(plain.result(id), spec.result(id), "prompt " + id);
+  }
+  spec.expect_pool_empty();  // the engine thread has published its last step's stats too
+  plain.expect_pool_empty();
+  const EngineStats stats = spec.engine().stats();
+  EXPECT_GT(stats.spec_accepted_tokens, 20u);  // drafts were verified and kept...
+  EXPECT_GT(stats.spec_draft_tokens, stats.spec_accepted_tokens);  // ...and some rolled back
+  EXPECT_EQ(stats.generation_tokens, plain.engine().stats().generation_tokens);
+  EXPECT_EQ(plain.engine().stats().spec_draft_tokens, 0u);
+}
+
+TEST(EngineIntegration, SpeculativeDecodingRefusesAsyncSchedulingAndBadConfigs) {
+  EngineOptions options;
+  options.speculative = {.method = SpeculativeConfig::Method::kNgram, .num_speculative_tokens = 3};
+  options.async_scheduling = EngineOptions::AsyncScheduling::kOn;
+  EXPECT_THROW(Harness{options}, Error);
+  options.async_scheduling = EngineOptions::AsyncScheduling::kOff;
+  options.speculative.num_speculative_tokens = 0;
+  EXPECT_THROW(Harness{options}, Error);
+  options.speculative.num_speculative_tokens = 2;
+  options.speculative.prompt_lookup_min = 3;
+  options.speculative.prompt_lookup_max = 2;
+  EXPECT_THROW(Harness{options}, Error);
+}
+
+
 }  // namespace
 }  // namespace turbine

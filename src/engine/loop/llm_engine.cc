@@ -1,5 +1,6 @@
 #include "engine/loop/llm_engine.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -113,13 +114,20 @@ LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& option
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   using Async = EngineOptions::AsyncScheduling;
+  drafter_ = make_drafter(options.speculative);
+  num_speculative_tokens_ = options.speculative.num_speculative_tokens;
+  if (drafter_ && options.async_scheduling == Async::kOn)
+    fail("async scheduling cannot be combined with speculative decoding (drafts need each step's tokens first)");
   async_scheduling_ = options.async_scheduling == Async::kOn ||
-                      (options.async_scheduling == Async::kAuto && !backend.uses_host_memory());
+                      (options.async_scheduling == Async::kAuto && !backend.uses_host_memory() && !drafter_);
   outputs_ = std::make_unique<OutputDispatcher>(async_scheduling_);
   spdlog::info("KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB), max {} sequences, context {}; decode {}; "
-               "scheduling {}",
+               "scheduling {}{}",
                capacity_.num_blocks, capacity_.block_size, capacity_.tokens(), double(capacity_.bytes) / 1048576.0,
-               options.max_num_seqs, max_model_len, graphs ? "graphs" : "eager", async_scheduling_ ? "async" : "in order");
+               options.max_num_seqs, max_model_len, graphs ? "graphs" : "eager", async_scheduling_ ? "async" : "in order",
+               drafter_ ? fmt::format("; speculative {} x{}", speculative_method_name(options.speculative.method),
+                                      num_speculative_tokens_)
+                        : std::string());
   thread_ = std::thread([this] { run(); });
 }
 
@@ -301,7 +309,15 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
     slots.resize(size_t(request->num_prompt_tokens()));
     for (PromptTokenLogprob& p : result.prompt_logprobs[i]) slots[size_t(p.position)] = std::move(p);
   }
+  uint64_t drafts = 0, accepted = 0;
+  for (size_t i = 0; i < output.scheduled.size(); ++i) {
+    const int k = output.scheduled[i].num_draft_tokens;
+    if (k == 0) continue;
+    drafts += uint64_t(k);
+    accepted += uint64_t(std::max<int>(int(result.tokens.of(i).size()) - 1, 0));
+  }
   std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.tokens);
+  if (drafter_) propose_drafts();
   const Clock::time_point t2 = Clock::now();
   uint64_t generated = 0;
   for (const RequestDelta& d : deltas) generated += uint64_t(d.num_new_tokens);
@@ -314,6 +330,15 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   stats_.num_steps += 1;
   stats_.prompt_tokens_computed += launched.prompt_tokens;
   stats_.generation_tokens += generated;
+  stats_.spec_draft_tokens += drafts;
+  stats_.spec_accepted_tokens += accepted;
+}
+
+void LlmEngine::propose_drafts() {
+  for (const Request* request : scheduler_->sequences_ready_for_drafts()) {
+    drafter_->propose(request->all_token_ids(), num_speculative_tokens_, drafts_);
+    if (!drafts_.empty()) scheduler_->set_draft_tokens(request->seq_id, drafts_);
+  }
 }
 
 void LlmEngine::emit(std::vector<RequestDelta> deltas, StepResult& result) {

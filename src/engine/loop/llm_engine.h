@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "engine/drafting/speculative_config.h"
 #include "engine/loop/output_dispatcher.h"
 #include "engine/request.h"
 #include "engine/scheduler/scheduler.h"
@@ -58,6 +59,10 @@ struct EngineOptions {
   // backend has its own device (not on the CPU).
   enum class AsyncScheduling { kAuto, kOn, kOff };
   AsyncScheduling async_scheduling = AsyncScheduling::kAuto;
+  // Drafting tokens to verify several per step (speculative decoding). Drafts need each step's
+  // tokens before the next step is planned, so drafting steps in order: kAuto then means off,
+  // and kOn with drafting is refused.
+  SpeculativeConfig speculative;
 };
 
 struct KvCapacity {
@@ -109,6 +114,9 @@ struct EngineStats {
   // Host seconds of the decode steps that were not hidden: at most what the device waited for
   // the host between decode steps.
   double decode_exposed_host_seconds = 0;
+  // Speculative decoding: draft tokens the steps verified, and of those, the ones accepted.
+  uint64_t spec_draft_tokens = 0;
+  uint64_t spec_accepted_tokens = 0;
 };
 
 class LlmEngine {
@@ -139,6 +147,8 @@ class LlmEngine {
   void step();
   // Collects the step's results from the runner, updates the scheduler and emits.
   void finish_step(const LaunchedStep& launched, StepTimes& times);
+  // Asks the drafter for every sequence that may take drafts now.
+  void propose_drafts();
   // Hands the step's outputs to the dispatcher (the sinks run on its thread).
   void emit(std::vector<RequestDelta> deltas, struct StepResult& result);
 
@@ -148,6 +158,9 @@ class LlmEngine {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ModelRunner> runner_;
   bool async_scheduling_ = false;
+  std::unique_ptr<Drafter> drafter_;  // null: no speculative decoding
+  int num_speculative_tokens_ = 0;
+  std::vector<int32_t> drafts_;       // propose_drafts' scratch
   // A launched step and what finishing it needs, captured at launch.
   struct LaunchedStep {
     SchedulerOutput output;
