@@ -9,6 +9,9 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "distributed/in_process_communicator.h"
+#include "distributed/single_process_communicator.h"
+#include "engine/loop/executor.h"
 #include "engine/loop/memory_plan.h"
 #include "runner/kv_cache.h"
 #include "runner/model_runner.h"
@@ -74,7 +77,13 @@ uint64_t parse_memory_size(const std::string& text) {
   fail("\"{}\": unknown memory unit \"{}\" (use B, KB, MB, GB, KiB, MiB, GiB, TiB)", text, unit);
 }
 
-LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& options) : model_(model) {
+LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& options)
+    : LlmEngine(std::vector<ModelOnDevice>{{&model, &backend}}, options) {}
+
+LlmEngine::LlmEngine(const std::vector<ModelOnDevice>& devices, const EngineOptions& options)
+    : model_(*devices.at(0).model) {
+  Model& model = *devices[0].model;
+  Backend& backend = *devices[0].backend;
   const ModelConfig& config = model.config();
   const int64_t context = config.context_length();
   int max_model_len = options.max_model_len > 0 ? options.max_model_len : int(std::min<int64_t>(context, INT32_MAX));
@@ -94,7 +103,9 @@ LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& option
   limits.max_logits = options.max_num_seqs;
   limits.max_model_len = max_model_len;
   limits.block_size = options.block_size;
-  model.reserve(limits);
+  for (const ModelOnDevice& d : devices) d.model->reserve(limits);
+  // Every worker holds the same KV geometry (the plan refers to one set of block ids), sized by
+  // the driver's device.
   capacity_ = plan_kv_cache(config, backend.activation_dtype(), options, kv_cache_budget(model, backend, options),
                             max_model_len);
 
@@ -103,16 +114,31 @@ LlmEngine::LlmEngine(Model& model, Backend& backend, const EngineOptions& option
   kv.block_size = options.block_size;
   kv.enable_prefix_caching = options.enable_prefix_caching;
   scheduler_ = std::make_unique<Scheduler>(scheduler_config_, kv);
-  runner_ = std::make_unique<ModelRunner>(model, backend, kv.num_blocks, kv.block_size);
-  runner_->reserve_logits(options.max_num_seqs);
-  const bool graphs = !options.enforce_eager && runner_->enable_decode_graphs(options.max_num_seqs, max_model_len);
-  if (graphs) {
-    const auto start = std::chrono::steady_clock::now();
-    const int captured = runner_->capture_decode_graphs();
+
+  WorkerSetup setup;
+  setup.num_blocks = kv.num_blocks;
+  setup.block_size = kv.block_size;
+  setup.max_num_seqs = options.max_num_seqs;
+  setup.max_model_len = max_model_len;
+  setup.enforce_eager = options.enforce_eager;
+  if (devices.size() == 1) {
+    communicators_.push_back(std::make_unique<SingleProcessCommunicator>());
+  } else {
+    communicators_ = make_in_process_group(int(devices.size()));
+  }
+  std::vector<std::unique_ptr<Worker>> workers;
+  int captured = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < devices.size(); ++i) {
+    workers.push_back(std::make_unique<Worker>(*devices[i].model, *devices[i].backend, *communicators_[i], setup));
+    captured = workers.back()->capture_graphs(setup);
+  }
+  const bool graphs = workers[0]->graphs_enabled();
+  if (graphs)
     spdlog::info("captured {} decode graphs (batch 1 to {}) in {:.2f} s", captured,
                  std::min(options.max_num_seqs, kMaxDecodeGraphBatch),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
+  executor_ = std::make_unique<Executor>(std::move(workers), options.verify_worker_lockstep);
   using Async = EngineOptions::AsyncScheduling;
   drafter_ = make_drafter(options.speculative);
   num_speculative_tokens_ = options.speculative.num_speculative_tokens;
@@ -217,7 +243,7 @@ LlmEngine::LaunchedStep LlmEngine::launch_step(StepTimes& times) {
                          std::all_of(output.scheduled.begin(), output.scheduled.end(),
                                      [](const ScheduledSequence& q) { return q.num_scheduled_tokens() == 1; });
   launched.prompt_tokens = uint64_t(output.num_prompt_tokens);
-  runner_->launch(output);
+  executor_->launch(output);
   times.schedule += seconds_between(t0, t1);
   times.runner += seconds_between(t1, Clock::now());
   return launched;
@@ -225,7 +251,7 @@ LlmEngine::LaunchedStep LlmEngine::launch_step(StepTimes& times) {
 
 void LlmEngine::step() {
   const Clock::time_point start = Clock::now();
-  const ModelRunner::HostTimes runner_before = runner_->host_times();
+  const ModelRunner::HostTimes runner_before = executor_->host_times();
   StepTimes times;
   // Launch the next step first, so the device has it queued while the host finishes the one in
   // flight; in order (or with nothing to add) the step in flight is finished alone.
@@ -268,7 +294,7 @@ void LlmEngine::step() {
     stats_.decode_runner_host_seconds += std::max(times.runner - times.wait, 0.0);
     stats_.decode_update_seconds += times.update;
     stats_.decode_emit_seconds += times.emit;
-    const ModelRunner::HostTimes& runner_after = runner_->host_times();
+    const ModelRunner::HostTimes& runner_after = executor_->host_times();
     stats_.decode_runner_rows_seconds += runner_after.rows - runner_before.rows;
     stats_.decode_runner_upload_seconds += runner_after.upload - runner_before.upload;
     stats_.decode_runner_forward_seconds += runner_after.forward - runner_before.forward;
@@ -295,7 +321,7 @@ void LlmEngine::step() {
 void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   const SchedulerOutput& output = launched.output;
   const Clock::time_point t0 = Clock::now();
-  StepResult result = runner_->collect();
+  StepResult result = executor_->collect();
   const Clock::time_point t1 = Clock::now();
   times.runner += seconds_between(t0, t1);
   times.wait += result.wait_seconds;

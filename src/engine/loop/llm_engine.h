@@ -40,7 +40,8 @@
 
 namespace turbine {
 
-class ModelRunner;
+class Communicator;
+class Executor;
 
 struct EngineOptions {
   int block_size = 16;
@@ -63,6 +64,9 @@ struct EngineOptions {
   // tokens before the next step is planned, so drafting steps in order: kAuto then means off,
   // and kOn with drafting is refused.
   SpeculativeConfig speculative;
+  // With several workers, check after every step that each produced the driver's tokens
+  // (Executor's verify_lockstep; for tests and debugging).
+  bool verify_worker_lockstep = false;
 };
 
 struct KvCapacity {
@@ -121,7 +125,16 @@ struct EngineStats {
 
 class LlmEngine {
  public:
+  // One worker: the model on its backend.
   LlmEngine(Model& model, Backend& backend, const EngineOptions& options);
+  // One worker per device, devices[0] driving (executor.h); with more than one, the workers form
+  // an in-process communicator group and run every step in lockstep. Each model must be the same
+  // architecture and shape (today a whole replica per device; a shard under tensor parallelism).
+  struct ModelOnDevice {
+    Model* model = nullptr;
+    Backend* backend = nullptr;
+  };
+  LlmEngine(const std::vector<ModelOnDevice>& devices, const EngineOptions& options);
   ~LlmEngine();  // aborts what is left and joins the engine thread
   LlmEngine(const LlmEngine&) = delete;
   LlmEngine& operator=(const LlmEngine&) = delete;
@@ -156,7 +169,8 @@ class LlmEngine {
   SchedulerConfig scheduler_config_;
   KvCapacity capacity_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<ModelRunner> runner_;
+  std::vector<std::unique_ptr<Communicator>> communicators_;  // the workers' group, rank by rank
+  std::unique_ptr<Executor> executor_;                        // after communicators_: stops first
   bool async_scheduling_ = false;
   std::unique_ptr<Drafter> drafter_;  // null: no speculative decoding
   int num_speculative_tokens_ = 0;

@@ -13,6 +13,10 @@ namespace turbine {
 std::vector<OfflineResult> run_offline(LlmEngine& engine, const std::vector<OfflinePrompt>& prompts,
                                        const std::function<void(size_t, const GeneratedTokenInfo&)>& on_token,
                                        const std::function<void(size_t, size_t)>& on_progress) {
+  // One result per prompt, and the wait below counts one finish per prompt: a prompt with n > 1
+  // samples would let this frame return while its other samples' sinks still point into it.
+  for (size_t i = 0; i < prompts.size(); ++i)
+    if (prompts[i].params.n != 1) fail("prompt {}: offline batches take one sample per prompt (n = 1), got n = {}", i + 1, prompts[i].params.n);
   std::vector<OfflineResult> results(prompts.size());
   std::mutex mutex;
   std::condition_variable done;

@@ -26,6 +26,7 @@ struct OfflineResult {
 
 // `on_token(index, token)` (optional) sees each token as it is generated, on the engine thread.
 // `on_progress(done, total)` (optional) is called on the caller's thread about twice a second.
+// Every prompt must ask for one sample (params.n == 1): one result per prompt.
 std::vector<OfflineResult> run_offline(LlmEngine& engine, const std::vector<OfflinePrompt>& prompts,
                                        const std::function<void(size_t, const GeneratedTokenInfo&)>& on_token = {},
                                        const std::function<void(size_t, size_t)>& on_progress = {});

@@ -1,0 +1,18 @@
+#include "engine/loop/worker.h"
+
+namespace turbine {
+
+Worker::Worker(Model& model, Backend& backend, Communicator& communicator, const WorkerSetup& setup)
+    : model_(model),
+      backend_(backend),
+      communicator_(communicator),
+      runner_(std::make_unique<ModelRunner>(model, backend, setup.num_blocks, setup.block_size)) {
+  runner_->reserve_logits(setup.max_num_seqs);
+}
+
+int Worker::capture_graphs(const WorkerSetup& setup) {
+  graphs_enabled_ = !setup.enforce_eager && runner_->enable_decode_graphs(setup.max_num_seqs, setup.max_model_len);
+  return graphs_enabled_ ? runner_->capture_decode_graphs() : 0;
+}
+
+}  // namespace turbine
