@@ -113,25 +113,34 @@ void KvCacheManager::cache_computed_blocks(Request& request) {
                                 int(table.block_ids.size()));
   if (num_full <= table.num_cached_blocks) return;
   update_block_hashes(request);
-  uint64_t parent_cache_id =
-      table.num_cached_blocks == 0 ? 0 : pool_.cache_id(table.block_ids[size_t(table.num_cached_blocks - 1)]);
+  // The parent's cache id is remembered, not read from the table: with a sliding window the
+  // parent block may have been released (null) since it was cached.
+  uint64_t parent_cache_id = table.last_cache_id;
   for (int i = table.num_cached_blocks; i < num_full; ++i) {
     const BlockId id = table.block_ids[size_t(i)];
+    if (id == kNullBlockId) {  // released before it was cached (a window shorter than a block)
+      parent_cache_id = 0;
+      continue;
+    }
+    if (parent_cache_id == 0 && i > 0) break;  // a released parent breaks the chain: cache nothing after it
     if (!pool_.is_cached(id)) pool_.cache(id, block_key(request, i, parent_cache_id));
     parent_cache_id = pool_.cache_id(id);
   }
   table.num_cached_blocks = num_full;
+  table.last_cache_id = parent_cache_id;
 }
 
 void KvCacheManager::fork(const Request& parent, const Request& child) {
   TURBINE_CHECK(!holds_blocks(child.seq_id), "fork target {} already holds blocks", child.seq_id);
   auto it = tables_.find(parent.seq_id);
   BlockTable copy = it == tables_.end() ? BlockTable{} : it->second;
-  pool_.touch(copy.block_ids);
+  for (const BlockId id : copy.block_ids)
+    if (id != kNullBlockId) pool_.touch(std::span(&id, 1));
   tables_.emplace(child.seq_id, std::move(copy));
 }
 
 void KvCacheManager::release(std::vector<BlockId>& ids) {
+  std::erase(ids, kNullBlockId);  // released earlier, out of the window
   // A copy into a block being given up is moot: drop it and its pin.
   std::erase_if(pending_copies_, [&](const BlockCopy& copy) {
     if (std::ranges::find(ids, copy.dst) == ids.end()) return false;
@@ -161,6 +170,29 @@ int KvCacheManager::truncate(const Request& request) {
   table.truncated = true;
   const int count = int(dropped.size());
   release(dropped);
+  return count;
+}
+
+int KvCacheManager::release_out_of_window_blocks(const Request& request) {
+  const int window = config_.sliding_window;
+  if (window <= 0) return 0;
+  auto it = tables_.find(request.seq_id);
+  if (it == tables_.end()) return 0;
+  BlockTable& table = it->second;
+  // The earliest position a later step may query, and the first key its window reads.
+  const int earliest_query = std::min(request.num_computed_tokens, request.num_tokens() - 1);
+  const int first_key = earliest_query - window + 1;
+  const int dead = std::min(std::max(first_key, 0) / config_.block_size, int(table.block_ids.size()));
+  if (dead <= table.num_released_front) return 0;
+  std::vector<BlockId> released;
+  for (int i = table.num_released_front; i < dead; ++i) {
+    BlockId& id = table.block_ids[size_t(i)];
+    if (id != kNullBlockId) released.push_back(std::exchange(id, kNullBlockId));
+  }
+  table.num_released_front = dead;
+  table.truncated = true;  // the runner's copy must be replaced: its entries changed
+  const int count = int(released.size());
+  release(released);
   return count;
 }
 

@@ -10,6 +10,7 @@
 //   after the step:   cache_computed_blocks(req)               // newly full blocks become findable
 //   finish / preempt: free(req)
 //   draft tokens rejected (num_computed_tokens rolled back): truncate(req)
+//   sliding-window models, after each step: release_out_of_window_blocks(req)
 //
 // Copy-on-write (n > 1 sampling): fork(parent, child) gives the child the parent's whole table,
 // sharing every block (ref counts). Full blocks are never written again, so only a shared
@@ -40,6 +41,12 @@ struct KvCacheConfig {
   int block_size = 16;
   bool enable_prefix_caching = true;
   uint64_t hash_seed = kDefaultBlockHashSeed;
+  // The window every attention layer of the model is bounded by (each query attends to at most
+  // this many positions back, itself included); 0 when some layer attends to the whole context.
+  // With a window, a sequence's blocks that lie wholly before every future query's window are
+  // released (release_out_of_window_blocks), so a long sequence holds about window / block_size
+  // blocks, not its whole length.
+  int sliding_window = 0;
 
   // Throws turbine::Error for values a user could have passed (block count, block size).
   void validate() const;
@@ -94,6 +101,15 @@ class KvCacheManager {
   // Releases the sequence's blocks, last block first. No-op for a sequence holding none.
   void free(const Request& request);
 
+  // With a sliding window (KvCacheConfig::sliding_window): releases the sequence's blocks that no
+  // query can read again, those wholly before the window of the earliest position a later step
+  // may query (min(num_computed_tokens, num_tokens - 1)), putting the null block in their place
+  // in the table. Call after the update of a step (drafts rolled back first). A step already
+  // scheduled ahead queries positions at or after that one, so it never reads a released block;
+  // a block reused meanwhile is written only by later steps, in stream order. The sequence's next
+  // allocate_slots reports table_rewritten. Returns the blocks released.
+  int release_out_of_window_blocks(const Request& request);
+
   // Releases the blocks past those that hold request.num_computed_tokens, after a step's draft
   // tokens were rejected and num_computed_tokens rolled back: their slots hold K/V of tokens the
   // sequence does not have. The sequence's next allocate_slots reports table_rewritten (the
@@ -111,10 +127,13 @@ class KvCacheManager {
   struct BlockTable {
     std::vector<BlockId> block_ids;
     int num_cached_blocks = 0;  // the first blocks, known to be in the prefix cache
-    bool truncated = false;     // blocks were released since the last allocate_slots
+    bool truncated = false;     // entries were released (truncated or out of the window) since the last allocate_slots
+    int num_released_front = 0; // leading blocks released out of the window (null in block_ids)
+    uint64_t last_cache_id = 0; // cache id of block num_cached_blocks - 1 (0: none), the next one's parent
   };
 
-  // Releases `ids` (blocks leaving a table), dropping any pending copy into one of them.
+  // Releases `ids` (blocks leaving a table; null entries are skipped), dropping any pending copy
+  // into one of them.
   void release(std::vector<BlockId>& ids);
 
   void update_block_hashes(Request& request) const;

@@ -13,7 +13,12 @@ namespace turbine {
 Scheduler::Scheduler(const SchedulerConfig& config, const KvCacheConfig& kv_config)
     : config_((config.validate(), config)), kv_(kv_config), waiting_(config.policy) {
   const int usable = kv_.pool().num_usable_blocks();
-  if (kv_.blocks_for_tokens(config_.max_model_len) > usable)
+  // One sequence alone must always fit: its whole context, or with a sliding window the window
+  // plus a step's tokens (and a block the window starts inside).
+  int needed = kv_.blocks_for_tokens(config_.max_model_len);
+  if (const int window = kv_.config().sliding_window; window > 0)
+    needed = std::min(needed, kv_.blocks_for_tokens(window + config_.max_num_batched_tokens) + 1);
+  if (needed > usable)
     fail("the KV cache holds {} tokens ({} usable blocks of {}), fewer than max_model_len = {}: lower "
          "max_model_len or give the cache more memory",
          int64_t(usable) * kv_.block_size(), usable, kv_.block_size(), config_.max_model_len);
@@ -341,7 +346,10 @@ std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& o
     const std::span<const int32_t> tokens = sampled.of(i);
     if (!entry.samples_token) {
       TURBINE_CHECK(tokens.empty(), "sequence {} got tokens from a step that samples none", entry.seq_id);
-      if (running) kv_.cache_computed_blocks(request);
+      if (running) {
+        kv_.cache_computed_blocks(request);
+        kv_.release_out_of_window_blocks(request);
+      }
       continue;
     }
     TURBINE_CHECK(!tokens.empty() && int(tokens.size()) <= entry.num_draft_tokens + 1,
@@ -365,7 +373,10 @@ std::vector<RequestDelta> Scheduler::update_from_output(const SchedulerOutput& o
       ++delta.num_new_tokens;
       if ((verdict = check_stop(request, config_))) break;  // the tokens after a stop are dropped
     }
-    if (running) kv_.cache_computed_blocks(request);
+    if (running) {
+      kv_.cache_computed_blocks(request);
+      if (!verdict) kv_.release_out_of_window_blocks(request);
+    }
     delta.num_output_tokens = request.num_output_tokens();
     if (verdict) {
       delta.finish_reason = finish_reason_of(verdict->status);

@@ -25,7 +25,10 @@ class SchedulerFixture : public ::testing::Test {
   void start(const SchedulerConfig& config, int num_blocks, int block_size = 16, bool prefix_caching = true,
              TokenFn token_fn = default_next_token) {
     scheduler = std::make_unique<Scheduler>(
-        config, KvCacheConfig{.num_blocks = num_blocks, .block_size = block_size, .enable_prefix_caching = prefix_caching});
+        config, KvCacheConfig{.num_blocks = num_blocks,
+                              .block_size = block_size,
+                              .enable_prefix_caching = prefix_caching,
+                              .sliding_window = sliding_window});
     model = std::make_unique<FakeModel>(*scheduler, num_blocks, block_size, std::move(token_fn));
   }
 
@@ -59,6 +62,7 @@ class SchedulerFixture : public ::testing::Test {
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<FakeModel> model;
   bool ahead = false;  // run() schedules each step before the previous one's update
+  int sliding_window = 0;  // start() gives the KV cache this window (KvCacheConfig::sliding_window)
   RunResults results;
 };
 
