@@ -17,6 +17,9 @@
 // tokens of KV after this step (its cached context plus its new tokens); its new tokens sit at
 // the last positions, so query row j of s has position seq_lens[s] - q_len + j and attends to KV
 // positions [max(0, pos - sliding_window + 1), pos] (no lower bound when sliding_window == 0).
+// Its score for key k is scale * q.k, soft-capped to cap * tanh(score / cap) when
+// logit_softcap > 0 (Gemma 2), before the softmax. Each layer passes its own shape, so the layers
+// of one forward pass may differ in window, scale and cap.
 #pragma once
 
 #include <cstddef>
@@ -55,7 +58,10 @@ struct AttentionShape {
   int head_dim = 0;
   int block_size = 0;    // tokens per KV block
   float scale = 0.0f;    // softmax scale, usually head_dim^-0.5
-  int sliding_window = 0;
+  int sliding_window = 0;  // 0: full attention
+  // > 0: scores become logit_softcap * tanh(score / logit_softcap) before the softmax; 0: off. A
+  // compile-time variant of each kernel, so the uncapped path costs nothing.
+  float logit_softcap = 0.0f;
 };
 
 // One layer's paged K and V caches, each [num_blocks * block_size, num_kv_heads * head_dim].

@@ -11,14 +11,23 @@
 
 namespace turbine {
 DecoderLayer load_decoder_layer(WeightStore& w, const LinearLoader& linears, const ModelConfig& c, int index,
-                                const DecoderLayerOptions& o) {
+                                const DecoderLayerOptions& o, const LayerSpec& spec) {
   const std::string p = fmt::format("model.layers.{}.", index);
   const int64_t h = c.hidden_size;
   const int64_t q_dim = int64_t(c.num_heads) * c.head_dim;
   const int64_t kv_dim = int64_t(c.num_kv_heads) * c.head_dim;
   DecoderLayer layer;
-  layer.input_norm = w.get(p + "input_layernorm.weight", {h});
-  layer.post_attention_norm = w.get(p + "post_attention_layernorm.weight", {h});
+  layer.attention_norm = w.get(p + "input_layernorm.weight", {h});
+  switch (spec.norms) {
+    case NormPlacement::kPreNorm:
+      layer.mlp_norm = w.get(p + "post_attention_layernorm.weight", {h});
+      break;
+    case NormPlacement::kSandwich:
+      layer.attention_out_norm = w.get(p + "post_attention_layernorm.weight", {h});
+      layer.mlp_norm = w.get(p + "pre_feedforward_layernorm.weight", {h});
+      layer.mlp_out_norm = w.get(p + "post_feedforward_layernorm.weight", {h});
+      break;
+  }
   AttentionWeights& a = layer.attention;
   a.q = linears.load(w, p + "self_attn.q_proj", q_dim, h, o.qkv_bias);
   a.k = linears.load(w, p + "self_attn.k_proj", kv_dim, h, o.qkv_bias);
@@ -33,6 +42,14 @@ DecoderLayer load_decoder_layer(WeightStore& w, const LinearLoader& linears, con
   m.up = linears.load(w, p + "mlp.up_proj", c.intermediate_size, h, o.mlp_bias);
   m.down = linears.load(w, p + "mlp.down_proj", h, c.intermediate_size, o.mlp_bias);
   return layer;
+}
+
+std::vector<Tensor*> norms(DecoderLayer& l) {
+  std::vector<Tensor*> out;
+  for (Tensor* t : {&l.attention_norm, &l.attention_out_norm, &l.mlp_norm, &l.mlp_out_norm, &l.attention.q_norm,
+                    &l.attention.k_norm})
+    if (t->data) out.push_back(t);
+  return out;
 }
 
 std::vector<LinearWeights*> projections(DecoderLayer& l) {
@@ -68,7 +85,9 @@ void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, 
   v = make(dt, t, int64_t(c.num_kv_heads) * c.head_dim);
   gate = make(dt, t, c.intermediate_size);
   up = make(dt, t, c.intermediate_size);
-  cos_sin = make(DType::kF32, t, c.head_dim);
+  cos_sin.clear();
+  for (int i = 0; i < rope_tables; ++i) cos_sin.push_back(make(DType::kF32, t, c.head_dim));
+  step_cos_sin_.reserve(size_t(rope_tables));
   if (fused) {
     qkv = make(dt, t, int64_t(c.num_heads + 2 * c.num_kv_heads) * c.head_dim);
     gate_up = make(dt, t, 2 * int64_t(c.intermediate_size));
@@ -145,32 +164,28 @@ void set_fused_views(std::vector<DecoderLayer>& layers) {
   }
 }
 
-AttentionShape DecoderStep::attention_shape(const ModelConfig& c, int block_size, int sliding_window) {
+AttentionShape DecoderStep::attention_shape(const ModelConfig& c, const LayerSpec& layer, int block_size) {
   AttentionShape shape;
   shape.num_heads = c.num_heads;
   shape.num_kv_heads = c.num_kv_heads;
   shape.head_dim = c.head_dim;
-  shape.scale = 1.0f / std::sqrt(float(c.head_dim));
+  shape.scale = layer.softmax_scale;
   shape.block_size = block_size;
-  shape.sliding_window = sliding_window;
+  shape.sliding_window = layer.sliding_window;
+  shape.logit_softcap = layer.attn_logit_softcap;
   return shape;
 }
 
-DecoderStep::DecoderStep(Backend& b, const ModelConfig& c, const RotaryEmbedding& rope, const Tensor* rope_table,
-                         Workspace& w, const ForwardBatch& fb, int block_size, int sliding_window)
-    : backend(b), config(c), ws(w), batch(fb), shape(attention_shape(c, block_size, sliding_window)),
-      num_tokens(fb.num_tokens) {
+DecoderStep::DecoderStep(Backend& b, const ModelConfig& c, const RopeTables& rope, Workspace& w, const ForwardBatch& fb,
+                         int block_size_)
+    : backend(b), config(c), ws(w), batch(fb), block_size(block_size_), num_tokens(fb.num_tokens) {
   TURBINE_CHECK(num_tokens > 0 && fb.num_logits >= 0, "empty forward batch");
+  TURBINE_CHECK(ws.rope_tables == rope.size(), "workspace has {} RoPE buffers, the model {} tables", ws.rope_tables,
+                rope.size());
   ws.reserve(b, c, num_tokens, fb.num_logits);
-  Tensor cos_sin = rows(ws.cos_sin);
-  if (rope_table) {
-    backend.gather_rows(*rope_table, fb.positions, cos_sin);
-    return;
-  }
-  // Otherwise the rows are computed on the host (cheap: tokens x head_dim) and copied over.
-  ws.host_cos_sin_.resize(size_t(num_tokens) * c.head_dim);
-  rope.fill(fb.positions_host, fb.step_lens_host, num_tokens, ws.host_cos_sin_.data());
-  backend.copy_to_device(cos_sin.data, ws.host_cos_sin_.data(), ws.host_cos_sin_.size() * sizeof(float));
+  ws.step_cos_sin_.clear();  // capacity reserved: no allocation
+  for (const Tensor& t : ws.cos_sin) ws.step_cos_sin_.push_back(rows(t));
+  rope.fill_step(backend, fb, ws.step_cos_sin_.data(), ws.host_cos_sin_);
 }
 
 void DecoderStep::embed(const Tensor& embed_tokens) {
@@ -178,25 +193,42 @@ void DecoderStep::embed(const Tensor& embed_tokens) {
   backend.embedding(embed_tokens, batch.token_ids, out);
 }
 
-void DecoderStep::pre_norm(const Tensor& weight, bool add_block_out) {
+void DecoderStep::decoder_layer(const DecoderLayer& layer, const LayerSpec& spec, KvCacheLayer& cache, bool first) {
+  const bool sandwich = spec.norms == NormPlacement::kSandwich;
+  pre_norm(layer.attention_norm, first);
+  self_attention(layer.attention, spec, cache);
+  if (sandwich) post_norm(layer.attention_out_norm);
+  pre_norm(layer.mlp_norm, /*first=*/false);
+  gated_mlp(layer.mlp);
+  if (sandwich) post_norm(layer.mlp_out_norm);
+}
+
+void DecoderStep::pre_norm(const Tensor& weight, bool first) {
   Tensor residual = rows(ws.residual), normed = rows(ws.normed);
   const float eps = float(config.rms_norm_eps);
-  if (add_block_out) {
+  if (!first) {
     backend.add_rms_norm(residual, rows(ws.block_out), weight, eps, normed);
   } else {
     backend.rms_norm(residual, weight, eps, normed);
   }
 }
 
-void DecoderStep::self_attention(const AttentionWeights& w, KvCacheLayer& cache) {
+void DecoderStep::post_norm(const Tensor& weight) {
+  Tensor out = rows(ws.block_out);
+  backend.rms_norm(out, weight, float(config.rms_norm_eps), out);
+}
+
+void DecoderStep::self_attention(const AttentionWeights& w, const LayerSpec& spec, KvCacheLayer& cache) {
   const Tensor x = rows(ws.normed);
   Tensor q = rows(ws.q), k = rows(ws.k), v = rows(ws.v), attn = rows(ws.attn_out), out = rows(ws.block_out);
+  const Tensor& cos_sin = ws.step_cos_sin_[size_t(spec.rope_table)];
+  const AttentionShape shape = attention_shape(config, spec, block_size);
   if (!w.qkv.empty()) {
     Tensor qkv = rows(ws.qkv);
     project(w.qkv, x, qkv);
     QkHeadNorm head_norm;
     if (w.q_norm.data) head_norm = {&w.q_norm, &w.k_norm, float(config.rms_norm_eps)};
-    backend.qkv_rope_write_kv(qkv, rows(ws.cos_sin), config.num_heads, config.num_kv_heads, config.head_dim,
+    backend.qkv_rope_write_kv(qkv, cos_sin, config.num_heads, config.num_kv_heads, config.head_dim,
                               head_norm, batch.attention, cache, q);
     backend.attention(q, cache, batch.attention, shape, attn);
     project(w.o, attn, out);
@@ -210,7 +242,6 @@ void DecoderStep::self_attention(const AttentionWeights& w, KvCacheLayer& cache)
     backend.rms_norm(qh, w.q_norm, float(config.rms_norm_eps), qh);
     backend.rms_norm(kh, w.k_norm, float(config.rms_norm_eps), kh);
   }
-  const Tensor cos_sin = rows(ws.cos_sin);
   backend.rope(q, config.head_dim, cos_sin);
   backend.rope(k, config.head_dim, cos_sin);
   backend.write_kv(k, v, batch.attention, cache);

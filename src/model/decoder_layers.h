@@ -1,18 +1,20 @@
-// Shared building blocks of decoder-only transformers (the Llama family and its relatives).
+// Shared building blocks of decoder-only transformers, which the shared decoder (decoder_model.h)
+// composes layer by layer as each layer's LayerSpec says.
 //
-// An architecture file loads its weights with `load_decoder_layer` (choosing which optional
-// biases and norms its checkpoints carry) and writes its forward pass with the step helpers
-// below, so that each architecture reads like its paper while the tensor plumbing lives here
-// once. Nothing here knows an architecture's name. Every matmul goes through
-// DecoderStep::project, whatever the weight format (backend/weight_format.h).
+// `load_decoder_layer` loads one layer's weights (which optional tensors exist, and the norms'
+// names, follow the DecoderSpec); DecoderStep's helpers are the blocks of the forward pass
+// (embed, norms, self-attention, gated MLP, logits), so that the tensor plumbing lives here once.
+// Nothing here knows an architecture's name. Every matmul goes through DecoderStep::project,
+// whatever the weight format (backend/weight_format.h).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "backend/backend.h"
+#include "model/decoder_spec.h"
 #include "model/model.h"
-#include "model/rotary_embedding.h"
+#include "model/rope_tables.h"
 
 namespace turbine {
 
@@ -31,25 +33,25 @@ struct GatedMlpWeights {
   LinearWeights gate_up;  // gate and up stacked by rows (set_fused_views); empty when not
 };
 
+// A layer's norms by where they sit (NormPlacement); the *_out norms exist only in sandwich layers
+// (data == nullptr otherwise).
 struct DecoderLayer {
-  Tensor input_norm;
+  Tensor attention_norm;      // before attention (input_layernorm)
   AttentionWeights attention;
-  Tensor post_attention_norm;
+  Tensor attention_out_norm;  // after attention (sandwich: post_attention_layernorm)
+  Tensor mlp_norm;            // before the MLP (pre-norm: post_attention_layernorm; sandwich: pre_feedforward_layernorm)
   GatedMlpWeights mlp;
+  Tensor mlp_out_norm;        // after the MLP (sandwich: post_feedforward_layernorm)
 };
 
-// Which optional tensors a checkpoint's layers carry.
-struct DecoderLayerOptions {
-  bool qkv_bias = false;
-  bool o_bias = false;
-  bool mlp_bias = false;
-  bool qk_norm = false;
-};
-
-// Loads model.layers.{index}.* with the shapes the config implies (errors name the tensor); the
-// projections through `linears`, in the format its quantization method makes.
+// Loads model.layers.{index}.* with the shapes the config implies (errors name the tensor): the
+// optional tensors `options` names, the norms `layer.norms` places; the projections through
+// `linears`, in the format its quantization method makes.
 DecoderLayer load_decoder_layer(WeightStore& weights, const LinearLoader& linears, const ModelConfig& config,
-                                int index, const DecoderLayerOptions& options);
+                                int index, const DecoderLayerOptions& options, const LayerSpec& layer);
+
+// The norm weights of a layer that exist, for whoever visits them all (the weight upload).
+std::vector<Tensor*> norms(DecoderLayer& layer);
 
 // The projections of a layer, for whoever visits them all (the weight upload).
 std::vector<LinearWeights*> projections(DecoderLayer& layer);
@@ -67,7 +69,8 @@ void set_fused_views(std::vector<DecoderLayer>& layers);
 // Activation buffers for one forward pass, grown on demand and reused across steps.
 class Workspace {
  public:
-  bool fused = false;  // the layers run stacked projections: qkv and gate_up buffers are needed
+  bool fused = false;      // the layers run stacked projections: qkv and gate_up buffers are needed
+  int rope_tables = 1;     // cos/sin buffers, one per RoPE table
   void reserve(Backend& backend, const ModelConfig& config, int num_tokens, int num_logits);
 
   Tensor residual, normed, block_out;  // [tokens, hidden]
@@ -76,7 +79,7 @@ class Workspace {
   Tensor gate, up;                     // [tokens, intermediate]
   Tensor qkv;                          // [tokens, (heads + 2 kv_heads) * head_dim], when fused
   Tensor gate_up;                      // [tokens, 2 * intermediate], when fused
-  Tensor cos_sin;                      // [tokens, head_dim] F32
+  std::vector<Tensor> cos_sin;         // per RoPE table: [tokens, head_dim] F32
   Tensor last_hidden;                  // [logit rows, hidden]
 
  private:
@@ -85,25 +88,26 @@ class Workspace {
   std::vector<DeviceBuffer> buffers_;
   DeviceBuffer last_hidden_buffer_;
   std::vector<float> host_cos_sin_;
+  std::vector<Tensor> step_cos_sin_;  // the step's rows of cos_sin (capacity one per table, no per-step allocation)
   friend class DecoderStep;
 };
 
 // One forward pass's shared state: the helpers below take it instead of long argument lists.
+// Constructing it plans the step once for every layer: it sizes the workspace and fills the step's
+// rows of every RoPE table.
 class DecoderStep {
  public:
-  // `rope_table` ([positions, head_dim] F32 in backend memory, or null) replaces computing the
-  // step's cos/sin rows on the host: they are gathered on the device by position.
-  DecoderStep(Backend& backend, const ModelConfig& config, const RotaryEmbedding& rope, const Tensor* rope_table,
-              Workspace& workspace, const ForwardBatch& batch, int block_size, int sliding_window);
+  DecoderStep(Backend& backend, const ModelConfig& config, const RopeTables& rope, Workspace& workspace,
+              const ForwardBatch& batch, int block_size);
 
-  // The attention shape every layer of this config uses.
-  static AttentionShape attention_shape(const ModelConfig& config, int block_size, int sliding_window);
+  // The attention shape of a layer with this spec.
+  static AttentionShape attention_shape(const ModelConfig& config, const LayerSpec& layer, int block_size);
 
   Backend& backend;
   const ModelConfig& config;
   Workspace& ws;
   const ForwardBatch& batch;
-  AttentionShape shape;
+  int block_size;
   int num_tokens;
 
   // out = x * w^T (+ bias), in w's weight format: every matmul of the decoder goes through here.
@@ -113,12 +117,18 @@ class DecoderStep {
 
   // Token embeddings into ws.residual (the residual stream starts as the embeddings).
   void embed(const Tensor& embed_tokens);
-  // ws.normed = norm(residual); for every layer but the first, the previous block's output is
-  // first added into the residual stream.
-  void pre_norm(const Tensor& weight, bool add_block_out);
-  // ws.block_out = self-attention of ws.normed (projections, optional q/k norm, RoPE, KV write,
-  // paged attention, output projection).
-  void self_attention(const AttentionWeights& w, KvCacheLayer& cache);
+  // One decoder layer, as its spec places the norms around its two blocks. `first`: the residual
+  // stream has no block output to take in yet.
+  void decoder_layer(const DecoderLayer& layer, const LayerSpec& spec, KvCacheLayer& cache, bool first);
+  // ws.normed = norm(residual); unless `first`, the previous block's output is first added into
+  // the residual stream.
+  void pre_norm(const Tensor& weight, bool first);
+  // ws.block_out = norm(ws.block_out), the sandwich's norm after a block.
+  void post_norm(const Tensor& weight);
+  // ws.block_out = self-attention of ws.normed (projections, optional q/k norm, RoPE from the
+  // spec's table, KV write, paged attention with the spec's window, scale and cap, output
+  // projection).
+  void self_attention(const AttentionWeights& w, const LayerSpec& spec, KvCacheLayer& cache);
   // ws.block_out = down(silu(gate(x)) * up(x)) of ws.normed.
   void gated_mlp(const GatedMlpWeights& w);
   // Adds the last block's output, normalises the rows that want logits, projects to the vocabulary.

@@ -3,12 +3,14 @@
 // One flat batch mixes a fresh single token, a full prefill, decodes at block boundaries and
 // prefill chunks on top of cached context; block tables are shuffled (non-contiguous), except in
 // one sequence whose blocks are consecutive (the kernels merge those into longer tiles). Swept:
-// head_dim, GQA ratio (including MQA), block size and sliding window.
+// head_dim, GQA ratio (including MQA), block size, sliding window and attention-logit soft-cap.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/cpu/reference_ops.h"
@@ -24,7 +26,26 @@ struct SeqSpec {
 
 struct AttentionCase {
   int num_heads, num_kv_heads, head_dim, block_size, sliding_window;
+  float logit_softcap = 0.0f;
 };
+
+AttentionShape shape_of(const AttentionCase& c) {
+  AttentionShape shape;
+  shape.num_heads = c.num_heads;
+  shape.num_kv_heads = c.num_kv_heads;
+  shape.head_dim = c.head_dim;
+  shape.block_size = c.block_size;
+  shape.scale = 1.0f / std::sqrt(float(c.head_dim));
+  shape.sliding_window = c.sliding_window;
+  shape.logit_softcap = c.logit_softcap;
+  return shape;
+}
+
+std::string describe(const AttentionCase& c) {
+  return "heads=" + std::to_string(c.num_heads) + "/" + std::to_string(c.num_kv_heads) +
+         " d=" + std::to_string(c.head_dim) + " bs=" + std::to_string(c.block_size) +
+         " window=" + std::to_string(c.sliding_window) + " softcap=" + std::to_string(c.logit_softcap);
+}
 
 // seq_len 1 fresh; 15 full prefill; 16 and 17 decodes at and past a block edge; 17 with a
 // 5-token chunk; 100 with a 9-token chunk; 300 decode on consecutive blocks.
@@ -86,13 +107,7 @@ void run_case(const AttentionCase& c, uint32_t seed) {
   std::mt19937 rng(seed);
   const Batch batch = make_batch(kSeqs, c.block_size, rng);
   const AttentionBatch view = batch.view();
-  AttentionShape shape;
-  shape.num_heads = c.num_heads;
-  shape.num_kv_heads = c.num_kv_heads;
-  shape.head_dim = c.head_dim;
-  shape.block_size = c.block_size;
-  shape.scale = 1.0f / std::sqrt(float(c.head_dim));
-  shape.sliding_window = c.sliding_window;
+  const AttentionShape shape = shape_of(c);
 
   const int64_t kv_cols = int64_t(c.num_kv_heads) * c.head_dim, q_cols = int64_t(c.num_heads) * c.head_dim;
   const int64_t cache_rows = int64_t(batch.num_blocks) * c.block_size;
@@ -113,9 +128,7 @@ void run_case(const AttentionCase& c, uint32_t seed) {
     HostTensor kc = make_f32(cache_rows, kv_cols, k_cache), vc = make_f32(cache_rows, kv_cols, v_cache);
     KvCacheLayer cache{kc.t(), vc.t()};
     backend->write_kv(k_new.t(), v_new.t(), view, cache);
-    const std::string what = config_name + " heads=" + std::to_string(c.num_heads) + "/" +
-                             std::to_string(c.num_kv_heads) + " d=" + std::to_string(c.head_dim) +
-                             " bs=" + std::to_string(c.block_size) + " window=" + std::to_string(c.sliding_window);
+    const std::string what = config_name + " " + describe(c);
     expect_close(kc.f32(), ref_k.f32(), cache_rows * kv_cols, 0.0, 0.0, what + " write_kv K");
     expect_close(vc.f32(), ref_v.f32(), cache_rows * kv_cols, 0.0, 0.0, what + " write_kv V");
     HostTensor out(DType::kF32, batch.num_tokens, q_cols);
@@ -133,6 +146,67 @@ TEST(CpuAttention, MixedBatchSweep) {
     for (auto [heads, kv_heads] : head_layouts)
       for (int block_size : {1, 16})
         for (int window : {0, 7}) run_case({heads, kv_heads, head_dim, block_size, window}, seed++);
+}
+
+// Gemma 2's attention-logit soft-cap. Scores here reach about +-8 (|q|, |k| up to 2 per element
+// over head_dim, times head_dim^-0.5), so a cap of 3 flattens the large ones hard and 50 (Gemma
+// 2's value) barely moves them: both regimes, with and without a window, at odd sizes.
+TEST(CpuAttention, LogitSoftcapSweep) {
+  uint32_t seed = 1000;
+  for (float cap : {3.0f, 50.0f})
+    for (int head_dim : {8, 24, 64, 200})
+      for (auto [heads, kv_heads] : {std::pair{4, 2}, std::pair{8, 1}, std::pair{3, 3}})
+        for (int window : {0, 7}) run_case({heads, kv_heads, head_dim, 16, window, cap}, seed++);
+  run_case({6, 3, 24, 5, 40, 0.5f}, seed++);  // a cap below every score's scale: nearly uniform weights
+}
+
+// The capped path must really cap: against an uncapped reference it differs (the test above
+// could pass if both kernels and reference ignored the field).
+TEST(CpuAttention, LogitSoftcapChangesTheResult) {
+  std::mt19937 rng(7);
+  const Batch batch = make_batch(kSeqs, 16, rng);
+  const AttentionBatch view = batch.view();
+  AttentionCase c{4, 2, 64, 16, 0, 0.0f};
+  const int64_t kv_cols = 2 * 64, q_cols = 4 * 64, rows = int64_t(batch.num_blocks) * 16;
+  HostTensor k = make_f32(rows, kv_cols, random_floats(rng, rows * kv_cols, -2.0f, 2.0f));
+  HostTensor v = make_f32(rows, kv_cols, random_floats(rng, rows * kv_cols));
+  const HostTensor q = make_f32(batch.num_tokens, q_cols, random_floats(rng, batch.num_tokens * q_cols, -2.0f, 2.0f));
+  KvCacheLayer cache{k.t(), v.t()};
+  HostTensor plain(DType::kF32, batch.num_tokens, q_cols), capped(DType::kF32, batch.num_tokens, q_cols);
+  auto backend = make_cpu_backend(2);
+  backend->attention(q.t(), cache, view, shape_of(c), plain.t());
+  c.logit_softcap = 1.0f;
+  backend->attention(q.t(), cache, view, shape_of(c), capped.t());
+  double max_diff = 0.0;
+  for (int64_t i = 0; i < batch.num_tokens * q_cols; ++i)
+    max_diff = std::max(max_diff, double(std::fabs(plain.f32()[i] - capped.f32()[i])));
+  EXPECT_GT(max_diff, 1e-2);
+}
+
+// The layers of one forward pass share the batch and the backend's scratch but not their shape
+// (Gemma 2 alternates windowed+capped and global layers): shapes interleaved on one backend must
+// each match the reference.
+TEST(CpuAttention, LayersOfOnePassMayDifferInWindowAndCap) {
+  std::mt19937 rng(11);
+  const Batch batch = make_batch(kSeqs, 16, rng);
+  const AttentionBatch view = batch.view();
+  const AttentionCase layers[] = {{8, 2, 64, 16, 7, 5.0f}, {8, 2, 64, 16, 0, 0.0f}, {8, 2, 64, 16, 20, 0.0f},
+                                  {8, 2, 64, 16, 0, 5.0f}};
+  const int64_t kv_cols = 2 * 64, q_cols = 8 * 64, rows = int64_t(batch.num_blocks) * 16;
+  HostTensor k = make_f32(rows, kv_cols, random_floats(rng, rows * kv_cols, -2.0f, 2.0f));
+  HostTensor v = make_f32(rows, kv_cols, random_floats(rng, rows * kv_cols));
+  const HostTensor q = make_f32(batch.num_tokens, q_cols, random_floats(rng, batch.num_tokens * q_cols, -2.0f, 2.0f));
+  KvCacheLayer cache{k.t(), v.t()};
+  for (auto& [config_name, backend] : cpu_backends()) {
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const AttentionCase& c : layers) {
+        HostTensor ref(DType::kF32, batch.num_tokens, q_cols), out(DType::kF32, batch.num_tokens, q_cols);
+        reference::attention(q.t(), cache, view, shape_of(c), ref.t());
+        backend->attention(q.t(), cache, view, shape_of(c), out.t());
+        expect_close(out.f32(), ref.f32(), batch.num_tokens * q_cols, 0.0, 2e-5, config_name + " " + describe(c));
+      }
+    }
+  }
 }
 
 TEST(CpuAttention, OddHeadDimAndLargeWindow) {

@@ -37,6 +37,7 @@ struct SeqSpec {
 
 struct AttentionCase {
   int num_heads, num_kv_heads, head_dim, block_size, sliding_window;
+  float logit_softcap = 0.0f;
 };
 
 struct Batch {
@@ -103,7 +104,8 @@ struct DeviceBatch {
 std::string describe(const AttentionCase& c, const std::string& batch_name) {
   return batch_name + " heads=" + std::to_string(c.num_heads) + "/" + std::to_string(c.num_kv_heads) +
          " d=" + std::to_string(c.head_dim) + " bs=" + std::to_string(c.block_size) +
-         " window=" + std::to_string(c.sliding_window);
+         " window=" + std::to_string(c.sliding_window) +
+         (c.logit_softcap > 0.0f ? " softcap=" + std::to_string(c.logit_softcap) : "");
 }
 
 // q_offset_bytes > 0 hands the op a q that is only that aligned (the tensor-core path needs 16).
@@ -118,6 +120,7 @@ void run_case(const AttentionCase& c, const std::vector<SeqSpec>& seqs, const st
   shape.block_size = c.block_size;
   shape.scale = 1.0f / std::sqrt(float(c.head_dim));
   shape.sliding_window = c.sliding_window;
+  shape.logit_softcap = c.logit_softcap;
 
   const int64_t kv_cols = int64_t(c.num_kv_heads) * c.head_dim, q_cols = int64_t(c.num_heads) * c.head_dim;
   const int64_t cache_rows = int64_t(batch.num_blocks) * c.block_size;
@@ -313,6 +316,62 @@ TEST_F(CudaAttention, PlanStaysUnderTheWorkspaceBound) {
   plan_paged_attention(p, 4096, 132, 0);
   EXPECT_EQ(p.path, PagedAttentionPath::kFlashPrefill);
   EXPECT_EQ(p.num_splits, 1);
+}
+
+// Gemma 2's attention-logit soft-cap, a compile-time variant of every kernel: the tensor-core
+// decode and prefill shapes (head dims 64, 128, 256), the CUDA-core kernel (head_dim 96 and an
+// unaligned q), split and unsplit, windowed and not. Scores here reach about +-8 (+-16 at head_dim
+// 256), so a cap of 3 bends most of them and 50 (Gemma 2's value) few.
+TEST_F(CudaAttention, LogitSoftcap) {
+  uint32_t seed = 1000;
+  for (float cap : {3.0f, 50.0f}) {
+    run_case({8, 2, 128, 16, 0, cap}, kMixed, "mixed", seed++);
+    run_case({8, 2, 64, 16, 100, cap}, kMixed, "mixed", seed++);
+    run_case({4, 2, 256, 16, 0, cap}, kMixed, "mixed", seed++);
+    run_case({2, 1, 96, 16, 0, cap}, kMixed, "mixed", seed++);
+    run_case({12, 4, 64, 16, 33, cap}, {{1000, 1000}, {300, 300}}, "prefill 1000+300", seed++);
+    run_case({8, 2, 128, 16, 0, cap}, {{5000, 128}}, "chunk 128 on 5000", seed++);
+    run_case({8, 2, 128, 16, 0, cap}, kMixed, "mixed", seed++, 8);  // unaligned q: the CUDA-core kernel
+  }
+}
+
+// The layers of one forward pass differ in window and cap (Gemma 2 alternates local capped and
+// global layers) while sharing the batch and the backend's workspace: interleaved shapes on one
+// backend, each against the reference, with a decode-shaped and a prefill-shaped batch.
+TEST_F(CudaAttention, LayersOfOnePassMayDifferInWindowAndCap) {
+  const AttentionCase layers[] = {{8, 2, 128, 16, 64, 20.0f}, {8, 2, 128, 16, 0, 0.0f},
+                                  {8, 2, 128, 16, 0, 20.0f}, {8, 2, 128, 16, 300, 0.0f}};
+  const std::vector<SeqSpec> decode = {{1000, 1}, {17, 1}, {4099, 1}, {300, 1}};
+  const std::vector<SeqSpec> prefill = {{700, 700}, {1000, 37}};
+  for (const auto* seqs : {&decode, &prefill}) {
+    std::mt19937 rng(1100);
+    const Batch batch = make_batch(*seqs, 16, rng);
+    const int64_t kv_cols = 2 * 128, q_cols = 8 * 128, rows = int64_t(batch.num_blocks) * 16;
+    const std::vector<float> k = random_bf16(rng, rows * kv_cols, -2.0f, 2.0f), v = random_bf16(rng, rows * kv_cols);
+    std::vector<float> q = random_bf16(rng, batch.num_tokens * q_cols, -2.0f, 2.0f);
+    std::vector<float> ref_k = k, ref_v = v;
+    KvCacheLayer ref_cache{f32_view(ref_k, rows, kv_cols), f32_view(ref_v, rows, kv_cols)};
+    Backend& b = cuda_backend();
+    const DeviceBatch db(b, batch);
+    DeviceTensor kc(b, DType::kBF16, rows, kv_cols, k), vc(b, DType::kBF16, rows, kv_cols, v);
+    const DeviceTensor dq(b, DType::kBF16, batch.num_tokens, q_cols, q);
+    KvCacheLayer cache{kc.t, vc.t};
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const AttentionCase& c : layers) {
+        AttentionShape shape;
+        shape.num_heads = c.num_heads, shape.num_kv_heads = c.num_kv_heads, shape.head_dim = c.head_dim;
+        shape.block_size = c.block_size, shape.scale = 1.0f / std::sqrt(float(c.head_dim));
+        shape.sliding_window = c.sliding_window, shape.logit_softcap = c.logit_softcap;
+        std::vector<float> ref(size_t(batch.num_tokens * q_cols));
+        Tensor ro = f32_view(ref, batch.num_tokens, q_cols);
+        reference::attention(f32_view(q, batch.num_tokens, q_cols), ref_cache, host_view(batch), shape, ro);
+        DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, batch.num_tokens, q_cols);
+        b.attention(dq.t, cache, db.view, shape, out.t);
+        expect_close(out.download(b), ref, 1.0 / 128, 2e-4,
+                     describe(c, seqs == &decode ? "decode layers" : "prefill layers"));
+      }
+    }
+  }
 }
 
 TEST_F(CudaAttention, EmptySequencesInTheBatch) {

@@ -43,6 +43,7 @@ struct AttentionTile {
   int num_q_heads = 0;
   int head_dim = 0;
   float scale = 0.0f;
+  float softcap = 0.0f;  // > 0: each scaled score s becomes softcap * tanh(s / softcap); 0: off
   const float* const* k_rows = nullptr;  // [count]
   const float* const* v_rows = nullptr;  // [count]
   int count = 0;

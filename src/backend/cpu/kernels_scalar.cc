@@ -114,8 +114,12 @@ void attention_tile(const AttentionTile& t, const AttentionState& st) {
       float s = 0.0f;
       for (int i = 0; i < d; ++i) s += q[i] * k[i];
       st.scores[j] = s * t.scale;
-      tile_max = std::max(tile_max, st.scores[j]);
     }
+    if (t.softcap > 0.0f) {
+      const float inv_cap = 1.0f / t.softcap;
+      for (int j = 0; j < t.count; ++j) st.scores[j] = t.softcap * std::tanh(st.scores[j] * inv_cap);
+    }
+    for (int j = 0; j < t.count; ++j) tile_max = std::max(tile_max, st.scores[j]);
     const float new_max = std::max(st.max[h], tile_max);
     const float alpha = st.max[h] == -INFINITY ? 0.0f : std::exp(st.max[h] - new_max);
     float sum = 0.0f;

@@ -1,5 +1,7 @@
 #include "backend/cpu/op_checks.h"
 
+#include <cmath>
+
 #include "common/error.h"
 
 namespace turbine::cpu {
@@ -108,6 +110,8 @@ void check_attention_shapes(const Tensor& q, const KvCacheLayer& cache, const At
   TURBINE_CHECK(shape.head_dim > 0 && shape.block_size > 0 && shape.sliding_window >= 0,
                 "attention: bad head_dim {}, block_size {} or sliding_window {}", shape.head_dim, shape.block_size,
                 shape.sliding_window);
+  TURBINE_CHECK(shape.logit_softcap >= 0.0f && std::isfinite(shape.logit_softcap),
+                "attention: bad logit_softcap {}", shape.logit_softcap);
   const int64_t q_cols = int64_t(shape.num_heads) * shape.head_dim;
   const int64_t kv_cols = int64_t(shape.num_kv_heads) * shape.head_dim;
   TURBINE_CHECK(q.rows == batch.num_tokens && q.cols == q_cols, "attention: q is [{}, {}], expected [{}, {}]", q.rows,

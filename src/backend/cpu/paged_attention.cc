@@ -57,6 +57,7 @@ void attend(const Plan& p, int64_t t, int g, float* state) {
   tile.num_q_heads = p.group;
   tile.head_dim = d;
   tile.scale = sh.scale;
+  tile.softcap = sh.logit_softcap;
   tile.k_rows = k_rows;
   tile.v_rows = v_rows;
   const float* k_base = p.cache->k.as<const float>() + int64_t(g) * d;

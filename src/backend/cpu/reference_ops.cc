@@ -194,8 +194,10 @@ void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch&
           const float* kp = row_f32(cache.k, slot) + int64_t(kv_head) * d;
           double dot = 0.0;
           for (int i = 0; i < d; ++i) dot += double(qh[i]) * kp[i];
-          scores[size_t(p - first)] = dot * shape.scale;
-          max_score = std::max(max_score, dot * shape.scale);
+          double score = dot * shape.scale;
+          if (shape.logit_softcap > 0.0f) score = double(shape.logit_softcap) * std::tanh(score / shape.logit_softcap);
+          scores[size_t(p - first)] = score;
+          max_score = std::max(max_score, score);
         }
         double denom = 0.0;
         std::fill(acc.begin(), acc.end(), 0.0);

@@ -341,6 +341,7 @@ class CudaBackend final : public Backend {
     p.head_dim = shape.head_dim;
     p.sliding_window = shape.sliding_window;
     p.scale = shape.scale;
+    p.logit_softcap = shape.logit_softcap;
     int64_t max_context = int64_t(batch.max_blocks_per_seq) * shape.block_size;
     if (shape.sliding_window > 0) max_context = std::min<int64_t>(max_context, shape.sliding_window);
     plan_paged_attention(p, max_context, num_sms_, options_.attention_splits);

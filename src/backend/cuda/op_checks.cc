@@ -1,5 +1,6 @@
 #include "backend/cuda/op_checks.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <utility>
@@ -119,6 +120,8 @@ void check_attention(const Tensor& q, const KvCacheLayer& cache, const Attention
   TURBINE_CHECK(shape.head_dim > 0 && shape.block_size > 0 && shape.sliding_window >= 0,
                 "attention: bad head_dim {}, block_size {} or sliding_window {}", shape.head_dim, shape.block_size,
                 shape.sliding_window);
+  TURBINE_CHECK(shape.logit_softcap >= 0.0f && std::isfinite(shape.logit_softcap),
+                "attention: bad logit_softcap {}", shape.logit_softcap);
   if (shape.head_dim % 8 != 0 || shape.head_dim > kAttentionMaxHeadDim) {
     fail("attention: head_dim {} is not supported by the CUDA backend (a multiple of 8, at most {})", shape.head_dim,
          kAttentionMaxHeadDim);

@@ -3,16 +3,16 @@
 // the released models never set; Turbine refuses that case rather than silently ignoring it.
 #include "common/error.h"
 #include "model/architectures/architectures.h"
-#include "model/architectures/llama.h"
+#include "model/decoder_model.h"
 
 namespace turbine {
 
 std::unique_ptr<Model> make_qwen2_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend) {
   if (config.raw.value("use_sliding_window", false))
     fail("{}: Qwen2 with use_sliding_window=true is not supported", (config.dir / "config.json").string());
-  LlamaVariant variant;
-  variant.layer.qkv_bias = true;
-  return std::make_unique<LlamaModel>(std::move(config), std::move(weights), backend, variant);
+  DecoderSpec spec = uniform_decoder_spec(config);
+  spec.tensors.qkv_bias = true;
+  return std::make_unique<DecoderModel>(std::move(config), std::move(weights), backend, std::move(spec));
 }
 
 }  // namespace turbine

@@ -3,18 +3,18 @@
 // Projection biases follow attention_bias (false in the released models).
 #include "common/error.h"
 #include "model/architectures/architectures.h"
-#include "model/architectures/llama.h"
+#include "model/decoder_model.h"
 
 namespace turbine {
 
 std::unique_ptr<Model> make_qwen3_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend) {
   if (config.raw.value("use_sliding_window", false))
     fail("{}: Qwen3 with use_sliding_window=true is not supported", (config.dir / "config.json").string());
-  LlamaVariant variant;
-  variant.layer.qk_norm = true;
-  variant.layer.qkv_bias = config.attention_bias;
-  variant.layer.o_bias = config.attention_bias;
-  return std::make_unique<LlamaModel>(std::move(config), std::move(weights), backend, variant);
+  DecoderSpec spec = uniform_decoder_spec(config);
+  spec.tensors.qk_norm = true;
+  spec.tensors.qkv_bias = config.attention_bias;
+  spec.tensors.o_bias = config.attention_bias;
+  return std::make_unique<DecoderModel>(std::move(config), std::move(weights), backend, std::move(spec));
 }
 
 }  // namespace turbine

@@ -28,7 +28,8 @@
 //    they are re-read from shared memory per tile, to stay under 255 registers); K fragments by
 //    ldmatrix; F32 accumulators, scaled into log2 units afterwards (scaling Q in BF16 would cost
 //    2^-9 of every score). Causal and window masks per row, skipped for tiles wholly inside every
-//    row's range.
+//    row's range. The soft-capped variant (kSoftcap) maps each score through cap * tanh(s / cap)
+//    before the masks; the plain one compiles without it.
 //  - O += P V with P split into two BF16 MMAs, hi = bf16(p) and lo = bf16(p - hi). Plain BF16 P
 //    (what FlashAttention does) moves each probability by up to 2^-9 relative, so an output near
 //    zero made of a few large terms can be off by ~1e-3 absolute (an estimate, not measured):
@@ -124,7 +125,8 @@ __device__ __forceinline__ int swizzle(int row, int chunk) {
   return row * D + ((chunk ^ (row & 7)) << 3);
 }
 
-template <class C>
+// kSoftcap: scores are soft-capped (p.logit_softcap > 0); false compiles the plain kernel.
+template <class C, bool kSoftcap>
 __global__ void __launch_bounds__(C::kThreads) flash_paged_attention_kernel(PagedAttentionParams p,
                                                                              DeviceErrorSink errors) {
   constexpr int D = C::kHeadDim;
@@ -275,6 +277,10 @@ __global__ void __launch_bounds__(C::kThreads) flash_paged_attention_kernel(Page
   float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};
   uint32_t q_frag[C::kQInRegisters ? D / 16 : 1][4];
   const float scale_log2 = p.scale * kLog2e;
+  // Soft-cap: x = cap * tanh(scale * s / cap), in log2 units. tanhf, not tanh.approx (2^-11
+  // relative), which a cap of 50 would turn into errors of ~0.02 in a score.
+  const float scale_over_cap = kSoftcap ? p.scale / p.logit_softcap : 0.0f;
+  const float cap_log2 = kSoftcap ? p.logit_softcap * kLog2e : 0.0f;
   // ldmatrix lane addressing (see the fragment layouts of mma.m16n8k16).
   const int a_row = wm * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, a_chunk = lane >> 4;    // Q, V^T
   const int b_row = (lane & 7) + (lane >> 4) * 8, b_chunk = (lane >> 3) & 1;              // K
@@ -333,7 +339,12 @@ __global__ void __launch_bounds__(C::kThreads) flash_paged_attention_kernel(Page
       for (int n = 0; n < BN / 8; ++n) {
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          float x = s[n][e] * scale_log2;
+          float x;
+          if constexpr (kSoftcap) {
+            x = cap_log2 * tanhf(s[n][e] * scale_over_cap);
+          } else {
+            x = s[n][e] * scale_log2;
+          }
           if (!unmasked) {
             const int key = k0 + n * 8 + 2 * (lane & 3) + (e & 1);
             if (key < row_lo[e >> 1] || key > row_pos[e >> 1]) x = -INFINITY;

@@ -1,7 +1,7 @@
 // Paged attention for the flat batch: prefill chunks and single-token decodes mixed, causal, GQA,
-// sliding window, K/V read through block tables, online softmax in F32. This file plans and
-// launches; the kernels are in flash_attention.cuh (tensor cores) and simt_attention.cuh (CUDA
-// cores, the fallback).
+// sliding window, optional logit soft-cap, K/V read through block tables, online softmax in F32.
+// This file plans and launches; the kernels are in flash_attention.cuh (tensor cores) and
+// simt_attention.cuh (CUDA cores, the fallback).
 //
 // Why it is planned so:
 //  - Path: head_dim 64, 128 or 256 with a 16-byte aligned q goes to the tensor-core kernel, any
@@ -59,8 +59,8 @@ struct FlashShapes<256> {
 };
 
 // Blocks of C per multiprocessor on the current device (0: it does not fit), after raising the
-// kernel's dynamic shared memory limit there. Cached per device.
-template <class C>
+// kernel's dynamic shared memory limit there. Cached per device and variant.
+template <class C, bool kSoftcap>
 int flash_blocks_per_sm() {
   static std::atomic<int> cache[64];  // blocks per SM + 1; 0 = not asked yet
   int device = 0;
@@ -69,7 +69,7 @@ int flash_blocks_per_sm() {
     const int cached = cache[device].load(std::memory_order_relaxed);
     if (cached > 0) return cached - 1;
   }
-  const auto kernel = flash::flash_paged_attention_kernel<C>;
+  const auto kernel = flash::flash_paged_attention_kernel<C, kSoftcap>;
   int max_smem = 0;
   TURBINE_CUDA_CHECK(cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   int blocks = 0;
@@ -81,10 +81,15 @@ int flash_blocks_per_sm() {
   return blocks;
 }
 
-template <int D>
+template <int D, bool kSoftcap>
 int flash_blocks_per_sm_for(bool decode) {
-  return decode ? flash_blocks_per_sm<typename FlashShapes<D>::Decode>()
-                : flash_blocks_per_sm<typename FlashShapes<D>::Prefill>();
+  return decode ? flash_blocks_per_sm<typename FlashShapes<D>::Decode, kSoftcap>()
+                : flash_blocks_per_sm<typename FlashShapes<D>::Prefill, kSoftcap>();
+}
+
+template <int D>
+int flash_blocks_per_sm_for(bool decode, bool softcap) {
+  return softcap ? flash_blocks_per_sm_for<D, true>(decode) : flash_blocks_per_sm_for<D, false>(decode);
 }
 
 int flash_tile_rows(int head_dim, bool decode) {
@@ -95,11 +100,11 @@ int flash_tile_rows(int head_dim, bool decode) {
   }
 }
 
-int flash_occupancy(int head_dim, bool decode) {
+int flash_occupancy(int head_dim, bool decode, bool softcap) {
   switch (head_dim) {
-    case 64: return flash_blocks_per_sm_for<64>(decode);
-    case 128: return flash_blocks_per_sm_for<128>(decode);
-    case 256: return flash_blocks_per_sm_for<256>(decode);
+    case 64: return flash_blocks_per_sm_for<64>(decode, softcap);
+    case 128: return flash_blocks_per_sm_for<128>(decode, softcap);
+    case 256: return flash_blocks_per_sm_for<256>(decode, softcap);
     default: return 0;
   }
 }
@@ -154,17 +159,30 @@ void launch_simt(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStre
   const dim3 grid(unsigned(p.num_tokens), unsigned(p.num_kv_heads * (group / p.heads_per_block)),
                   unsigned(p.num_splits));
   const int threads = 32 * p.heads_per_block * p.warps_per_head;
-  simt::simt_paged_attention_kernel<DPL><<<grid, threads, 0, stream>>>(p, errors);
+  if (p.logit_softcap > 0.0f) {
+    simt::simt_paged_attention_kernel<DPL, true><<<grid, threads, 0, stream>>>(p, errors);
+  } else {
+    simt::simt_paged_attention_kernel<DPL, false><<<grid, threads, 0, stream>>>(p, errors);
+  }
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+template <class C, bool kSoftcap>
+void launch_flash_variant(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStream_t stream) {
+  if (p.tile_rows != C::kRows) TURBINE_LAUNCHER_REJECT("attention", "tile rows differ from the plan's");
+  if (flash_blocks_per_sm<C, kSoftcap>() <= 0) TURBINE_LAUNCHER_REJECT("attention", "tensor-core kernel does not fit");
+  const dim3 grid(unsigned(std::max(p.num_tiles, 1)), unsigned(p.num_kv_heads), unsigned(p.num_splits));
+  flash::flash_paged_attention_kernel<C, kSoftcap><<<grid, C::kThreads, C::kSmemBytes, stream>>>(p, errors);
   TURBINE_CUDA_CHECK_LAUNCH();
 }
 
 template <class C>
 void launch_flash(const PagedAttentionParams& p, DeviceErrorSink errors, cudaStream_t stream) {
-  if (p.tile_rows != C::kRows) TURBINE_LAUNCHER_REJECT("attention", "tile rows differ from the plan's");
-  if (flash_blocks_per_sm<C>() <= 0) TURBINE_LAUNCHER_REJECT("attention", "tensor-core kernel does not fit");
-  const dim3 grid(unsigned(std::max(p.num_tiles, 1)), unsigned(p.num_kv_heads), unsigned(p.num_splits));
-  flash::flash_paged_attention_kernel<C><<<grid, C::kThreads, C::kSmemBytes, stream>>>(p, errors);
-  TURBINE_CUDA_CHECK_LAUNCH();
+  if (p.logit_softcap > 0.0f) {
+    launch_flash_variant<C, true>(p, errors, stream);
+  } else {
+    launch_flash_variant<C, false>(p, errors, stream);
+  }
 }
 
 template <int D>
@@ -192,7 +210,7 @@ void plan_paged_attention(PagedAttentionParams& p, int64_t max_context, int num_
   int min_keys_per_split = kSimtMinKeysPerSplit;
   if ((p.head_dim == 64 || p.head_dim == 128 || p.head_dim == 256) && is_aligned(p.q, 16)) {
     const bool decode = rows <= int64_t(kDecodeRows) * std::max(p.num_seqs, 1);
-    const int per_sm = flash_occupancy(p.head_dim, decode);
+    const int per_sm = flash_occupancy(p.head_dim, decode, p.logit_softcap > 0.0f);
     if (per_sm > 0) {
       p.path = decode ? PagedAttentionPath::kFlashDecode : PagedAttentionPath::kFlashPrefill;
       p.tile_rows = flash_tile_rows(p.head_dim, decode);
@@ -249,6 +267,7 @@ void launch_paged_attention(const PagedAttentionParams& p, DeviceErrorSink error
     TURBINE_LAUNCHER_REJECT("attention", "head_dim");
   if (p.num_splits < 1 || p.num_splits > kAttentionMaxSplits) TURBINE_LAUNCHER_REJECT("attention", "split count");
   if (p.num_splits > 1 && p.workspace == nullptr) TURBINE_LAUNCHER_REJECT("attention", "split without workspace");
+  if (!(p.logit_softcap >= 0.0f)) TURBINE_LAUNCHER_REJECT("attention", "logit_softcap");
   if (p.path == PagedAttentionPath::kSimt) {
     if (p.head_dim <= 32) {
       launch_simt<1>(p, errors, stream);

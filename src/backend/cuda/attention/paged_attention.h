@@ -5,7 +5,8 @@
 //    256 with q 16-byte aligned, any block size. Query rows are (token, query head) pairs of one
 //    KV head, so decode packs the GQA group (and short q_len tokens) into the MMA's 16 rows.
 //  - simt: the CUDA-core kernel, for every other head_dim (a multiple of 8 up to 256).
-// Both write split partials to the same workspace layout, merged by one kernel.
+// Both write split partials to the same workspace layout, merged by one kernel. Both come in two
+// compile-time variants, plain and logit soft-capped (logit_softcap > 0).
 #pragma once
 
 #include <cstddef>
@@ -52,6 +53,10 @@ struct PagedAttentionParams {
   int head_dim = 0;
   int sliding_window = 0;
   float scale = 0.0f;
+  // > 0: scores are soft-capped to cap * tanh(score / cap) (Gemma 2). Each kernel has a capped
+  // instantiation (a template flag, as FlashInfer's attention variants), so 0 runs the same code
+  // as before the cap existed.
+  float logit_softcap = 0.0f;
   // Launch shape, from plan_paged_attention.
   PagedAttentionPath path = PagedAttentionPath::kSimt;
   int heads_per_block = 1;  // simt: query heads of one KV head that share a block (divides the group)

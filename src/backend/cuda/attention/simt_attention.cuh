@@ -36,7 +36,8 @@ namespace turbine::cuda::simt {
 constexpr float kLog2e = 1.4426950408889634f;
 
 // dims_per_lane (DPL): each lane owns output dimensions [lane * DPL, lane * DPL + DPL) of its head.
-template <int DPL>
+// kSoftcap: scores are soft-capped (p.logit_softcap > 0); false compiles the plain kernel.
+template <int DPL, bool kSoftcap>
 __global__ void __launch_bounds__(kAttentionMaxWarps * 32)
     simt_paged_attention_kernel(PagedAttentionParams p, DeviceErrorSink errors) {
   __shared__ __align__(16) float q_smem[kAttentionMaxWarps][kAttentionMaxHeadDim];
@@ -91,10 +92,12 @@ __global__ void __launch_bounds__(kAttentionMaxWarps * 32)
   const int range_lo = first + split * per_split;
   const int range_hi = min(end, range_lo + per_split);
 
-  // q rows of the block's heads, scaled so that scores come out in log2 units (exp2 below).
+  // q rows of the block's heads, scaled so that scores come out in log2 units (exp2 below); when
+  // soft-capped, scaled by scale / cap, and the cap and log2 factor come after the tanh.
   const int64_t q_cols = int64_t(p.num_heads) * d;
   const bf16* q = static_cast<const bf16*>(p.q) + int64_t(token) * q_cols + int64_t(head0) * d;
-  const float q_scale = p.scale * kLog2e;
+  const float q_scale = kSoftcap ? p.scale / p.logit_softcap : p.scale * kLog2e;
+  const float cap_log2 = kSoftcap ? p.logit_softcap * kLog2e : 0.0f;
   for (int i = threadIdx.x; i < p.heads_per_block * d; i += blockDim.x) {
     q_smem[i / d][i % d] = __bfloat162float(q[i]) * q_scale;
   }
@@ -138,7 +141,7 @@ __global__ void __launch_bounds__(kAttentionMaxWarps * 32)
             dot1 += qb.x * k[4] + qb.y * k[5] + qb.z * k[6] + qb.w * k[7];
           }
         }
-        score = dot0 + dot1;
+        score = kSoftcap ? cap_log2 * tanhf(dot0 + dot1) : dot0 + dot1;
       }
     }
     const float chunk_max = warp_max(score);

@@ -1,0 +1,75 @@
+#include "model/decoder_model.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "model/linear_loader.h"
+
+namespace turbine {
+
+DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend, DecoderSpec spec)
+    : config_(std::move(config)),
+      weights_(std::move(weights)),
+      backend_(backend),
+      spec_(std::move(spec)),
+      rope_(spec_.rope_tables, config_.head_dim, config_.max_position_embeddings) {
+  check_decoder_spec(spec_, config_);
+  WeightStore& w = *weights_;
+  const LinearLoader linears = LinearLoader::for_model(config_, backend_);
+  embed_tokens_ = w.get("model.embed_tokens.weight", {config_.vocab_size, config_.hidden_size});
+  layers_.reserve(config_.num_layers);
+  for (int i = 0; i < config_.num_layers; ++i)
+    layers_.push_back(load_decoder_layer(w, linears, config_, i, spec_.tensors, spec_.layers[size_t(i)]));
+  final_norm_ = w.get("model.norm.weight", {config_.hidden_size});
+  if (config_.tie_word_embeddings) {
+    lm_head_ = linears.dense(embed_tokens_, "model.embed_tokens.weight (the tied lm_head)");
+    w.ignore_if_present("lm_head.weight");  // some tied checkpoints still store a copy
+  } else {
+    lm_head_ = linears.load(w, "lm_head", config_.vocab_size, config_.hidden_size, /*bias=*/false);
+  }
+  for (int i = 0; i < config_.num_layers; ++i)  // a buffer that old checkpoints saved
+    w.ignore_if_present(fmt::format("model.layers.{}.self_attn.rotary_emb.inv_freq", i));
+  w.check_all_used();
+  workspace_.rope_tables = rope_.size();
+  if (!backend_.uses_host_memory()) {
+    const std::vector<WeightUpload> uploads = weight_uploads();  // first: it sets the device formats
+    device_weights_ = DeviceWeights::upload(backend_, uploads, projection_groups(layers_));
+    weights_.reset();  // every tensor now views the copies: the mapping can go
+    set_fused_views(layers_);
+    workspace_.fused = true;
+  }
+}
+
+std::vector<WeightUpload> DecoderModel::weight_uploads() {
+  // Norms, embeddings and biases run in the activation dtype (as vLLM's dtype "auto" runs a BF16
+  // model); linear weights in the format the backend's table prepares (add_linear_uploads).
+  const DType dt = backend_.activation_dtype();
+  const LinearFormatSupport& formats = backend_.linear_formats();
+  std::vector<WeightUpload> uploads = {{&embed_tokens_, dt}, {&final_norm_, dt}};
+  add_linear_uploads(formats, lm_head_, dt, uploads);
+  for (DecoderLayer& l : layers_) {
+    for (Tensor* t : norms(l)) uploads.push_back({t, dt});
+    for (LinearWeights* p : projections(l)) add_linear_uploads(formats, *p, dt, uploads);
+  }
+  return uploads;
+}
+
+void DecoderModel::reserve(const ForwardLimits& limits) {
+  workspace_.reserve(backend_, config_, limits.max_tokens, limits.max_logits);
+  // The split-KV scratch depends on the head count and size only, which every layer shares.
+  backend_.reserve_scratch(limits.max_tokens,
+                           DecoderStep::attention_shape(config_, spec_.layers.front(), limits.block_size));
+  rope_.upload(backend_, limits.max_model_len);
+}
+
+void DecoderModel::forward(const ForwardBatch& batch, KvCacheView& kv_cache, Tensor& logits) {
+  TURBINE_CHECK(int(kv_cache.layers.size()) == config_.num_layers, "KV cache has {} layers, model {}",
+                kv_cache.layers.size(), config_.num_layers);
+  DecoderStep step(backend_, config_, rope_, workspace_, batch, kv_cache.block_size);
+  step.embed(embed_tokens_);
+  for (int i = 0; i < config_.num_layers; ++i)
+    step.decoder_layer(layers_[size_t(i)], spec_.layers[size_t(i)], kv_cache.layers[size_t(i)], /*first=*/i == 0);
+  step.logits(final_norm_, lm_head_, logits);
+}
+
+}  // namespace turbine
