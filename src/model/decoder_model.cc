@@ -72,4 +72,15 @@ void DecoderModel::forward(const ForwardBatch& batch, KvCacheView& kv_cache, Ten
   step.logits(final_norm_, lm_head_, logits);
 }
 
+int DecoderModel::kv_sliding_window() const {
+  // Only a window shared by every layer bounds the blocks: one block table serves all layers.
+  int window = -1;
+  for (const LayerSpec& layer : spec_.layers) {
+    if (layer.sliding_window <= 0) return 0;
+    if (window >= 0 && layer.sliding_window != window) return 0;
+    window = layer.sliding_window;
+  }
+  return window > 0 ? window : 0;
+}
+
 }  // namespace turbine

@@ -31,6 +31,7 @@ class DecoderModel final : public Model {
   size_t device_weight_bytes() const override { return device_weights_.bytes(); }
   // Every op is a backend op once every RoPE table's rows come from the device.
   bool graph_capturable() const override { return rope_.on_device(); }
+  int kv_sliding_window() const override;
 
  private:
   // What to copy to a backend with its own memory, and in which dtype (device_weights.h).

@@ -59,6 +59,10 @@ class Model {
   // Whether forward() issues only backend ops (no host computation or copies), so that a
   // backend graph can record it; meaningful after reserve().
   virtual bool graph_capturable() const = 0;
+  // The sliding window every attention layer is bounded by (each query sees at most this many
+  // positions back), or 0 when some layer attends to the whole context: with a window the KV
+  // cache releases the blocks no query can read again (KvCacheConfig::sliding_window).
+  virtual int kv_sliding_window() const { return 0; }
 };
 
 // Loads DIR (config.json, safetensors) with the architecture its config names; an unsupported

@@ -113,6 +113,7 @@ LlmEngine::LlmEngine(const std::vector<ModelOnDevice>& devices, const EngineOpti
   kv.num_blocks = capacity_.num_blocks + 1;  // + the reserved null block
   kv.block_size = options.block_size;
   kv.enable_prefix_caching = options.enable_prefix_caching;
+  kv.sliding_window = model.kv_sliding_window();
   scheduler_ = std::make_unique<Scheduler>(scheduler_config_, kv);
 
   WorkerSetup setup;
@@ -148,12 +149,14 @@ LlmEngine::LlmEngine(const std::vector<ModelOnDevice>& devices, const EngineOpti
                       (options.async_scheduling == Async::kAuto && !backend.uses_host_memory() && !drafter_);
   outputs_ = std::make_unique<OutputDispatcher>(async_scheduling_);
   spdlog::info("KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB), max {} sequences, context {}; decode {}; "
-               "scheduling {}{}",
+               "scheduling {}{}{}",
                capacity_.num_blocks, capacity_.block_size, capacity_.tokens(), double(capacity_.bytes) / 1048576.0,
                options.max_num_seqs, max_model_len, graphs ? "graphs" : "eager", async_scheduling_ ? "async" : "in order",
                drafter_ ? fmt::format("; speculative {} x{}", speculative_method_name(options.speculative.method),
                                       num_speculative_tokens_)
-                        : std::string());
+                        : std::string(),
+               kv.sliding_window > 0 ? fmt::format("; sliding window {} (blocks outside it released)", kv.sliding_window)
+                                     : std::string());
   thread_ = std::thread([this] { run(); });
 }
 
