@@ -118,10 +118,14 @@ describe('400: malformed requests', () => {
   });
 
   test('a template error is a 400 with the template message', async () => {
-    // ChatML concatenates strings: a null content makes the template fail, not the server.
+    // The demo template raises for a tool call without a function name: the template fails, not the server.
     const chat = client(servers.chat);
-    await assertApiError(chat.chat.completions.create({ model: 'turbine-demo', messages: [{ role: 'user', content: null }] }),
-                         400);
+    const body = await assertApiError(chat.chat.completions.create({ model: 'turbine-demo', messages: [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { arguments: '{}' } }] },
+    ] }), 400, 'messages');
+    assert.match(body.message, /every tool call needs a function name/);
+    assert.equal(body.code, 'chat_template_error');
   });
 });
 
