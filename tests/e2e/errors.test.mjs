@@ -168,6 +168,19 @@ describe('413, 503', () => {
     }
     for (const r of ok) assert.equal(r.value.usage.completion_tokens, 400);
   });
+
+  test('more prompts than the server runs and queues: a 400 naming the prompt list, not n', async () => {
+    const narrow = client(servers.narrow);
+    const name = await modelName(servers.narrow);
+    const body = await assertApiError(narrow.completions.create({ model: name, prompt: ['a', 'b', 'c'], max_tokens: 1 }),
+                                      400, 'prompt');
+    assert.match(body.message, /3 sequences/);
+  });
+
+  test('a number that overflows its type names the field and shows the value', async () => {
+    const body = await assertApiError(openai.completions.create(completion({ temperature: 1e300 })), 400, 'temperature');
+    assert.match(body.message, /1e\+300/);
+  });
 });
 
 describe('API key', () => {

@@ -155,6 +155,31 @@ TEST(CompletionRequest, OutOfRangeValuesNameTheirField) {
   }
 }
 
+// A JSON number may be valid and finite yet overflow the C++ type it is kept in (1e300 as a float
+// would be inf): the 400 names the field and shows the value as sent, never "inf".
+TEST(CompletionRequest, NumbersThatOverflowTheirTypeNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"("temperature": 1e300)", "temperature"}, {R"("temperature": -1e300)", "temperature"},
+      {R"("repetition_penalty": 1e39)", "repetition_penalty"}, {R"("temperature": 1e400)", "temperature"},
+      {R"("top_p": 1e400)", "top_p"}, {R"("max_tokens": 1e300)", "max_tokens"}, {R"("n": 1e400)", "n"},
+      {R"("seed": 1e400)", "seed"}, {R"("seed": 18446744073709551616)", "seed"},
+      {R"("priority": 1e10)", "priority"}, {R"("top_k": 99999999999)", "top_k"},
+      {R"("min_tokens": 4294967296)", "min_tokens"}, {R"("logprobs": 1e300)", "logprobs"},
+      {R"("logit_bias": {"1": 1e300})", "logit_bias"}, {R"("stop_token_ids": [4294967296])", "stop_token_ids[0]"},
+  };
+  for (const auto& [fields, param] : cases) {
+    const ApiError e = completion_error(std::string(R"({"prompt": "x", )") + fields + "}");
+    EXPECT_EQ(e.status(), 400) << fields;
+    EXPECT_EQ(e.param(), param) << fields << ": " << e.what();
+    EXPECT_EQ(std::string(e.what()).find("inf"), std::string::npos) << e.what();
+  }
+  const ApiError e = completion_error(R"({"prompt": "x", "temperature": 1e300})");
+  EXPECT_NE(std::string(e.what()).find("1e+300"), std::string::npos) << e.what();
+  // The largest float still fits.
+  EXPECT_EQ(parse_completion_request(parse(R"({"prompt": "x", "temperature": 3.4e38})")).generation.sampling.temperature,
+            3.4e38f);
+}
+
 TEST(CompletionRequest, TooManyOrTooLongStopStrings) {
   std::string many = R"({"prompt": "x", "stop": [)";
   for (int i = 0; i <= kMaxStopStrings; ++i) many += (i ? ",\"s" : "\"s") + std::to_string(i) + "\"";
