@@ -169,6 +169,18 @@ std::string describe_json(const Json& value) {
   return text;
 }
 
+size_t json_string_bytes(const Json& value) {
+  // Values are depth-limited by parse_json_object, so the recursion is bounded.
+  if (value.is_string()) return value.get_ref<const std::string&>().size();
+  size_t bytes = 0;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) bytes += key.size() + json_string_bytes(item);
+  } else if (value.is_array()) {
+    for (const Json& item : value) bytes += json_string_bytes(item);
+  }
+  return bytes;
+}
+
 int64_t json_to_integer(const Json& value, std::string_view param, int64_t min, int64_t max) {
   int64_t result = 0;
   if (value.is_number_integer() && !value.is_number_unsigned()) {
