@@ -69,6 +69,8 @@ ChatPrompt parse_chat_prompt(const JsonObjectReader& body) {
     if (!kwargs->is_object()) fail_param("chat_template_kwargs", "'chat_template_kwargs' must be an object");
     p.chat_template_kwargs = *kwargs;
   }
+  p.text_bytes = json_string_bytes(p.messages) + json_string_bytes(p.tools) + json_string_bytes(p.documents) +
+                 json_string_bytes(p.chat_template_kwargs);
   if (body.find("chat_template"))
     fail_param("chat_template", "a per-request 'chat_template' is not accepted; start the server with --chat-template");
   return p;
@@ -78,6 +80,9 @@ ChatCompletionRequest parse_chat_completion_request(const Json& body_json) {
   const JsonObjectReader body(body_json);
   ChatCompletionRequest r;
   r.prompt = parse_chat_prompt(body);
+  if (r.prompt.text_bytes > kMaxPromptBytesPerRequest)
+    fail_param("messages", "the conversation holds {} bytes of text; at most {} are allowed in one request",
+               r.prompt.text_bytes, kMaxPromptBytesPerRequest);
   r.generation = parse_generation_fields(body);
   r.logprobs = body.boolean("logprobs").value_or(false);
   if (const auto top = body.integer("top_logprobs", 0, kMaxLogprobs)) {

@@ -5,12 +5,20 @@
 namespace turbine::server {
 namespace {
 
+// Text prompts together may bring at most kMaxPromptBytesPerRequest bytes.
+void check_text_bytes(size_t bytes) {
+  if (bytes > kMaxPromptBytesPerRequest)
+    fail_param("prompt", "the prompt text is {} bytes or more; at most {} are allowed in one request", bytes,
+               kMaxPromptBytesPerRequest);
+}
+
 // "prompt": a string, a list of strings, a list of token ids, or a list of token-id lists.
 std::vector<PromptInput> parse_prompts(const JsonObjectReader& body) {
   const Json* prompt = body.find("prompt");
   if (!prompt) throw ApiError(400, "'prompt' is required", "prompt", "missing_required_parameter");
   std::vector<PromptInput> prompts;
   if (prompt->is_string()) {
+    check_text_bytes(prompt->get_ref<const std::string&>().size());
     prompts.emplace_back(prompt->get<std::string>());
     return prompts;
   }
@@ -25,8 +33,10 @@ std::vector<PromptInput> parse_prompts(const JsonObjectReader& body) {
   }
   if (prompt->size() > size_t(kMaxPromptsPerRequest))
     fail_param("prompt", "at most {} prompts are allowed in one request, got {}", kMaxPromptsPerRequest, prompt->size());
+  size_t text_bytes = 0;
   for (size_t i = 0; i < prompt->size(); ++i) {
     const Json& item = (*prompt)[i];
+    if (item.is_string()) check_text_bytes(text_bytes += item.get_ref<const std::string&>().size());
     const std::string param = fmt::format("prompt[{}]", i);
     if (first.is_string() && item.is_string()) {
       prompts.emplace_back(item.get<std::string>());

@@ -67,6 +67,9 @@ float number_in(const JsonObjectReader& body, const char* key, float fallback, d
                 bool min_open = false) {
   const std::optional<double> v = body.number(key);
   if (!v) return fallback;
+  // A finite double may still overflow the float the engine keeps (1e300 would become inf).
+  if (std::fabs(*v) > double(std::numeric_limits<float>::max()))
+    fail_param(key, "'{}' is out of range: {} does not fit a 32-bit float", key, *v);
   const bool low_ok = min_open ? *v > min : *v >= min;
   if (!low_ok || *v > max) {
     if (std::isinf(max)) fail_param(key, "'{}' must be {} {}, got {}", key, min_open ? ">" : ">=", min, *v);

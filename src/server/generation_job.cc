@@ -50,7 +50,14 @@ void GenerationJob::start() {
   // The tracker holds the job until finish(): engine sinks and I/O callbacks only hold weak or
   // temporary references, so a job can never outlive its bookkeeping.
   auto self = shared_from_this();
-  ticket_ = services_.tracker.admit(plan_.num_choices(), [self] { self->abort_engine_requests(); });
+  try {
+    ticket_ = services_.tracker.admit(plan_.num_choices(), [self] { self->abort_engine_requests(); });
+  } catch (const ApiError& e) {
+    // A request too large to ever fit (400): name the field the client sent that made it so,
+    // the prompt list when n was left at 1.
+    if (e.status() != 400) throw;
+    throw ApiError(e.status(), e.what(), plan_.n == 1 && plan_.prompts.size() > 1 ? "prompt" : "n", e.code());
+  }
   size_t submitted = 0;
   try {
     for (; submitted < prompts_.size(); ++submitted) {

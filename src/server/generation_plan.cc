@@ -24,6 +24,20 @@ void check_token_ids(const std::vector<int32_t>& ids, const ServedModel& model, 
                  model.vocab_size);
 }
 
+// Rejects, before it is tokenized, a text whose fewest possible tokens already fill the context:
+// full tokenization would give the same error, only seconds later for a long text
+// (PromptLengthBound says why the bound is sound). Tokens the post-processor adds only add to it.
+void check_text_may_fit(std::string_view text, const ServedModel& model, const std::string& param) {
+  const size_t at_least = model.prompt_bound.min_tokens(text.size());
+  if (int64_t(at_least) < int64_t(model.max_model_len)) return;
+  throw ApiError(400,
+                 fmt::format("This model's maximum context length is {} tokens, but the prompt has at least {} tokens "
+                             "({} bytes of text, and no token of this model stands for more than {} bytes); at least "
+                             "one token must be left for the output. Please shorten the prompt.",
+                             model.max_model_len, at_least, text.size(), model.prompt_bound.max_bytes_per_token()),
+                 param, "context_length_exceeded");
+}
+
 // Completes one prompt's parameters: context length, max_tokens default and range, min_tokens.
 RequestParams params_for_prompt(const GenerationFields& g, size_t prompt_len, int default_max_tokens,
                                 const ServedModel& model, const std::string& prompt_param) {
@@ -117,6 +131,7 @@ GenerationPlan plan_completion(const CompletionRequest& request, const ServedMod
     const std::string param = request.prompts.size() == 1 ? "prompt" : fmt::format("prompt[{}]", i);
     PlannedPrompt prompt;
     if (const auto* text = std::get_if<std::string>(&request.prompts[i])) {
+      check_text_may_fit(*text, model, param);
       prompt.token_ids = model.tokenizer.encode(*text, add_special);
       prompt.text = *text;
     } else {
@@ -147,6 +162,7 @@ GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const 
   TURBINE_CHECK(model.chat != nullptr);
   PlannedPrompt prompt;
   prompt.text = model.chat->render(request.prompt);
+  check_text_may_fit(prompt.text, model, "messages");
   // The template writes the special tokens itself (BOS included), so none are added by default.
   prompt.token_ids = model.tokenizer.encode(prompt.text, g.add_special_tokens.value_or(false));
   prompt.params = params_for_prompt(g, prompt.token_ids.size(), model.max_model_len, model, "messages");

@@ -63,6 +63,11 @@ class OrderedJsonBuilder {
   bool start_array(size_t) { return open(Json::array()); }
   bool end_array() { return close(); }
   bool parse_error(size_t, const std::string&, const nlohmann::detail::exception& e) {
+    // A well-formed number too large for a double (1e400): the client's value, so name its field.
+    constexpr int kNumberOverflow = 406;
+    if (e.id == kNumberOverflow && !stack_.empty())
+      throw ApiError(400, fmt::format("'{}' is out of range: {}", open_value_path(), strip_exception_id(e.what())),
+                     open_value_path(), "invalid_value");
     throw ApiError(400, "the request body is not valid JSON: " + strip_exception_id(e.what()), {}, "invalid_json");
   }
 
@@ -96,6 +101,20 @@ class OrderedJsonBuilder {
     }
     entries.emplace_back(std::move(frame.key), std::move(value));
     return &entries.back().second;
+  }
+
+  // The param name of the value being read: "temperature", "messages[1].content".
+  std::string open_value_path() const {
+    std::string path;
+    for (const Frame& frame : stack_) {
+      if (frame.container->is_array()) {
+        path += fmt::format("[{}]", frame.container->size());
+      } else {
+        if (!path.empty()) path += '.';
+        path += frame.key;
+      }
+    }
+    return path;
   }
 
   bool add(Json value) {
@@ -150,6 +169,18 @@ std::string describe_json(const Json& value) {
   return text;
 }
 
+size_t json_string_bytes(const Json& value) {
+  // Values are depth-limited by parse_json_object, so the recursion is bounded.
+  if (value.is_string()) return value.get_ref<const std::string&>().size();
+  size_t bytes = 0;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) bytes += key.size() + json_string_bytes(item);
+  } else if (value.is_array()) {
+    for (const Json& item : value) bytes += json_string_bytes(item);
+  }
+  return bytes;
+}
+
 int64_t json_to_integer(const Json& value, std::string_view param, int64_t min, int64_t max) {
   int64_t result = 0;
   if (value.is_number_integer() && !value.is_number_unsigned()) {
@@ -160,7 +191,8 @@ int64_t json_to_integer(const Json& value, std::string_view param, int64_t min, 
     result = int64_t(u);
   } else if (value.is_number_float()) {
     const double d = value.get<double>();
-    if (!std::isfinite(d) || d != std::floor(d)) wrong_type(param, "an integer", value);
+    if (!std::isfinite(d)) fail_param(param, "'{}' is out of range (the number overflows a double)", param);
+    if (d != std::floor(d)) wrong_type(param, "an integer", value);
     if (d < -9.2e18 || d > 9.2e18) fail_param(param, "'{}' is out of range: {}", param, d);
     result = int64_t(d);
   } else {
@@ -204,7 +236,7 @@ std::optional<double> JsonObjectReader::number(std::string_view key) const {
   if (!value) return std::nullopt;
   if (!value->is_number()) wrong_type(param(key), "a number", *value);
   const double d = value->get<double>();
-  if (!std::isfinite(d)) fail_param(param(key), "'{}' must be a finite number", param(key));
+  if (!std::isfinite(d)) fail_param(param(key), "'{}' is out of range (the number overflows a double)", param(key));
   return d;
 }
 

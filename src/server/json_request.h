@@ -54,6 +54,9 @@ class JsonObjectReader {
   std::string path_;
 };
 
+// The bytes of every string in `value`, object keys included (for size caps on client text).
+size_t json_string_bytes(const Json& value);
+
 // Reads `value` (named `param` in errors) as an integer in [min, max], accepting integral floats.
 int64_t json_to_integer(const Json& value, std::string_view param, int64_t min = INT64_MIN,
                         int64_t max = INT64_MAX);

@@ -29,6 +29,14 @@ inline constexpr int kMaxPromptsPerRequest = 1024;
 inline constexpr int kMaxSamplesPerRequest = 256;
 inline constexpr int kMaxStopStrings = 64;
 inline constexpr size_t kMaxStopStringBytes = 4096;
+// Most text one generation request may bring: all its text prompts together (completions), or
+// every string the chat template may render (chat: messages, tools, documents, kwargs). Far
+// above any context length in bytes; prompts that cannot fit the context are refused earlier
+// still, before tokenization, by the model's PromptLengthBound (generation_plan.cc).
+inline constexpr size_t kMaxPromptBytesPerRequest = size_t(8) << 20;
+// Most text /tokenize takes (its "prompt", or the strings of its conversation): it has no
+// context length to refuse against, so this alone bounds the tokenization one call costs.
+inline constexpr size_t kMaxTokenizeInputBytes = size_t(1) << 20;
 
 struct StreamOptions {
   bool include_usage = false;           // a last chunk with usage and no choices
@@ -75,6 +83,8 @@ struct ChatPrompt {
   Json tools = nullptr;      // null or an array, passed to the template as transformers does
   Json documents = nullptr;  // null or an array
   Json chat_template_kwargs = Json::object();
+  // Bytes of every string above (keys included): what the template can render, for the caps.
+  size_t text_bytes = 0;
 };
 
 struct ChatCompletionRequest {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "server/chat_prompt_renderer.h"
+#include "server/prompt_length_bound.h"
 #include "tokenizer/tokenizer.h"
 
 namespace turbine::server {
@@ -26,6 +27,9 @@ struct ServedModel {
   int max_num_seqs = 0;    // most samples one request may ask for
   std::vector<int32_t> eos_token_ids;
   bool priority_scheduling = false;  // else requests must leave `priority` at 0
+  // The fewest tokens a text can have, for rejecting over-long prompts before tokenizing them;
+  // read from root's tokenizer.json (the one `tokenizer` was loaded from), unknown without it.
+  PromptLengthBound prompt_bound = PromptLengthBound::from_model_dir(root);
 
   const std::string& name() const { return names.front(); }
   // Throws ApiError 404 (code "model_not_found") unless `requested` is unset or a served name.

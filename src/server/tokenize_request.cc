@@ -14,8 +14,14 @@ TokenizeRequest parse_tokenize_request(const Json& body_json) {
                    has_prompt ? "invalid_value" : "missing_required_parameter");
   if (has_prompt) {
     r.text = body.string("prompt");
+    if (r.text->size() > kMaxTokenizeInputBytes)
+      fail_param("prompt", "'prompt' is {} bytes; /tokenize takes at most {} bytes of text", r.text->size(),
+                 kMaxTokenizeInputBytes);
   } else {
     r.chat = parse_chat_prompt(body);
+    if (r.chat->text_bytes > kMaxTokenizeInputBytes)
+      fail_param("messages", "the conversation holds {} bytes of text; /tokenize takes at most {}",
+                 r.chat->text_bytes, kMaxTokenizeInputBytes);
   }
   r.add_special_tokens = body.boolean("add_special_tokens");
   r.return_token_strs = body.boolean("return_token_strs").value_or(false);

@@ -79,6 +79,8 @@ function modelCatalog() {
   const downloaded = ['llama2', 'llama3_1', 'llama3_2', 'qwen2_5', 'qwen3', 'mistral_nemo', 'gemma3', 'deepseek_v3', 'gpt2'];
   const models = downloaded.map((name) => ({ name, dir: join(repoRoot, 'tests', 'fixtures', 'downloaded', name), downloaded: true }));
   models.push({ name: 'stories260K', dir: resolve(repoRoot, '..', 'shared', 'models', 'stories260K'), downloaded: false });
+  // The bundled demo model's own template (both demo models share it): plain ChatML plus tool calls and results.
+  models.push({ name: 'turbine-demo', dir: join(repoRoot, 'models', 'turbine-demo-20m'), downloaded: false });
   const fixtures = join(testDir, 'fixtures');
   for (const name of readdirSync(fixtures).sort()) models.push({ name, dir: join(fixtures, name), downloaded: false });
   return models;

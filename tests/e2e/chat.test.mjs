@@ -113,6 +113,30 @@ describe('chat completions (demo model, ChatML)', () => {
   });
 });
 
+describe('agent-style conversations (demo model)', () => {
+  // OpenAI's shape: the assistant turn that calls tools has content null; results come back as role "tool".
+  const agent = [
+    { role: 'user', content: 'What is the weather in Paris?' },
+    { role: 'assistant', content: null, tool_calls: [
+      { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+    { role: 'tool', tool_call_id: 'call_1', name: 'get_weather', content: '{"temp_c": 21}' },
+  ];
+
+  test('null content, tool_calls and a tool result render and are served', async () => {
+    const response = await demo.chat.completions.create({ model: 'turbine-demo', messages: agent, max_tokens: 4, temperature: 0 });
+    assert.equal(response.choices[0].message.role, 'assistant');
+    const tokenized = await post(servers.chat, '/tokenize', { messages: agent });
+    assert.equal(tokenized.status, 200);
+    assert.equal(response.usage.prompt_tokens, tokenized.json.count);
+    const text = await post(servers.chat, '/detokenize', { tokens: tokenized.json.tokens });
+    assert.equal(text.json.prompt,
+      '<|begin_of_text|><|im_start|>user\nWhat is the weather in Paris?<|im_end|>\n' +
+      '<|im_start|>assistant\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>\n' +
+      '<|im_start|>tool\n<tool_response name="get_weather" id="call_1">\n{"temp_c": 21}\n</tool_response><|im_end|>\n' +
+      '<|im_start|>assistant\n');
+  });
+});
+
 describe('chat completions with --chat-template (stories260K)', () => {
   const keyed = client(servers.keyed, { apiKey: config.apiKey });
 

@@ -118,10 +118,14 @@ describe('400: malformed requests', () => {
   });
 
   test('a template error is a 400 with the template message', async () => {
-    // ChatML concatenates strings: a null content makes the template fail, not the server.
+    // The demo template raises for a tool call without a function name: the template fails, not the server.
     const chat = client(servers.chat);
-    await assertApiError(chat.chat.completions.create({ model: 'turbine-demo', messages: [{ role: 'user', content: null }] }),
-                         400);
+    const body = await assertApiError(chat.chat.completions.create({ model: 'turbine-demo', messages: [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { arguments: '{}' } }] },
+    ] }), 400, 'messages');
+    assert.match(body.message, /every tool call needs a function name/);
+    assert.equal(body.code, 'chat_template_error');
   });
 });
 
@@ -163,6 +167,19 @@ describe('413, 503', () => {
       assert.ok(r.reason.error?.message, 'error body');
     }
     for (const r of ok) assert.equal(r.value.usage.completion_tokens, 400);
+  });
+
+  test('more prompts than the server runs and queues: a 400 naming the prompt list, not n', async () => {
+    const narrow = client(servers.narrow);
+    const name = await modelName(servers.narrow);
+    const body = await assertApiError(narrow.completions.create({ model: name, prompt: ['a', 'b', 'c'], max_tokens: 1 }),
+                                      400, 'prompt');
+    assert.match(body.message, /3 sequences/);
+  });
+
+  test('a number that overflows its type names the field and shows the value', async () => {
+    const body = await assertApiError(openai.completions.create(completion({ temperature: 1e300 })), 400, 'temperature');
+    assert.match(body.message, /1e\+300/);
   });
 });
 

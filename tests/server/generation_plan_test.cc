@@ -160,6 +160,39 @@ TEST(ChatPromptRenderer, ContinueFinalMessageCutsAfterItsContent) {
   EXPECT_EQ(renderer.render(p).substr(renderer.render(p).size() - 11), "<|im_end|>\n");
 }
 
+// The demo models' own template: OpenAI's agent turns (content null with tool_calls, role
+// "tool" with tool_call_id and name) render; plain conversations render as plain ChatML.
+TEST(ChatPromptRenderer, DemoTemplateRendersToolCallsAndResults) {
+  const ChatPromptRenderer renderer(ChatTemplateConfig::load(kDemo), std::nullopt);
+  const ChatCompletionRequest plain = parse_chat_completion_request(parse_json_object(
+      R"({"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": [{"type": "text", "text": "a"},
+          {"type": "text", "text": "b"}]}, {"role": "assistant", "content": ""}]})"));
+  EXPECT_EQ(renderer.render(plain.prompt),
+            "<|begin_of_text|><|im_start|>system\nS<|im_end|>\n<|im_start|>user\na\nb<|im_end|>\n"
+            "<|im_start|>assistant\n<|im_end|>\n<|im_start|>assistant\n");
+  const ChatCompletionRequest agent = parse_chat_completion_request(parse_json_object(R"({"messages": [
+      {"role": "user", "content": "Weather?"},
+      {"role": "assistant", "content": null, "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}},
+        {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": {"tz": "CET"}}}]},
+      {"role": "tool", "tool_call_id": "call_1", "name": "get_weather", "content": "21 C"},
+      {"role": "tool", "tool_call_id": "call_2", "content": null},
+      {"role": "assistant", "content": "Sunny.", "tool_calls": [{"function": {"name": "bye"}}]}]})"));
+  EXPECT_EQ(renderer.render(agent.prompt),
+            "<|begin_of_text|><|im_start|>user\nWeather?<|im_end|>\n"
+            "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
+            "</tool_call>\n<tool_call>\n{\"name\": \"now\", \"arguments\": {\"tz\": \"CET\"}}\n</tool_call><|im_end|>\n"
+            "<|im_start|>tool\n<tool_response name=\"get_weather\" id=\"call_1\">\n21 C\n</tool_response><|im_end|>\n"
+            "<|im_start|>tool\n<tool_response id=\"call_2\">\n\n</tool_response><|im_end|>\n"
+            "<|im_start|>assistant\nSunny.\n<tool_call>\n{\"name\": \"bye\", \"arguments\": {}}\n</tool_call><|im_end|>\n"
+            "<|im_start|>assistant\n");
+  ChatPrompt nameless = agent.prompt;
+  nameless.messages[1]["tool_calls"][0]["function"].erase("name");
+  const ApiError e = error_of([&] { renderer.render(nameless); });
+  EXPECT_EQ(e.code(), "chat_template_error");
+  EXPECT_NE(std::string(e.what()).find("every tool call needs a function name"), std::string::npos) << e.what();
+}
+
 TEST(ChatPromptRenderer, TemplateErrorsAre400s) {
   const ChatPromptRenderer renderer(ChatTemplateConfig::load(kDemo), "{{ raise_exception('roles must alternate') }}");
   ChatPrompt p;

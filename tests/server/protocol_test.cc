@@ -155,6 +155,59 @@ TEST(CompletionRequest, OutOfRangeValuesNameTheirField) {
   }
 }
 
+// A JSON number may be valid and finite yet overflow the C++ type it is kept in (1e300 as a float
+// would be inf): the 400 names the field and shows the value as sent, never "inf".
+TEST(CompletionRequest, NumbersThatOverflowTheirTypeNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"("temperature": 1e300)", "temperature"}, {R"("temperature": -1e300)", "temperature"},
+      {R"("repetition_penalty": 1e39)", "repetition_penalty"}, {R"("temperature": 1e400)", "temperature"},
+      {R"("top_p": 1e400)", "top_p"}, {R"("max_tokens": 1e300)", "max_tokens"}, {R"("n": 1e400)", "n"},
+      {R"("seed": 1e400)", "seed"}, {R"("seed": 18446744073709551616)", "seed"},
+      {R"("priority": 1e10)", "priority"}, {R"("top_k": 99999999999)", "top_k"},
+      {R"("min_tokens": 4294967296)", "min_tokens"}, {R"("logprobs": 1e300)", "logprobs"},
+      {R"("logit_bias": {"1": 1e300})", "logit_bias"}, {R"("stop_token_ids": [4294967296])", "stop_token_ids[0]"},
+  };
+  for (const auto& [fields, param] : cases) {
+    const ApiError e = completion_error(std::string(R"({"prompt": "x", )") + fields + "}");
+    EXPECT_EQ(e.status(), 400) << fields;
+    EXPECT_EQ(e.param(), param) << fields << ": " << e.what();
+    EXPECT_EQ(std::string(e.what()).find("inf"), std::string::npos) << e.what();
+  }
+  const ApiError e = completion_error(R"({"prompt": "x", "temperature": 1e300})");
+  EXPECT_NE(std::string(e.what()).find("1e+300"), std::string::npos) << e.what();
+  // The largest float still fits.
+  EXPECT_EQ(parse_completion_request(parse(R"({"prompt": "x", "temperature": 3.4e38})")).generation.sampling.temperature,
+            3.4e38f);
+}
+
+TEST(CompletionRequest, PromptTextIsCappedPerRequest) {
+  const std::string at_cap(kMaxPromptBytesPerRequest, 'a');
+  EXPECT_NO_THROW(parse_completion_request(parse(R"({"prompt": ")" + at_cap + "\"}")));
+  const ApiError one = completion_error(R"({"prompt": ")" + at_cap + "b\"}");
+  EXPECT_EQ(one.param(), "prompt");
+  EXPECT_NE(std::string(one.what()).find(std::to_string(kMaxPromptBytesPerRequest)), std::string::npos);
+  // Several prompts count together.
+  const std::string half(kMaxPromptBytesPerRequest / 2 + 1, 'a');
+  EXPECT_EQ(completion_error(R"({"prompt": [")" + half + "\", \"" + half + "\"]}").param(), "prompt");
+  // Too many prompts name the prompt list.
+  std::string many = R"({"prompt": [)";
+  for (int i = 0; i <= kMaxPromptsPerRequest; ++i) many += i ? ",\"x\"" : "\"x\"";
+  EXPECT_EQ(completion_error(many + "]}").param(), "prompt");
+}
+
+TEST(ChatRequest, ConversationTextIsCappedPerRequest) {
+  const std::string big(kMaxPromptBytesPerRequest / 2, 'a');
+  const ApiError e = chat_error(R"({"messages": [{"role": "user", "content": ")" + big + R"("},
+                                  {"role": "assistant", "content": null, "tool_calls": [{"function":
+                                  {"name": "f", "arguments": ")" + big + "\"}}]}]}");
+  EXPECT_EQ(e.param(), "messages");
+  EXPECT_EQ(parse_chat_completion_request(parse(R"({"messages": [{"role": "user", "content": "abc"}],
+                                                  "tools": [{"type": "function"}]})"))
+                .prompt.text_bytes,
+            // role user content abc | type function
+            4 + 4 + 7 + 3 + 4 + 8);
+}
+
 TEST(CompletionRequest, TooManyOrTooLongStopStrings) {
   std::string many = R"({"prompt": "x", "stop": [)";
   for (int i = 0; i <= kMaxStopStrings; ++i) many += (i ? ",\"s" : "\"s") + std::to_string(i) + "\"";
@@ -222,6 +275,18 @@ TEST(TokenizeRequest, PromptOrMessages) {
   EXPECT_EQ(parse_detokenize_request(parse(R"({"tokens": [1, 2]})")).tokens, (std::vector<int32_t>{1, 2}));
   EXPECT_EQ(error_of([] { parse_detokenize_request(parse(R"({"tokens": [1, "a"]})")); }).param(), "tokens[1]");
   EXPECT_EQ(error_of([] { parse_detokenize_request(parse("{}")); }).param(), "tokens");
+}
+
+TEST(TokenizeRequest, InputIsCapped) {
+  const std::string at_cap(kMaxTokenizeInputBytes, 'a');
+  EXPECT_EQ(parse_tokenize_request(parse(R"({"prompt": ")" + at_cap + "\"}")).text->size(), kMaxTokenizeInputBytes);
+  const ApiError text = error_of([&] { parse_tokenize_request(parse(R"({"prompt": ")" + at_cap + "a\"}")); });
+  EXPECT_EQ(text.param(), "prompt");
+  EXPECT_NE(std::string(text.what()).find(std::to_string(kMaxTokenizeInputBytes)), std::string::npos);
+  const ApiError chat = error_of([&] {
+    parse_tokenize_request(parse(R"({"messages": [{"role": "user", "content": ")" + at_cap + "\"}]}"));
+  });
+  EXPECT_EQ(chat.param(), "messages");
 }
 
 TEST(ApiError, HasOpenAiShape) {
