@@ -207,6 +207,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void close() {
+    const auto keep = std::move(pending_self_);  // released when this returns
     if (phase_ != Phase::kClosed) {
       if (response_pending_ && on_disconnect_) net::post(server_.ioc, std::move(on_disconnect_));
       on_disconnect_ = nullptr;
@@ -450,6 +451,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // ---- After a response.
 
   void finish_response() {
+    const auto keep = std::move(pending_self_);  // released when this returns
     response_pending_ = false;
     on_disconnect_ = nullptr;
     if (watching_) {
@@ -502,6 +504,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool peer_eof_ = false;          // the client will send nothing more: close after this reply
   bool unframed_stream_ = false;   // an HTTP/1.0 stream: no chunks, ends by closing
   bool response_pending_ = false;  // a handler owes the client a response
+  // While a response is pending, no I/O of ours may be in flight (the exchanges hold weak
+  // references): the connection holds itself until the response is out or it closes.
+  std::shared_ptr<Connection> pending_self_;
   bool watching_ = false;
   std::function<void()> on_disconnect_;
   std::unique_ptr<http::response<http::string_body>> whole_;
@@ -577,6 +582,7 @@ void Connection::dispatch_request() {
   ++seq_;
   phase_ = Phase::kHandling;
   response_pending_ = true;
+  pending_self_ = shared_from_this();
   request.remote_address = remote_;
   watch_for_disconnect();
   auto exchange = std::make_shared<ExchangeImpl>(weak_from_this(), seq_, server_.ioc.get_executor());
