@@ -7,6 +7,7 @@
 // SIGINT/SIGTERM: stop accepting, answer new requests with 503, let the running ones finish for
 // up to --shutdown-timeout seconds, abort the rest, exit 0. A second signal skips the wait.
 #include <CLI/CLI.hpp>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <signal.h>
@@ -55,6 +56,13 @@ struct ServeArgs {
   int request_workers = 2;
   double shutdown_timeout = 30;
   bool no_access_log = false;
+  std::vector<std::string> allowed_origins;  // none: no cross-origin browser access
+  std::vector<std::string> allowed_methods{"*"};
+  std::vector<std::string> allowed_headers{"*"};
+  int max_connections = 0;  // 0: from the descriptor limit
+  int idle_timeout = 120;
+  int header_timeout = 120;
+  int body_timeout = 120;
   EngineFlags engine;
 };
 
@@ -119,6 +127,11 @@ void run_serve(ServeArgs args) {
     if (const char* env = std::getenv("TURBINE_API_KEY"); env && *env) args.api_key = env;
   }
   if (args.api_key && args.api_key->empty()) fail("--api-key must not be empty");
+  if (args.max_connections < 0) fail("--max-connections must be >= 0, got {}", args.max_connections);
+  for (const auto& [flag, seconds] : {std::pair{"--idle-timeout", args.idle_timeout},
+                                      std::pair{"--header-timeout", args.header_timeout},
+                                      std::pair{"--body-timeout", args.body_timeout}})
+    if (seconds <= 0) fail("{} must be > 0 seconds, got {}", flag, seconds);
 
   const Clock::time_point start = Clock::now();
   spdlog::info("[1/4] loading the tokenizer and chat template from {}", args.model_dir);
@@ -180,10 +193,19 @@ void run_serve(ServeArgs args) {
   http_options.port = args.port;
   http_options.io_threads = args.io_threads;
   http_options.body_limit = size_t(parse_memory_size(args.max_request_body));
+  http_options.idle_timeout = std::chrono::seconds(args.idle_timeout);
+  http_options.header_timeout = std::chrono::seconds(args.header_timeout);
+  http_options.body_timeout = std::chrono::seconds(args.body_timeout);
+  http_options.max_connections = args.max_connections > 0 ? size_t(args.max_connections)
+                                                          : server::default_max_connections();
+  http_options.policy = server::openai_request_policy(
+      args.api_key, server::CorsOptions{args.allowed_origins, args.allowed_methods, args.allowed_headers});
   auto http = std::make_unique<server::HttpServer>(http_options, api);
   http->start();
   spdlog::info("serving '{}' ({} requests in the queue at most{}), ready in {:.2f} s", served.name(),
                args.max_waiting, args.api_key ? ", API key required" : "", since(start));
+  spdlog::info("at most {} connections; CORS origins allowed: {}", http_options.max_connections,
+               args.allowed_origins.empty() ? std::string("none") : fmt::format("{}", fmt::join(args.allowed_origins, ",")));
   spdlog::info("listening on http://{}:{}", args.host, http->port());
 
   wait_for_signal(signals, std::nullopt);
@@ -226,7 +248,8 @@ void register_serve_command(CLI::App& app) {
   cmd->add_option("--served-model-name", args->served_model_names,
                   "Name(s) clients use for the model (default: the --model path); the first is reported");
   cmd->add_option("--api-key", args->api_key,
-                  "Require \"Authorization: Bearer KEY\" on /v1 routes (default: $TURBINE_API_KEY, else none)");
+                  "Require \"Authorization: Bearer KEY\" on every route but /health, /version and /metrics "
+                  "(default: $TURBINE_API_KEY, else none)");
   cmd->add_option("--chat-template", args->chat_template, "Jinja chat template file replacing the model's");
   cmd->add_option("--scheduling-policy", args->scheduling_policy,
                   "fcfs, or priority (requests' \"priority\" field, lower first)")
@@ -244,6 +267,23 @@ void register_serve_command(CLI::App& app) {
                   "Seconds running requests get to finish after SIGINT/SIGTERM")
       ->capture_default_str();
   cmd->add_flag("--no-access-log", args->no_access_log, "Do not log a line per request");
+  cmd->add_option("--allowed-origins", args->allowed_origins,
+                  "Origins browsers may call from (CORS; comma list or repeated; * for any; default: none)")
+      ->delimiter(',');
+  cmd->add_option("--allowed-methods", args->allowed_methods, "Methods CORS preflights may ask for (* for any)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--allowed-headers", args->allowed_headers, "Headers CORS preflights may ask for (* for any)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--max-connections", args->max_connections,
+                  "Open connections at most; more get a fast 503 (default: the descriptor limit less headroom)");
+  cmd->add_option("--idle-timeout", args->idle_timeout, "Seconds a connection may wait for its next request")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", args->header_timeout,
+                  "Seconds from a request's first byte to the end of its header")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", args->body_timeout, "Seconds to read a request's body")->capture_default_str();
   add_engine_flags(*cmd, args->engine);
   cmd->callback([args] { run_serve(*args); });
 }

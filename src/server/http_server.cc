@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -29,6 +30,7 @@
 
 #include "common/error.h"
 #include "server/api_error.h"
+#include "server/http_request_framing.h"
 
 namespace turbine::server {
 
@@ -39,14 +41,38 @@ using tcp = net::ip::tcp;
 
 namespace http_detail {
 
-constexpr size_t kHeaderLimit = 64 * 1024;
 // After an early error reply (413, 400), what the client still sends is read and dropped for a
 // while before closing: closing with unread data makes the kernel send a reset, which can destroy
 // the reply before the client reads it.
 constexpr auto kLingerTime = std::chrono::seconds(5);
 constexpr size_t kMaxLingerBytes = size_t(64) << 20;
 
+// Clients beyond max_connections: at most this many get their 503 at once, the rest are closed
+// unanswered (each one holds a descriptor until its reply is out).
+constexpr size_t kMaxRejectsInFlight = 64;
+constexpr auto kRejectTime = std::chrono::seconds(2);
+constexpr auto kAcceptLogInterval = std::chrono::seconds(5);
+
 class Connection;
+
+// Logs failed accepts (e.g. out of descriptors, retried every 100 ms) once per interval with a
+// count, not ten times a second.
+class AcceptFailureLog {
+ public:
+  void failed(const beast::error_code& ec, size_t open_connections) {
+    ++failures_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < kAcceptLogInterval) return;
+    spdlog::warn("accepting a connection failed: {} ({} time(s) since the last report; {} connections open)",
+                 ec.message(), failures_, open_connections);
+    failures_ = 0;
+    last_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_{};
+  size_t failures_ = 0;
+};
 
 }  // namespace http_detail
 
@@ -54,9 +80,14 @@ struct HttpServer::Impl {
   Impl(const HttpServerOptions& options, HttpHandler& handler);
   void do_accept();
   std::vector<std::shared_ptr<http_detail::Connection>> live_connections();
+  void reject(tcp::socket socket);
 
   HttpServerOptions options;
   HttpHandler& handler;
+  std::atomic<size_t> open_connections{0};
+  std::atomic<size_t> rejects_in_flight{0};
+  size_t max_connections = 0;
+  http_detail::AcceptFailureLog accept_failures;  // on the acceptor's strand
   std::mutex connections_mutex;
   std::vector<std::weak_ptr<http_detail::Connection>> connections;
   std::atomic<bool> draining{false};
@@ -78,10 +109,12 @@ namespace http_detail {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    ++server_.open_connections;
     beast::error_code ec;
     const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", peer.address().to_string(), peer.port());
   }
+  ~Connection() { --server_.open_connections; }
 
   template <typename Fn>
   void on_strand(Fn&& fn) {
@@ -97,37 +130,46 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send(uint64_t seq, HttpResponse response, std::function<void(bool)> on_sent = {}) {
     if (seq != seq_ || phase_ != Phase::kHandling) return complete(std::move(on_sent), false);
     phase_ = Phase::kResponding;
-    whole_ = std::make_unique<http::response<http::string_body>>();
-    whole_->version(11);
-    whole_->result(unsigned(response.status));
-    whole_->set(http::field::server, "turbine");
-    whole_->set(http::field::content_type, response.content_type);
-    for (const auto& [name, value] : response.headers) whole_->set(name, value);
-    whole_->keep_alive(keep_alive());
-    whole_->body() = std::move(response.body);
-    whole_->prepare_payload();
+    auto message = std::make_unique<http::response<http::string_body>>();
+    message->version(11);
+    message->result(unsigned(response.status));
+    message->set(http::field::server, "turbine");
+    message->set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) message->set(name, value);
+    add_response_headers(*message, response.status);
+    message->body() = std::move(response.body);
+    message->prepare_payload();
     stream_.expires_after(server_.options.write_timeout);
-    http::async_write(stream_, *whole_,
-                      [self = shared_from_this(), on_sent = std::move(on_sent)](beast::error_code ec, size_t) mutable {
-                        self->whole_.reset();
-                        self->stream_.expires_never();
-                        self->complete(std::move(on_sent), !ec);
-                        if (ec) return self->close();
-                        self->finish_response();
-                      });
+    auto on_done = [self = shared_from_this(), on_sent = std::move(on_sent)](beast::error_code ec, size_t) mutable {
+      self->whole_.reset();
+      self->head_.reset();
+      self->stream_.expires_never();
+      self->complete(std::move(on_sent), !ec);
+      if (ec) return self->close();
+      self->finish_response();
+    };
+    if (head_request_) {  // the GET reply's header, Content-Length included, without the body
+      head_ = std::make_unique<http::response<http::empty_body>>(std::move(message->base()));
+      http::async_write(stream_, *head_, std::move(on_done));
+    } else {
+      whole_ = std::move(message);
+      http::async_write(stream_, *whole_, std::move(on_done));
+    }
   }
 
   void start_stream(uint64_t seq, int status, std::string content_type) {
     if (seq != seq_ || phase_ != Phase::kHandling) return;
     phase_ = Phase::kStreaming;
+    // HTTP/1.0 has no chunked coding: the body goes as it is and ends when the connection closes.
+    unframed_stream_ = request_version_ < 11;
     head_ = std::make_unique<http::response<http::empty_body>>();
     head_->version(11);
     head_->result(unsigned(status));
     head_->set(http::field::server, "turbine");
     head_->set(http::field::content_type, content_type);
     head_->set(http::field::cache_control, "no-cache");
-    head_->keep_alive(keep_alive());
-    head_->chunked(true);
+    add_response_headers(*head_, status);
+    if (!unframed_stream_) head_->chunked(true);
     head_serializer_ = std::make_unique<http::response_serializer<http::empty_body>>(*head_);
     outbox_.push_back(Outgoing{Outgoing::kHead, {}, {}});
     pump();
@@ -151,7 +193,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void set_disconnect_handler(uint64_t seq, std::function<void()> handler) {
     if (seq != seq_) return;  // that response is complete
-    if (phase_ == Phase::kClosed) {
+    if (phase_ == Phase::kClosed || peer_eof_) {
       if (response_pending_ && handler) net::post(server_.ioc, std::move(handler));  // already gone
       return;
     }
@@ -165,6 +207,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void close() {
+    const auto keep = std::move(pending_self_);  // released when this returns
     if (phase_ != Phase::kClosed) {
       if (response_pending_ && on_disconnect_) net::post(server_.ioc, std::move(on_disconnect_));
       on_disconnect_ = nullptr;
@@ -186,20 +229,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::function<void(bool)> done;
   };
 
-  bool keep_alive() const { return keep_alive_ && !linger_ && !server_.draining; }
+  bool keep_alive() const {
+    return keep_alive_ && !linger_ && !peer_eof_ && !unframed_stream_ && !server_.draining;
+  }
+
+  // What every response carries besides its own headers: Retry-After on a 503, Allow on a 405,
+  // the CORS headers for an allowed origin, and the connection's fate.
+  template <typename Body>
+  void add_response_headers(http::response<Body>& message, int status) {
+    if (status == 503 && message.find(http::field::retry_after) == message.end())
+      message.set(http::field::retry_after, "1");
+    if (status == 405 && message.find(http::field::allow) == message.end()) {
+      const std::string allowed = server_.options.policy.allowed_methods(request_path_);
+      if (!allowed.empty()) message.set(http::field::allow, allowed);
+    }
+    for (const auto& [name, value] : cors_headers_) message.set(name, value);
+    if (request_version_ >= 11) {
+      message.keep_alive(keep_alive());  // HTTP/1.1 keeps alive unless "Connection: close"
+    } else {
+      message.set(http::field::connection, keep_alive() ? "keep-alive" : "close");  // 1.0: say it
+    }
+  }
 
   void complete(std::function<void(bool)> done, bool ok) {
     if (done) net::post(server_.ioc, [done = std::move(done), ok] { done(ok); });
   }
 
-  // ---- Reading a request.
+  // ---- Reading a request: its first byte (idle timeout), its header (header timeout), the
+  // policy's verdict, then its body (body timeout).
 
   void read_header() {
     phase_ = Phase::kReading;
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(server_.options.body_limit);
+    http_framing::configure(*parser_, server_.options.body_limit);
+    head_request_ = false;
+    cors_headers_.clear();
+    request_version_ = 11;
+    request_path_.clear();
+    if (buffer_.size() > 0) return read_rest_of_header();  // pipelined
     stream_.expires_after(server_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->close();  // the client left, or sent nothing in time
+      self->read_rest_of_header();
+    });
+  }
+
+  void read_rest_of_header() {
+    stream_.expires_after(server_.options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->on_header(ec);
     });
@@ -207,7 +284,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
-    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+    request_version_ = parser_->get().version() < 11 ? 10 : 11;
+    keep_alive_ = parser_->get().keep_alive();
+    if (auto error = http_framing::check_header(*parser_)) return reply_early(error->response(), true, error->message);
+    request_head_ = http_framing::request_head(*parser_);
+    request_path_ = request_head_.path;
+    cors_headers_ = cors_response_headers(server_.options.policy, request_head_.header("origin"));
+    HeadVerdict verdict = screen_request_head(request_head_, server_.options.policy);
+    if (verdict.response) {
+      std::string what = fmt::format("{} {}", request_head_.method, request_head_.path);
+      return reply_early(std::move(*verdict.response), verdict.close, std::move(what));
+    }
+    head_request_ = verdict.head_as_get;
+    if (!parser_->is_done() && beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(stream_, net::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, size_t) {
         if (ec) return self->close();
@@ -219,6 +308,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read_body() {
+    stream_.expires_after(server_.options.body_timeout);
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->on_read_error(ec);
       self->stream_.expires_never();
@@ -227,28 +317,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::body_limit)
-      return reply_and_linger(413, fmt::format("the request body exceeds the limit of {} bytes",
-                                               server_.options.body_limit),
-                              "request_too_large");
-    if (ec == http::error::header_limit)
-      return reply_and_linger(431, "the request headers are too large", "headers_too_large");
-    if (ec.category() == beast::http::make_error_code(http::error::bad_method).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message)
-      return reply_and_linger(400, "malformed HTTP request: " + ec.message(), "bad_http_request");
+    if (auto error = http_framing::read_error_reply(ec, server_.options.body_limit))
+      return reply_early(error->response(), true, error->message);
     close();  // end of stream, reset, timeout: nothing to answer
   }
 
-  void reply_and_linger(int status, std::string message, std::string code) {
-    linger_ = true;
-    keep_alive_ = false;
+  // Answers a request the handler never sees (a framing error, or the policy's verdict on the
+  // header), before its body is read. `close`: the body, if any, is unread (or the framing is
+  // broken), so the connection closes after the reply, draining what the client still sends.
+  void reply_early(HttpResponse response, bool close, std::string what) {
+    if (close) {
+      linger_ = true;
+      keep_alive_ = false;
+    }
     ++seq_;
     phase_ = Phase::kHandling;
     response_pending_ = false;  // nobody waits for this one
+    head_request_ = false;
     // Never reaches a handler, so the HTTP layer writes its access-log line itself.
-    spdlog::info("- - {} client={} ({})", status, remote_, message);
-    const ApiError error(status, std::move(message), {}, std::move(code));
-    send(seq_, HttpResponse{status, "application/json", error.to_json(), {}});
+    spdlog::info("- - {} client={} ({})", response.status, remote_, what);
+    send(seq_, std::move(response));
   }
 
   void dispatch_request();  // defined after ExchangeImpl
@@ -262,18 +350,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
     // A close that came before the wait was registered left no edge for it to see: check now
     // (after registering, so a close from here on wakes the wait).
-    if (peek() == PeerState::kGone) close();
+    switch (peek()) {
+      case PeerState::kEndOfStream: return on_peer_eof();
+      case PeerState::kFailed: return close();
+      default: return;
+    }
   }
 
-  enum class PeerState { kQuiet, kSentMore, kGone };
+  enum class PeerState { kQuiet, kSentMore, kEndOfStream, kFailed };
 
   // What the client did since its request, without reading or blocking.
   PeerState peek() {
     char byte = 0;
     const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n > 0) return PeerState::kSentMore;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return PeerState::kQuiet;
-    return PeerState::kGone;  // 0: it closed its end; < 0: the connection failed
+    if (n == 0) return PeerState::kEndOfStream;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return PeerState::kQuiet;
+    return PeerState::kFailed;
   }
 
   void on_readable(beast::error_code ec, uint64_t seq) {
@@ -282,11 +375,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == net::error::operation_aborted) return;
     // Epoll is edge-triggered: an event left over from the request's own bytes can wake this wait
     // with nothing to read, so the wake-up alone proves nothing.
-    switch (ec ? PeerState::kGone : peek()) {
+    switch (ec ? PeerState::kFailed : peek()) {
       case PeerState::kQuiet: return watch_for_disconnect();
       case PeerState::kSentMore: return;  // a pipelined request: read after this response
-      case PeerState::kGone: return close();
+      case PeerState::kEndOfStream: return on_peer_eof();
+      case PeerState::kFailed: return close();
     }
+  }
+
+  // The client sent its end of stream. A closed socket and a half-closed one look the same until
+  // a write fails, so the disconnect handler runs (work the client may no longer want stops, as
+  // Go's net/http cancels the request's context), but the connection stays writable: the reply
+  // the handler still sends goes out, then the connection closes.
+  void on_peer_eof() {
+    peer_eof_ = true;
+    watching_ = false;
+    if (response_pending_ && on_disconnect_) net::post(server_.ioc, std::move(on_disconnect_));
+    on_disconnect_ = nullptr;
   }
 
   // ---- Writing a streamed response, one piece at a time.
@@ -294,9 +399,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void pump() {
     if (writing_ || outbox_.empty() || phase_ == Phase::kClosed) return;
     Outgoing& out = outbox_.front();
-    if (out.kind == Outgoing::kChunk && out.data.empty()) {  // an empty chunk would end the body
+    const bool no_bytes = out.kind != Outgoing::kHead &&
+                          (head_request_ || (out.kind == Outgoing::kChunk && out.data.empty()) ||
+                           (out.kind == Outgoing::kLast && unframed_stream_));
+    if (no_bytes) {  // a HEAD reply's body, an empty chunk (it would end the body), an unframed end
       complete(std::move(out.done), true);
+      const bool last = out.kind == Outgoing::kLast;
       outbox_.pop_front();
+      if (last) return end_of_stream();
       return pump();
     }
     writing_ = true;
@@ -304,7 +414,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto handler = [self = shared_from_this()](beast::error_code ec, size_t) { self->on_written(ec); };
     switch (out.kind) {
       case Outgoing::kHead: http::async_write_header(stream_, *head_serializer_, std::move(handler)); break;
-      case Outgoing::kChunk: net::async_write(stream_, http::make_chunk(net::buffer(out.data)), std::move(handler)); break;
+      case Outgoing::kChunk:
+        if (unframed_stream_) {
+          net::async_write(stream_, net::buffer(out.data), std::move(handler));
+        } else {
+          net::async_write(stream_, http::make_chunk(net::buffer(out.data)), std::move(handler));
+        }
+        break;
       case Outgoing::kLast: net::async_write(stream_, http::make_chunk_last(), std::move(handler)); break;
     }
   }
@@ -316,13 +432,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     outbox_.pop_front();
     complete(std::move(out.done), !ec);
     if (ec) return close();
-    if (out.kind == Outgoing::kLast) {
-      head_serializer_.reset();
-      head_.reset();
-      end_queued_ = false;
-      return finish_response();
-    }
+    if (out.kind == Outgoing::kLast) return end_of_stream();
     pump();
+  }
+
+  void end_of_stream() {
+    head_serializer_.reset();
+    head_.reset();
+    end_queued_ = false;
+    finish_response();
   }
 
   void fail_outbox() {
@@ -333,6 +451,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // ---- After a response.
 
   void finish_response() {
+    const auto keep = std::move(pending_self_);  // released when this returns
     response_pending_ = false;
     on_disconnect_ = nullptr;
     if (watching_) {
@@ -372,12 +491,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   HttpServer::Impl& server_;
   std::string remote_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http_framing::RequestParser> parser_;
+  HttpRequestHead request_head_;  // of the request being read or answered
+  std::string request_path_;      // for a 405's Allow
+  int request_version_ = 11;
+  bool head_request_ = false;     // a HEAD: reply without the body
+  std::vector<std::pair<std::string, std::string>> cors_headers_;
   Phase phase_ = Phase::kReading;
   uint64_t seq_ = 0;
   bool keep_alive_ = true;
   bool linger_ = false;
+  bool peer_eof_ = false;          // the client will send nothing more: close after this reply
+  bool unframed_stream_ = false;   // an HTTP/1.0 stream: no chunks, ends by closing
   bool response_pending_ = false;  // a handler owes the client a response
+  // While a response is pending, no I/O of ours may be in flight (the exchanges hold weak
+  // references): the connection holds itself until the response is out or it closes.
+  std::shared_ptr<Connection> pending_self_;
   bool watching_ = false;
   std::function<void()> on_disconnect_;
   std::unique_ptr<http::response<http::string_body>> whole_;
@@ -449,22 +578,11 @@ class Connection::ExchangeImpl final : public HttpExchange {
 };
 
 void Connection::dispatch_request() {
-  http::request<http::string_body> message = parser_->release();
+  HttpRequest request = http_framing::to_request(parser_->release(), request_head_, head_request_);
   ++seq_;
   phase_ = Phase::kHandling;
   response_pending_ = true;
-  keep_alive_ = message.keep_alive();
-  HttpRequest request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  request.path = request.target.substr(0, request.target.find('?'));
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  request.body = std::move(message.body());
+  pending_self_ = shared_from_this();
   request.remote_address = remote_;
   watch_for_disconnect();
   auto exchange = std::make_shared<ExchangeImpl>(weak_from_this(), seq_, server_.ioc.get_executor());
@@ -477,9 +595,60 @@ void Connection::dispatch_request() {
   }
 }
 
+// A client beyond max_connections: a fast 503 without reading its request, then closed after
+// draining briefly what it still sends (closing on unread data would reset the reply away).
+class RejectedConnection : public std::enable_shared_from_this<RejectedConnection> {
+ public:
+  RejectedConnection(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    ++server_.rejects_in_flight;
+  }
+  ~RejectedConnection() { --server_.rejects_in_flight; }
+
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+  void start() {
+    static const std::string kReply = [] {
+      const std::string body = ApiError(503, "the server has too many open connections; retry shortly", {},
+                                        "too_many_connections")
+                                   .to_json();
+      return fmt::format(
+          "HTTP/1.1 503 Service Unavailable\r\nServer: turbine\r\nContent-Type: application/json\r\n"
+          "Retry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+          body.size(), body);
+    }();
+    stream_.expires_after(kRejectTime);
+    net::async_write(stream_, net::buffer(kReply), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return;
+      beast::error_code shutdown_ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, shutdown_ec);
+      self->drain();
+    });
+  }
+
+ private:
+  void drain() {
+    stream_.async_read_some(net::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (!ec) self->drain();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  std::array<char, 4096> scratch_{};
+};
+
 }  // namespace http_detail
 
 using http_detail::Connection;
+using http_detail::RejectedConnection;
+
+size_t default_max_connections() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 10000;
+  const size_t descriptors = size_t(limit.rlim_cur);
+  const size_t headroom = std::max<size_t>(128, descriptors / 8);  // model files, logs, 503s
+  return descriptors > headroom + 16 ? descriptors - headroom : 16;
+}
 
 HttpServer::Impl::Impl(const HttpServerOptions& options_, HttpHandler& handler_)
     : options(options_), handler(handler_), acceptor(net::make_strand(ioc)), accept_retry(acceptor.get_executor()) {
@@ -494,6 +663,7 @@ HttpServer::Impl::Impl(const HttpServerOptions& options_, HttpHandler& handler_)
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) fail("cannot listen on {}:{}: {}", options.host, options.port, ec.message());
   port = acceptor.local_endpoint().port();
+  max_connections = options.max_connections > 0 ? options.max_connections : default_max_connections();
 }
 
 void HttpServer::Impl::do_accept() {
@@ -501,12 +671,16 @@ void HttpServer::Impl::do_accept() {
     if (!acceptor.is_open()) return;
     if (ec) {
       // E.g. out of file descriptors: retry shortly instead of spinning.
-      spdlog::warn("accepting a connection failed: {}", ec.message());
+      accept_failures.failed(ec, open_connections.load());
       accept_retry.expires_after(std::chrono::milliseconds(100));
       accept_retry.async_wait([this](beast::error_code wait_ec) {
         if (!wait_ec && acceptor.is_open()) do_accept();
       });
       return;
+    }
+    if (open_connections.load() >= max_connections) {
+      reject(std::move(socket));
+      return do_accept();
     }
     beast::error_code option_ec;
     socket.set_option(tcp::no_delay(true), option_ec);  // SSE chunks are small and latency-bound
@@ -519,6 +693,16 @@ void HttpServer::Impl::do_accept() {
     connection->start();
     do_accept();
   });
+}
+
+void HttpServer::Impl::reject(tcp::socket socket) {
+  if (rejects_in_flight.load() >= http_detail::kMaxRejectsInFlight) {
+    beast::error_code ec;
+    socket.close(ec);  // too many already waiting for their 503: no reply
+    return;
+  }
+  auto rejected = std::make_shared<RejectedConnection>(std::move(socket), *this);
+  net::dispatch(rejected->executor(), [rejected] { rejected->start(); });
 }
 
 std::vector<std::shared_ptr<Connection>> HttpServer::Impl::live_connections() {

@@ -144,8 +144,10 @@ describe('chat completions with --chat-template (stories260K)', () => {
     const chat = [{ role: 'user', content: 'Tell me a story.' }];
     const response = await keyed.chat.completions.create({ model: 'stories', messages: chat, max_tokens: 20, temperature: 0 });
     assert.equal(response.choices[0].message.role, 'assistant');
-    const tokenized = await post(servers.keyed, '/tokenize', { messages: chat });
-    const text = await post(servers.keyed, '/detokenize', { tokens: tokenized.json.tokens });
+    // With --api-key every route but /health, /version and /metrics needs the key.
+    const auth = { authorization: `Bearer ${config.apiKey}` };
+    const tokenized = await post(servers.keyed, '/tokenize', { messages: chat }, auth);
+    const text = await post(servers.keyed, '/detokenize', { tokens: tokenized.json.tokens }, auth);
     // SentencePiece decodes the word after <s> with its space: the template's text follows it.
     assert.equal(text.json.prompt, '<s> User: Tell me a story.\nAssistant:');
     assert.equal(response.usage.prompt_tokens, tokenized.json.count);
