@@ -125,21 +125,6 @@ std::string HttpRequestPolicy::allowed_methods(std::string_view path) const {
   return join(methods);
 }
 
-HttpRequestPolicy openai_request_policy(std::optional<std::string> api_key, CorsOptions cors) {
-  HttpRequestPolicy policy;
-  policy.api_key = std::move(api_key);
-  policy.public_paths = {"/health", "/version", "/metrics"};
-  // Mirrors OpenAiApi::routes() (openai_api.cc): a route added there goes here too.
-  policy.routes = {
-      {"/v1/completions", {"POST"}}, {"/v1/chat/completions", {"POST"}}, {"/v1/models", {"GET"}},
-      {"/tokenize", {"POST"}},       {"/detokenize", {"POST"}},           {"/health", {"GET"}},
-      {"/version", {"GET"}},         {"/metrics", {"GET"}},
-  };
-  policy.require_json_post = true;
-  policy.cors = std::move(cors);
-  return policy;
-}
-
 HeadVerdict screen_request_head(const HttpRequestHead& head, const HttpRequestPolicy& policy) {
   HeadVerdict verdict;
   const bool preflight = head.method == "OPTIONS" && !head.header("origin").empty() &&

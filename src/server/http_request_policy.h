@@ -1,8 +1,8 @@
 // HttpRequestPolicy: what the HTTP layer decides about a request from its header alone, before it
 // reads a byte of the body. Boost-free, so it is unit-tested and fuzzed without a network.
 //
-// The one place for the server's access rules (openai_request_policy() fills them for
-// `turbine serve`):
+// The one place for the server's access rules (OpenAiApi::request_policy() fills them from its
+// route table for `turbine serve`):
 //  - API key: with one set, every path needs "Authorization: Bearer <key>" except the public ones
 //    (/health, /version, /metrics) and CORS preflights. Deny by default, so a new route is
 //    protected unless it is listed as public. A 401 goes out before the body is read.
@@ -64,9 +64,6 @@ struct HttpRequestPolicy {
   std::string allowed_methods(std::string_view path) const;
 };
 
-// `turbine serve`'s policy: the OpenAI routes (as OpenAiApi serves them), the public paths, JSON
-// bodies, the key and CORS as configured.
-HttpRequestPolicy openai_request_policy(std::optional<std::string> api_key, CorsOptions cors);
 
 // The decision on a request head.
 struct HeadVerdict {

@@ -72,11 +72,11 @@ const std::vector<OpenAiApi::Route>& OpenAiApi::routes() {
        }},
       {"GET", "/v1/models", true, false,
        [](OpenAiApi& api, const HttpRequest&, const Exchange&, Clock::time_point) { return std::optional(api.models()); }},
-      {"POST", "/tokenize", false, true,
+      {"POST", "/tokenize", true, true,
        [](OpenAiApi& api, const HttpRequest& r, const Exchange&, Clock::time_point) {
          return std::optional(api.tokenize(r));
        }},
-      {"POST", "/detokenize", false, true,
+      {"POST", "/detokenize", true, true,
        [](OpenAiApi& api, const HttpRequest& r, const Exchange&, Clock::time_point) {
          return std::optional(api.detokenize(r));
        }},
@@ -88,6 +88,23 @@ const std::vector<OpenAiApi::Route>& OpenAiApi::routes() {
        [](OpenAiApi& api, const HttpRequest&, const Exchange&, Clock::time_point) { return std::optional(api.metrics()); }},
   };
   return kRoutes;
+}
+
+HttpRequestPolicy OpenAiApi::request_policy(std::optional<std::string> api_key, CorsOptions cors) {
+  HttpRequestPolicy policy;
+  policy.api_key = std::move(api_key);
+  // The HTTP layer screens each request's header against this same table before reading the
+  // body: the key where a route needs it, the methods each path serves.
+  for (const Route& r : routes()) {
+    if (!r.needs_api_key) policy.public_paths.emplace_back(r.path);
+    auto it = std::find_if(policy.routes.begin(), policy.routes.end(),
+                           [&](const HttpRoute& h) { return h.path == r.path; });
+    if (it == policy.routes.end()) it = policy.routes.insert(policy.routes.end(), HttpRoute{std::string(r.path), {}});
+    it->methods.emplace_back(r.method);
+  }
+  policy.require_json_post = true;
+  policy.cors = std::move(cors);
+  return policy;
 }
 
 void OpenAiApi::handle(HttpRequest request, std::shared_ptr<HttpExchange> exchange) {

@@ -21,6 +21,7 @@
 #include "server/generation_job.h"
 #include "server/http_exchange.h"
 #include "server/task_queue.h"
+#include "server/http_request_policy.h"
 
 namespace turbine::server {
 
@@ -38,6 +39,11 @@ class OpenAiApi final : public HttpHandler {
   void handle(HttpRequest request, std::shared_ptr<HttpExchange> exchange) override;
 
   struct Route;
+
+  // The access rules the HTTP layer applies from a request's header alone (http_request_policy.h),
+  // made from the route table: public paths are the routes that need no key, with the methods
+  // each path serves; POSTs must be JSON.
+  static HttpRequestPolicy request_policy(std::optional<std::string> api_key, CorsOptions cors);
 
  private:
   static const std::vector<Route>& routes();

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "server/http_request_framing.h"
 #include "server/http_request_policy.h"
+#include "server/openai_api.h"
 
 namespace {
 
@@ -116,7 +117,7 @@ void run_connection(std::string_view input, const HttpRequestPolicy& policy) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const HttpRequestPolicy kServe = openai_request_policy(
+  static const HttpRequestPolicy kServe = OpenAiApi::request_policy(
       "key", CorsOptions{{"http://app.example"}, {"POST", "GET"}, {"authorization", "content-type"}});
   static const HttpRequestPolicy kNone;
   const std::string_view input(reinterpret_cast<const char*>(data), size);

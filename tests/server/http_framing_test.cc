@@ -1,6 +1,6 @@
 // Regression tests of the HTTP layer's hardening, over raw sockets: exact bytes in, the exact
 // reply and the connection's fate out. The server runs `turbine serve`'s request policy
-// (openai_request_policy) in front of a handler that answers as the request's X-Reply header says.
+// (OpenAiApi::request_policy) in front of a handler that answers as the request's X-Reply header says.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,6 +8,7 @@
 
 #include "http_test_support.h"
 #include "server/http_server.h"
+#include "server/openai_api.h"
 
 namespace turbine::server {
 namespace {
@@ -63,7 +64,7 @@ class HttpFramingTest : public ::testing::Test {
   void start_with(std::optional<std::string> key, CorsOptions cors = {}) {
     HttpServerOptions options;
     options.body_limit = 1 << 20;
-    options.policy = openai_request_policy(std::move(key), std::move(cors));
+    options.policy = OpenAiApi::request_policy(std::move(key), std::move(cors));
     start(options);
   }
   void TearDown() override {
