@@ -194,7 +194,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_disconnect_handler(uint64_t seq, std::function<void()> handler) {
     if (seq != seq_) return;  // that response is complete
     if (phase_ == Phase::kClosed || peer_eof_) {
-      if (response_pending_ && handler) net::post(server_.ioc, std::move(handler));  // already gone
+      if (response_pending_ && handler) {
+        net::post(server_.ioc, std::move(handler));  // already gone
+        close();  // the handler gives up its reply (see on_peer_eof)
+      }
       return;
     }
     on_disconnect_ = std::move(handler);
@@ -384,14 +387,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // The client sent its end of stream. A closed socket and a half-closed one look the same until
-  // a write fails, so the disconnect handler runs (work the client may no longer want stops, as
-  // Go's net/http cancels the request's context), but the connection stays writable: the reply
-  // the handler still sends goes out, then the connection closes.
+  // a write fails. A response whose handler set a disconnect handler (a generation) is given up:
+  // the handler runs (its work stops, as Go's net/http cancels the request's context) and the
+  // connection closes, since that handler may never finish its reply and the descriptor would
+  // wait for it forever. Any other reply (a quick route's, or one sent later from another
+  // thread) still goes out to a half-closed client, then the connection closes.
   void on_peer_eof() {
     peer_eof_ = true;
     watching_ = false;
-    if (response_pending_ && on_disconnect_) net::post(server_.ioc, std::move(on_disconnect_));
+    const bool given_up = response_pending_ && on_disconnect_;
+    if (given_up) net::post(server_.ioc, std::move(on_disconnect_));
     on_disconnect_ = nullptr;
+    if (given_up) close();
   }
 
   // ---- Writing a streamed response, one piece at a time.

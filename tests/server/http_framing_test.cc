@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "http_test_support.h"
@@ -18,8 +19,9 @@ using testing::Client;
 
 constexpr const char* kKey = "sekret";
 
-// Answers every path: "X-Reply: stream" streams two events, "503" is a 503, "later" answers from
-// another thread after 100 ms; otherwise 200 with "METHOD path body".
+// Answers every path: "X-Reply: stream" streams two events, "abandon" streams one and then waits
+// for the client to leave (as a generation does), "503" is a 503, "later" answers from another
+// thread after 100 ms; otherwise 200 with "METHOD path body".
 class ReplyHandler : public HttpHandler {
  public:
   void handle(HttpRequest request, std::shared_ptr<HttpExchange> exchange) override {
@@ -30,6 +32,11 @@ class ReplyHandler : public HttpHandler {
       exchange->write("data: one\n\n", [](bool) {});
       exchange->write("data: two\n\n", [](bool) {});
       exchange->end_stream();
+    } else if (reply == "abandon") {
+      // As a generation does: stops on disconnect and never finishes its reply.
+      exchange->start_stream(200, "text/event-stream");
+      exchange->write("data: one\n\n", [](bool) {});
+      exchange->set_disconnect_handler([this] { ++abandoned_; });
     } else if (reply == "503") {
       exchange->send(HttpResponse{503, "application/json", "{}", {}});
     } else if (reply == "later") {
@@ -48,6 +55,7 @@ class ReplyHandler : public HttpHandler {
     threads_.clear();
   }
   std::atomic<int> requests_{0};
+  std::atomic<int> abandoned_{0};
 
  private:
   std::mutex mutex_;
@@ -231,6 +239,32 @@ TEST_F(HttpFramingTest, HalfClosedClientGetsTheWholeReplyThenTheConnectionCloses
       exchange(json_post("/tokenize", "X-Reply: later\r\n"), /*half_close=*/true);
   EXPECT_NE(reply.find("POST /tokenize"), std::string::npos) << reply;
   EXPECT_TRUE(closed);
+}
+
+// A client that leaves a stream whose handler gives up (a generation) gets its connection closed
+// by the server too: the soak test found every dropped stream left a socket in CLOSE_WAIT.
+TEST_F(HttpFramingTest, AStreamTheClientLeavesIsClosedOnTheServersSide) {
+  start_with(std::nullopt);
+  auto open_sockets = [] {
+    int n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      const auto target = std::filesystem::read_symlink(entry.path(), ec);
+      n += !ec && target.string().rfind("socket:", 0) == 0;
+    }
+    return n;
+  };
+  const int before = open_sockets();
+  for (int i = 0; i < 20; ++i) {
+    Client c(server_->port());
+    c.send(json_post("/v1/completions", "X-Reply: abandon\r\n"));
+    EXPECT_NE(c.read_until("data: one").find("data: one"), std::string::npos);
+    c.close();
+  }
+  for (int i = 0; i < 200 && (handler_.abandoned_ < 20 || open_sockets() > before); ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(handler_.abandoned_.load(), 20);
+  EXPECT_LE(open_sockets(), before) << "the server kept the left connections open";
 }
 
 // ---- 5. HTTP/1.0 streams go without chunked framing and end by closing.
