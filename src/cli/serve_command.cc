@@ -198,6 +198,7 @@ void run_serve(ServeArgs args) {
   http_options.body_timeout = std::chrono::seconds(args.body_timeout);
   http_options.max_connections = args.max_connections > 0 ? size_t(args.max_connections)
                                                           : server::default_max_connections();
+  http_options.access_log = !args.no_access_log;
   http_options.policy = server::OpenAiApi::request_policy(
       args.api_key, server::CorsOptions{args.allowed_origins, args.allowed_methods, args.allowed_headers});
   auto http = std::make_unique<server::HttpServer>(http_options, api);

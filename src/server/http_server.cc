@@ -338,7 +338,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_pending_ = false;  // nobody waits for this one
     head_request_ = false;
     // Never reaches a handler, so the HTTP layer writes its access-log line itself.
-    spdlog::info("- - {} client={} ({})", response.status, remote_, what);
+    if (server_.options.access_log) spdlog::info("- - {} client={} ({})", response.status, remote_, what);
     send(seq_, std::move(response));
   }
 

@@ -51,6 +51,7 @@ struct HttpServerOptions {
   std::chrono::seconds write_timeout{60};
   size_t max_connections = 0;  // 0: default_max_connections()
   HttpRequestPolicy policy;    // default: checks nothing
+  bool access_log = true;      // log a line for each request the HTTP layer answers itself
 };
 
 // Open connections allowed by default: the process's descriptor limit less headroom for model
