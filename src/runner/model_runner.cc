@@ -354,8 +354,7 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
         device_sampling_.add_row(state.sampling, sampling_context(seq, state, drafts, j), uniform);
       }
     }
-    // A sequence verifying drafts is never fed from this step (no step is scheduled ahead of it).
-    remember_row(state, seq.num_draft_tokens == 0 ? step.sampling_row[i] : -1);
+    remember_row(seq, state, step.sampling_row[i]);
   }
   TURBINE_CHECK(int64_t(device_sampling_.rows.size()) == logits.rows, "{} sampling rows for {} rows of logits",
                 device_sampling_.rows.size(), logits.rows);
@@ -383,7 +382,6 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
   // Each sampling row's token, at its row (rows of drafts past the first rejection stay 0), so
   // that the next step can feed them from backend memory as it feeds device samples.
   std::vector<int32_t> row_tokens;
-  std::vector<int32_t> kept;
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     SequenceState& state = *step_states_[i];
@@ -401,21 +399,23 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
       const std::span<const int32_t> drafts = drafts_of(output, seq);
       const size_t first_row = row_tokens.size();
       row_tokens.resize(first_row + drafts.size() + 1, 0);
-      kept.clear();
       for (int j = 0; j <= int(drafts.size()); ++j) {
         const std::span<const float> row_logits = std::span<const float>(
             host_logits_.data() + size_t(row + j) * size_t(vocab), size_t(vocab));
         SampledToken s = sample(seq, state, drafts, j, row_logits);
+        const bool rejects_draft = j < int(drafts.size()) && s.token != drafts[size_t(j)];
         row_tokens[first_row + size_t(j)] = s.token;
-        kept.push_back(s.token);
         result.tokens.add(s.token);
         result.samples.push_back(std::move(s));
-        if (j < int(drafts.size()) && kept.back() != drafts[size_t(j)]) break;
+        if (rejects_draft) break;
       }
       row += int(drafts.size()) + 1;
-      if (state.keeps_history) state.output.insert(state.output.end(), kept.begin(), kept.end());
     }
     result.tokens.end_sequence();
+    if (seq.samples_token && state.keeps_history) {
+      const std::span<const int32_t> kept = result.tokens.of(i);
+      state.output.insert(state.output.end(), kept.begin(), kept.end());
+    }
   }
   const size_t bytes = std::max<size_t>(row_tokens.size(), 1) * sizeof(int32_t);
   if (host_sampled_.bytes() < bytes) host_sampled_ = backend_.allocate(bytes * 2);
@@ -432,7 +432,7 @@ void ModelRunner::remember_samples(const SchedulerOutput& output, const Launched
   last_num_sampled_ = count;
   for (size_t i = 0; i < output.scheduled.size(); ++i)
     if (step.sampling_row[i] >= 0)
-      remember_row(*step_states_[i], output.scheduled[i].num_draft_tokens == 0 ? step.sampling_row[i] : -1);
+      remember_row(output.scheduled[i], *step_states_[i], step.sampling_row[i]);
 }
 
 int ModelRunner::feed_source(const ScheduledSequence& seq, const SequenceState& state) const {

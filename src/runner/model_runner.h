@@ -180,9 +180,11 @@ class ModelRunner {
   static int accepted_count(std::span<const int32_t> sampled, std::span<const int32_t> drafts);
   // Records where each sampling sequence's token went, for the next launch to feed.
   void remember_samples(const SchedulerOutput& output, const LaunchedStep& step, const int32_t* sampled, int count);
-  void remember_row(SequenceState& state, int sampling_row) {
+  // A sequence verifying drafts is never fed from this step (no step is scheduled ahead of it):
+  // it keeps no row to feed from.
+  void remember_row(const ScheduledSequence& seq, SequenceState& state, int sampling_row) {
     state.sampled_launch = num_launches_;
-    state.sampled_row = sampling_row;
+    state.sampled_row = seq.num_draft_tokens == 0 ? sampling_row : -1;
   }
   // Logits memory for `rows` rows: the reserved buffer, or the overflow one for larger steps.
   Tensor logits_for(int rows);

@@ -158,32 +158,30 @@ void KvCacheManager::free(const Request& request) {
   tables_.erase(it);
 }
 
-int KvCacheManager::truncate(const Request& request) {
+void KvCacheManager::truncate(const Request& request) {
   auto it = tables_.find(request.seq_id);
-  if (it == tables_.end()) return 0;
+  if (it == tables_.end()) return;
   BlockTable& table = it->second;
   const size_t keep = size_t(blocks_for_tokens(request.num_computed_tokens));
-  if (table.block_ids.size() <= keep) return 0;
+  if (table.block_ids.size() <= keep) return;
   TURBINE_CHECK(size_t(table.num_cached_blocks) <= keep, "sequence {}: truncating cached blocks", request.seq_id);
   std::vector<BlockId> dropped(table.block_ids.begin() + std::ptrdiff_t(keep), table.block_ids.end());
   table.block_ids.resize(keep);
   table.truncated = true;
-  const int count = int(dropped.size());
   release(dropped);
-  return count;
 }
 
-int KvCacheManager::release_out_of_window_blocks(const Request& request) {
+void KvCacheManager::release_out_of_window_blocks(const Request& request) {
   const int window = config_.sliding_window;
-  if (window <= 0) return 0;
+  if (window <= 0) return;
   auto it = tables_.find(request.seq_id);
-  if (it == tables_.end()) return 0;
+  if (it == tables_.end()) return;
   BlockTable& table = it->second;
   // The earliest position a later step may query, and the first key its window reads.
   const int earliest_query = std::min(request.num_computed_tokens, request.num_tokens() - 1);
   const int first_key = earliest_query - window + 1;
   const int dead = std::min(std::max(first_key, 0) / config_.block_size, int(table.block_ids.size()));
-  if (dead <= table.num_released_front) return 0;
+  if (dead <= table.num_released_front) return;
   std::vector<BlockId> released;
   for (int i = table.num_released_front; i < dead; ++i) {
     BlockId& id = table.block_ids[size_t(i)];
@@ -191,9 +189,7 @@ int KvCacheManager::release_out_of_window_blocks(const Request& request) {
   }
   table.num_released_front = dead;
   table.truncated = true;  // the runner's copy must be replaced: its entries changed
-  const int count = int(released.size());
   release(released);
-  return count;
 }
 
 std::vector<BlockCopy> KvCacheManager::take_block_copies() {

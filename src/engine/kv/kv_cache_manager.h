@@ -107,14 +107,14 @@ class KvCacheManager {
   // in the table. Call after the update of a step (drafts rolled back first). A step already
   // scheduled ahead queries positions at or after that one, so it never reads a released block;
   // a block reused meanwhile is written only by later steps, in stream order. The sequence's next
-  // allocate_slots reports table_rewritten. Returns the blocks released.
-  int release_out_of_window_blocks(const Request& request);
+  // allocate_slots reports table_rewritten.
+  void release_out_of_window_blocks(const Request& request);
 
   // Releases the blocks past those that hold request.num_computed_tokens, after a step's draft
   // tokens were rejected and num_computed_tokens rolled back: their slots hold K/V of tokens the
   // sequence does not have. The sequence's next allocate_slots reports table_rewritten (the
-  // runner's copy of the table must be replaced, not appended to). Returns the blocks released.
-  int truncate(const Request& request);
+  // runner's copy of the table must be replaced, not appended to).
+  void truncate(const Request& request);
 
   // The copy-on-writes recorded since the last call; releases their sources' pins.
   std::vector<BlockCopy> take_block_copies();

@@ -46,7 +46,6 @@ class Executor {
   // The driver's results of the oldest launched step (ModelRunner::collect).
   StepResult collect();
 
-  int world_size() const { return int(workers_.size()); }
   Worker& driver() { return *workers_[0]; }
   const ModelRunner::HostTimes& host_times() const { return workers_[0]->runner().host_times(); }
 

@@ -3,9 +3,7 @@
 namespace turbine {
 
 Worker::Worker(Model& model, Backend& backend, Communicator& communicator, const WorkerSetup& setup)
-    : model_(model),
-      backend_(backend),
-      communicator_(communicator),
+    : communicator_(communicator),
       runner_(std::make_unique<ModelRunner>(model, backend, setup.num_blocks, setup.block_size)) {
   runner_->reserve_logits(setup.max_num_seqs);
 }

@@ -38,13 +38,9 @@ class Worker {
 
   ModelRunner& runner() { return *runner_; }
   const ModelRunner& runner() const { return *runner_; }
-  Model& model() { return model_; }
-  Backend& backend() { return backend_; }
   Communicator& communicator() { return communicator_; }
 
  private:
-  Model& model_;
-  Backend& backend_;
   Communicator& communicator_;
   std::unique_ptr<ModelRunner> runner_;
   bool graphs_enabled_ = false;

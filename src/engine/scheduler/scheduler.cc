@@ -258,8 +258,7 @@ void Scheduler::unschedule(Request& request, Step& step) {
   request.num_in_flight_drafts = 0;
   step.token_budget += it->num_scheduled_tokens();
   step.output.num_scheduled_tokens -= it->num_scheduled_tokens();
-  step.output.num_prompt_tokens -=
-      std::max(std::min(it->num_computed_tokens + it->num_tokens, request.num_prompt_tokens()) - it->num_computed_tokens, 0);
+  step.output.num_prompt_tokens -= prompt_tokens_in(request, it->num_computed_tokens, it->num_computed_tokens + it->num_tokens);
   scheduled.erase(it);
 }
 
@@ -313,7 +312,7 @@ void Scheduler::add_to_step(Request& request, int num_tokens, int num_drafts, co
     step.output.block_ids.insert(step.output.block_ids.end(), ids.begin(), ids.end());
   }
   request.runner_has_state = true;
-  step.output.num_prompt_tokens += std::max(std::min(end, request.num_prompt_tokens()) - request.num_computed_tokens, 0);
+  step.output.num_prompt_tokens += prompt_tokens_in(request, request.num_computed_tokens, end);
   request.num_computed_tokens = end;
   request.num_in_flight_tokens += int(entry.samples_token);
   step.token_budget -= num_tokens;
@@ -394,7 +393,7 @@ bool Scheduler::set_draft_tokens(SeqId seq_id, std::span<const int32_t> draft_to
   if (it == sequences_.end()) return false;
   Request& request = *it->second;
   request.draft_token_ids.clear();
-  if (request.status != RequestStatus::kRunning || request.num_in_flight_tokens > 0) return false;
+  if (!ready_for_drafts(request)) return false;
   for (const int32_t id : draft_token_ids) TURBINE_CHECK(id >= 0, "sequence {}: draft token {}", seq_id, id);
   request.draft_token_ids.assign(draft_token_ids.begin(), draft_token_ids.end());
   return true;
@@ -403,8 +402,7 @@ bool Scheduler::set_draft_tokens(SeqId seq_id, std::span<const int32_t> draft_to
 std::vector<const Request*> Scheduler::sequences_ready_for_drafts() const {
   std::vector<const Request*> ready;
   for (const Request* r : running_)
-    if (r->num_in_flight_tokens == 0 && !r->fork_pending && r->num_computed_tokens == r->num_tokens() - 1)
-      ready.push_back(r);
+    if (ready_for_drafts(*r)) ready.push_back(r);
   return ready;
 }
 

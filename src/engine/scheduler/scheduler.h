@@ -101,11 +101,10 @@ class Scheduler {
   // one delta per sample that got tokens or finished, including aborts processed by the last
   // schedule(); a delta's tokens index `sampled.ids`.
   std::vector<RequestDelta> update_from_output(const SchedulerOutput& output, const StepTokens& sampled);
-  // Gives a running sequence draft tokens for its next step (replacing any it had). Returns
-  // false, and keeps none, for a sequence that is not running, is gone, or has a token in flight.
+  // Gives a sequence draft tokens for its next step (replacing any it had). Returns false, and
+  // keeps none, for a sequence that is gone or not ready for drafts (ready_for_drafts).
   bool set_draft_tokens(SeqId seq_id, std::span<const int32_t> draft_token_ids);
-  // The live sequences that may take drafts now (running, nothing in flight, only their last
-  // token left to compute), in admission order.
+  // The live sequences that may take drafts now (ready_for_drafts), in admission order.
   std::vector<const Request*> sequences_ready_for_drafts() const;
 
   bool has_unfinished_requests() const { return !sequences_.empty() || queue_.has_events(); }

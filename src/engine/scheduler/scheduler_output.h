@@ -146,16 +146,6 @@ struct StepTokens {
   }
   void add(int32_t id) { ids.push_back(id); }
   void end_sequence() { offsets.push_back(int(ids.size())); }
-  // One token (or none: kNoSampledToken) per sequence: a step without drafts.
-  static StepTokens one_each(std::span<const int32_t> tokens) {
-    StepTokens t;
-    t.reserve(tokens.size(), tokens.size());
-    for (const int32_t id : tokens) {
-      if (id != kNoSampledToken) t.add(id);
-      t.end_sequence();
-    }
-    return t;
-  }
 };
 
 // What one step did to one request sample, for the stream sinks. No member allocates: at

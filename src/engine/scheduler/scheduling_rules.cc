@@ -32,15 +32,22 @@ int num_tokens_to_schedule(const Request& request, int start, int token_budget, 
   return std::max(count, 0);
 }
 
+bool ready_for_drafts(const Request& request) {
+  return request.status == RequestStatus::kRunning && request.num_in_flight_tokens == 0 && !request.fork_pending &&
+         request.num_computed_tokens == request.num_tokens() - 1;
+}
+
 int num_drafts_to_schedule(const Request& request, int token_budget, const SchedulerConfig& config) {
-  if (request.draft_token_ids.empty() || request.num_in_flight_tokens > 0 || request.fork_pending ||
-      request.num_computed_tokens != request.num_tokens() - 1)
-    return 0;
+  if (request.draft_token_ids.empty() || !ready_for_drafts(request)) return 0;
   int count = std::min(int(request.draft_token_ids.size()), token_budget - 1);
   if (config.long_prefill_token_threshold > 0) count = std::min(count, config.long_prefill_token_threshold - 1);
   count = std::min(count, request.params.max_tokens - request.num_output_tokens() - 1);
   count = std::min(count, config.max_model_len - request.num_tokens() - 1);
   return std::max(count, 0);
+}
+
+int prompt_tokens_in(const Request& request, int start, int end) {
+  return std::max(std::min(end, request.num_prompt_tokens()) - start, 0);
 }
 
 int num_seats(const Request& request) { return request.fork_pending ? request.params.n : 1; }

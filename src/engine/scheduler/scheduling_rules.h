@@ -23,12 +23,19 @@ Request* select_preemption_victim(std::span<Request* const> running, SchedulingP
 // (n > 1), the fork point (all prompt tokens but the last). May be 0.
 int num_tokens_to_schedule(const Request& request, int start, int token_budget, const SchedulerConfig& config);
 
+// Whether the request may take draft tokens now: running, nothing in flight, not about to fork,
+// nothing left to compute but its last token.
+bool ready_for_drafts(const Request& request);
+
 // How many of the request's draft tokens to schedule after its last token this step, within
-// `token_budget` (which the last token also takes): 0 unless it is running with nothing in flight
-// and nothing left to compute but its last token; else as many drafts as it has, capped so that
+// `token_budget` (which the last token also takes): 0 unless ready_for_drafts; else as many
+// drafts as it has, capped so that
 // the step's tokens fit the budget and the long-prefill threshold, and so that the tokens the
 // step may append (the accepted drafts and one more) fit max_tokens and the context.
 int num_drafts_to_schedule(const Request& request, int token_budget, const SchedulerConfig& config);
+
+// How many of the tokens [start, end) of the request are prompt tokens.
+int prompt_tokens_in(const Request& request, int start, int end);
 
 // The token index where a request with n > 1 forks into its samples.
 int fork_point(const Request& request);
