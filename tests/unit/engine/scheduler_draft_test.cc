@@ -84,7 +84,9 @@ TEST_P(SchedulerDraftTest, AllDraftsRightTakesFewerSteps) {
   run_to_completion(*scheduler, *model, results, 1000, [&](const SchedulerOutput&) { ++steps; }, ahead,
                     std::ref(drafter));
   expect_full_output("a", 5, 40);
-  if (!ahead) EXPECT_LT(steps, 35);  // plain decoding takes 40 steps (the prompt's samples the first token)
+  if (!ahead) {
+    EXPECT_LT(steps, 35);  // plain decoding takes 40 steps (the prompt's samples the first token)
+  }
 }
 
 TEST_P(SchedulerDraftTest, RejectedDraftsGiveTheirBlocksBack) {
@@ -155,7 +157,9 @@ TEST_P(SchedulerDraftTest, DraftsStopAtMaxTokensAndTheContext) {
   expect_full_output("short", 5, 3);
   expect_full_output("edge", 36, 4);
   EXPECT_LE(max_drafts_seen, 2);
-  if (!ahead) EXPECT_GE(max_drafts_seen, 1);
+  if (!ahead) {
+    EXPECT_GE(max_drafts_seen, 1);
+  }
 }
 
 TEST_P(SchedulerDraftTest, RandomWorkloadWithAbortsAndPreemptionsStaysExact) {
