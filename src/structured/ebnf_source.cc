@@ -1,0 +1,69 @@
+#include "structured/ebnf_source.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace turbine::structured::ebnf {
+
+std::string SourceText::where(size_t offset) const {
+  if (offset > text_.size()) offset = text_.size();
+  int line = 1, column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    const auto c = uint8_t(text_[i]);
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else if ((c & 0xC0) != 0x80) {  // continuation bytes do not start a column
+      ++column;
+    }
+  }
+  return fmt::format("line {} column {}", line, column);
+}
+
+void SourceText::fail_at(size_t offset, const std::string& what) const {
+  fail("grammar: {} at {}", what, where(offset));
+}
+
+bool decode_utf8(std::string_view text, size_t& pos, uint32_t& codepoint) {
+  if (pos >= text.size()) return false;
+  const auto b0 = uint8_t(text[pos]);
+  int len;
+  uint32_t cp;
+  if (b0 < 0x80) { codepoint = b0; ++pos; return true; }
+  if ((b0 & 0xE0) == 0xC0) { len = 2; cp = b0 & 0x1F; }
+  else if ((b0 & 0xF0) == 0xE0) { len = 3; cp = b0 & 0x0F; }
+  else if ((b0 & 0xF8) == 0xF0) { len = 4; cp = b0 & 0x07; }
+  else return false;
+  if (pos + size_t(len) > text.size()) return false;
+  for (int i = 1; i < len; ++i) {
+    const auto b = uint8_t(text[pos + size_t(i)]);
+    if ((b & 0xC0) != 0x80) return false;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || !is_scalar_value(cp)) return false;
+  codepoint = cp;
+  pos += size_t(len);
+  return true;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += char(cp);
+  } else if (cp < 0x800) {
+    out += char(0xC0 | (cp >> 6));
+    out += char(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += char(0xE0 | (cp >> 12));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  } else {
+    out += char(0xF0 | (cp >> 18));
+    out += char(0x80 | ((cp >> 12) & 0x3F));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace turbine::structured::ebnf
