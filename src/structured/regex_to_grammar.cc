@@ -1,5 +1,6 @@
 #include "structured/regex_to_grammar.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -197,6 +198,16 @@ class Parser {
   // Python, PCRE and ECMAScript without the u flag). {,m} is ambiguous between dialects (Python:
   // {0,m}; PCRE and ECMAScript: literal text) and refused.
   bool is_bound_quantifier() const {
+    // With spaces ("{1, 2}") it is text to Python, ECMAScript and PCRE2 before 10.43, but a
+    // quantifier to Perl and PCRE2 10.43 on: refused.
+    bool spaced = false, digits = false;
+    size_t j = pos_ + 1;
+    for (; j < p_.size() && (p_[j] == ' ' || p_[j] == ',' || is_digit(uint8_t(p_[j]))); ++j) {
+      spaced |= p_[j] == ' ';
+      digits |= is_digit(uint8_t(p_[j]));
+    }
+    if (spaced && digits && j < p_.size() && p_[j] == '}' && std::count(&p_[pos_], &p_[j], ',') <= 1)
+      error(pos_, "quantifier with spaces inside its braces (regex dialects disagree)");
     size_t i = pos_ + 1;
     const size_t digits_start = i;
     while (i < p_.size() && is_digit(uint8_t(p_[i]))) ++i;

@@ -233,7 +233,7 @@ const std::vector<Case>& cases() {
       // Braces that are not quantifiers are literal.
       {R"(a{)", {"a{", "a"}},
       {R"(a{x})", {"a{x}", "ax"}},
-      {R"(a{1, 2})", {"a{1, 2}", "a"}},
+      {R"(a{1,x})", {"a{1,x}", "a"}},
       {R"(x{}})", {"x{}}", "x"}},
       {R"(]})", {"]}"}},
       // Nested and nullable repetition.
@@ -415,6 +415,9 @@ TEST(RegexToGrammar, RefusesUnsupportedAndInvalidPatternsByName) {
       {"a{10001}", "exceeds the limit of 10000", 2},
       {"a{3,2}", "m < n", 1},
       {"a{,3}", "{,m}", 1},
+      {"a{,}", "{,m}", 1},
+      {"a{1, 2}", "spaces", 1},
+      {"a{ 2}", "spaces", 1},
       {"[z-a]", "out of order", 1},
       {R"([a-\d])", "shorthand as its end", 2},
       {R"([\d-z])", "shorthand as its start", 1},
