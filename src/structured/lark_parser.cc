@@ -17,12 +17,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <vector>
 
+#include "common/error.h"
 #include "structured/ebnf_names.h"
 #include "structured/ebnf_source.h"
 #include "structured/lark_common.h"
+#include "structured/regex_to_grammar.h"
 
 namespace turbine::structured::ebnf {
 namespace {
@@ -520,8 +523,7 @@ class LarkParser {
         const CodepointRange r{n.lo, n.hi};
         return token(grammar_.codepoints(std::span<const CodepointRange>(&r, 1)), in_terminal);
       }
-      case Node::Kind::kRegex:
-        src_.fail_at(n.offset, "regular expression terminals are not supported yet");
+      case Node::Kind::kRegex: return token(regex(n), in_terminal);
       case Node::Kind::kRef:
         if (is_terminal_name(n.text)) return token(grammar_.ref(terminals_.use(n.text, n.offset)), in_terminal);
         if (in_terminal)
@@ -529,6 +531,27 @@ class LarkParser {
         return grammar_.ref(rules_.use(n.text, n.offset));
     }
     return grammar_.nothing();
+  }
+
+  // /pattern/ through the regex front end; its "regex: <what> at offset N" becomes a grammar
+  // error at the same place in the source (the pattern is passed exactly as written).
+  ExprId regex(const Node& n) {
+    try {
+      return add_regex(grammar_, n.text);
+    } catch (const Error& e) {
+      std::string what = e.what();
+      if (what.rfind("regex: ", 0) == 0) what = what.substr(7);
+      size_t at = n.offset;
+      static constexpr std::string_view kAt = " at offset ";
+      if (const size_t k = what.rfind(kAt); k != std::string::npos) {
+        const std::string digits = what.substr(k + kAt.size());
+        if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos && digits.size() < 9) {
+          at = n.offset + 1 + std::min<size_t>(std::stoul(digits), n.text.size());
+          what.resize(k);
+        }
+      }
+      src_.fail_at(at, fmt::format("in regular expression /{}/: {}", n.text, what));
+    }
   }
 
   // A terminal as a rule sees it: the ignored terminals may come before it.

@@ -263,6 +263,23 @@ TEST(Lark, IgnoreAppliesToRulesDefinedBeforeIt) {
   expect_language(g, {"axyb", " a \txy b\t ", "a xyb"}, {"ax yb", "a\nxyb", "axy"});
 }
 
+TEST(Lark, RegexTerminals) {
+  const Grammar g = lark(R"g(
+start: call (";" call)*
+call: NAME "(" [arg ("," arg)*] ")"
+arg: NAME | NUM | PATH
+NAME: /[a-z_][a-z0-9_]*/
+NUM: /-?\d+(\.\d+)?/
+PATH: /\/[a-z]+(\/[a-z]+)*/
+%ignore /[ \t]+/
+)g");
+  expect_language(g, {"f()", "f(x, 1.5)", " go ( /usr/bin , -3 ) ; g(a)", "h(/a)"},
+                  {"F()", "f(1.)", "f(x y)", "f(/)", "f(usr/)", "f()g()"});
+  EXPECT_THAT(lark_error("start: /a(?=b)/"), HasSubstr("grammar: in regular expression /a(?=b)/: "));
+  EXPECT_THAT(lark_error("start: /a(?=b)/"), HasSubstr(" at line 1 column 10"));
+  EXPECT_THAT(lark_error("start: \"x\"\n  | /[a-/"), HasSubstr("at line 2 column"));
+}
+
 TEST(Lark, CommonTerminals) {
   struct Case {
     const char* name;
