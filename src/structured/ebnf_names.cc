@@ -39,12 +39,6 @@ size_t RuleNames::definition_offset(const std::string& name) const {
   return it == entries_.end() ? kNone : it->second.defined_at;
 }
 
-size_t RuleNames::definition_offset(RuleId rule) const {
-  for (const auto& [name, e] : entries_)
-    if (e.rule == rule) return e.defined_at;
-  return kNone;
-}
-
 void RuleNames::check_all_defined() const {
   const std::string* worst = nullptr;
   size_t at = kNone;

@@ -29,7 +29,6 @@ class RuleNames {
   bool defined(const std::string& name) const;
   RuleId find(const std::string& name) const;  // -1 when never used nor defined
   size_t definition_offset(const std::string& name) const;
-  size_t definition_offset(RuleId rule) const;
   // Names in the order they were defined.
   const std::vector<std::string>& definition_order() const { return order_; }
 
