@@ -15,16 +15,26 @@ int hex_value(char c) {
 }
 
 // Maps each token through the byte-level alphabet (tokens with characters outside it, such as
-// most added tokens, are kept as they are) and joins the bytes, replacing invalid UTF-8.
+// most added tokens, are kept as they are) and joins the bytes, replacing invalid UTF-8 (kept
+// raw in bytes mode).
 class ByteLevelDecoder final : public Decoder {
  public:
   void decode_chain(std::vector<std::string>& tokens) const override {
+    tokens.assign(1, utf8::lossy(join_bytes(tokens)));
+  }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& joined) const override {
+    tokens.assign(1, join_bytes(tokens));
+    joined = true;
+  }
+
+ private:
+  static std::string join_bytes(const std::vector<std::string>& tokens) {
     const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::get();
     std::string bytes;
     for (const std::string& token : tokens) {
       if (!alphabet.decode(token, bytes)) bytes.append(token);
     }
-    tokens.assign(1, utf8::lossy(bytes));
+    return bytes;
   }
 };
 
@@ -35,6 +45,9 @@ class ReplaceDecoder final : public Decoder {
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (std::string& token : tokens) token = pattern_.replace_all(token, content_);
   }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& /*joined*/) const override {
+    decode_chain(tokens);
+  }
 
  private:
   Pattern pattern_;
@@ -42,16 +55,22 @@ class ReplaceDecoder final : public Decoder {
 };
 
 // Runs of <0xXX> tokens become the text their bytes spell, or one U+FFFD per byte when the
-// run is not valid UTF-8 as a whole.
+// run is not valid UTF-8 as a whole (in bytes mode, always the raw bytes).
 class ByteFallbackDecoder final : public Decoder {
  public:
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void decode_chain(std::vector<std::string>& tokens) const override { run(tokens, false); }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& /*joined*/) const override {
+    run(tokens, true);
+  }
+
+ private:
+  static void run(std::vector<std::string>& tokens, bool raw) {
     std::vector<std::string> out;
     out.reserve(tokens.size());
     std::string bytes;
     auto flush = [&] {
       if (bytes.empty()) return;
-      if (utf8::is_valid(bytes)) {
+      if (raw || utf8::is_valid(bytes)) {
         out.push_back(bytes);
       } else {
         for (size_t i = 0; i < bytes.size(); ++i) out.emplace_back(utf8::kReplacementChar);
@@ -79,9 +98,14 @@ class FuseDecoder final : public Decoder {
     for (const std::string& token : tokens) joined.append(token);
     tokens.assign(1, std::move(joined));
   }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& joined) const override {
+    decode_chain(tokens);
+    joined = true;
+  }
 };
 
-// Removes up to `start` leading and `stop` trailing copies of `content` from each token.
+// Removes up to `start` leading and `stop` trailing copies of `content` from each token. In bytes
+// mode after a join the one string is the whole sequence, whose ends are elsewhere: nothing to do.
 class StripDecoder final : public Decoder {
  public:
   StripDecoder(char32_t content, size_t start, size_t stop)
@@ -103,6 +127,9 @@ class StripDecoder final : public Decoder {
       token = token.substr(begin, end - begin);
     }
   }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& joined) const override {
+    if (!joined) decode_chain(tokens);
+  }
 
  private:
   std::string content_;
@@ -111,24 +138,31 @@ class StripDecoder final : public Decoder {
 };
 
 // The replacement character becomes a space, except in the first token, where it is dropped
-// (all of its occurrences there, as Hugging Face does) unless prepend_scheme is "never".
+// (all of its occurrences there, as Hugging Face does) unless prepend_scheme is "never". In bytes
+// mode no token is the first.
 class MetaspaceDecoder final : public Decoder {
  public:
   MetaspaceDecoder(std::string replacement, bool strip_first)
       : replacement_(std::move(replacement)), strip_first_(strip_first) {}
-  void decode_chain(std::vector<std::string>& tokens) const override {
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      tokens[i] = pattern_.replace_all(tokens[i], i == 0 && strip_first_ ? "" : " ");
-    }
+  void decode_chain(std::vector<std::string>& tokens) const override { run(tokens, strip_first_); }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& /*joined*/) const override {
+    run(tokens, false);
   }
 
  private:
+  void run(std::vector<std::string>& tokens, bool strip_first) const {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      tokens[i] = pattern_.replace_all(tokens[i], i == 0 && strip_first ? "" : " ");
+    }
+  }
+
   std::string replacement_;
   Pattern pattern_ = Pattern::literal(replacement_);
   bool strip_first_;
 };
 
-// BPEDecoder: the end-of-word suffix becomes a space (nothing after the last token).
+// BPEDecoder: the end-of-word suffix becomes a space (nothing after the last token; in bytes
+// mode no token is the last).
 class BpeSuffixDecoder final : public Decoder {
  public:
   explicit BpeSuffixDecoder(std::string suffix) : pattern_(Pattern::literal(suffix)) {}
@@ -137,19 +171,30 @@ class BpeSuffixDecoder final : public Decoder {
       tokens[i] = pattern_.replace_all(tokens[i], i + 1 == tokens.size() ? "" : " ");
     }
   }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& /*joined*/) const override {
+    for (std::string& token : tokens) token = pattern_.replace_all(token, " ");
+  }
 
  private:
   Pattern pattern_;
 };
 
+// WordPiece: a token without the continuation prefix starts a new word (a space before it),
+// except the first one, which in bytes mode is not the first of the sequence.
 class WordPieceDecoder final : public Decoder {
  public:
   WordPieceDecoder(std::string prefix, bool cleanup)
       : prefix_(std::move(prefix)), cleanup_(cleanup) {}
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void decode_chain(std::vector<std::string>& tokens) const override { run(tokens, true); }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& /*joined*/) const override {
+    run(tokens, false);
+  }
+
+ private:
+  void run(std::vector<std::string>& tokens, bool at_start) const {
     for (size_t i = 0; i < tokens.size(); ++i) {
       std::string& token = tokens[i];
-      if (i != 0) {
+      if (i != 0 || !at_start) {
         if (token.compare(0, prefix_.size(), prefix_) == 0) {
           token.erase(0, prefix_.size());
         } else {
@@ -159,8 +204,6 @@ class WordPieceDecoder final : public Decoder {
       if (cleanup_) token = cleanup(token);
     }
   }
-
- private:
   static std::string cleanup(std::string text) {
     static const std::pair<std::string_view, std::string_view> kRules[] = {
         {" .", "."},   {" ?", "?"},   {" !", "!"},     {" ,", ","},          {" ' ", "'"},
@@ -179,6 +222,9 @@ class SequenceDecoder final : public Decoder {
       : steps_(std::move(steps)) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (const auto& step : steps_) step->decode_chain(tokens);
+  }
+  void decode_bytes_chain(std::vector<std::string>& tokens, bool& joined) const override {
+    for (const auto& step : steps_) step->decode_bytes_chain(tokens, joined);
   }
 
  private:

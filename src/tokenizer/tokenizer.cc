@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <unordered_map>
 
@@ -27,6 +28,12 @@ struct Tokenizer::Impl {
   std::unique_ptr<tokenizer::Decoder> decoder;
   tokenizer::AddedVocabulary added;
   bool decoder_has_byte_fallback = false;
+
+  // token_bytes of every id, one arena: the bytes of id i are arena[offsets[i], offsets[i+1])
+  // (empty for holes). Built on first use: only grammar compilation needs it, for every id.
+  mutable std::once_flag token_bytes_once;
+  mutable std::string token_bytes_arena;
+  mutable std::vector<uint32_t> token_bytes_offsets;
 
   // Text of an id for decoding: added tokens by content, else the model's token.
   const std::string* token_text(int32_t id) const {
@@ -253,6 +260,41 @@ std::vector<int32_t> Tokenizer::special_ids() const {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
+}
+
+std::string Tokenizer::token_bytes(int32_t id) const {
+  const Impl& impl = *impl_;
+  if (impl.token_text(id) == nullptr) {
+    fail("token id {} is not in the vocabulary (ids run from 0 to {})", id, vocab_size() - 1);
+  }
+  std::call_once(impl.token_bytes_once, [&] {
+    const int32_t limit = vocab_size();
+    std::vector<uint32_t> offsets;
+    offsets.reserve(static_cast<size_t>(limit) + 1);
+    std::string arena;
+    std::vector<std::string> tokens;
+    for (int32_t i = 0; i < limit; ++i) {
+      offsets.push_back(static_cast<uint32_t>(arena.size()));
+      const std::string* text = impl.token_text(i);
+      if (text == nullptr) continue;
+      if (!impl.decoder) {  // decode() joins tokens with spaces
+        arena.push_back(' ');
+        arena.append(*text);
+        continue;
+      }
+      tokens.assign(1, *text);
+      bool joined = false;
+      impl.decoder->decode_bytes_chain(tokens, joined);
+      for (const std::string& piece : tokens) arena.append(piece);
+    }
+    offsets.push_back(static_cast<uint32_t>(arena.size()));
+    TURBINE_CHECK(arena.size() <= UINT32_MAX, "token bytes exceed 4 GiB");
+    impl.token_bytes_arena = std::move(arena);
+    impl.token_bytes_offsets = std::move(offsets);
+  });
+  const auto begin = impl.token_bytes_offsets[static_cast<size_t>(id)];
+  const auto end = impl.token_bytes_offsets[static_cast<size_t>(id) + 1];
+  return impl.token_bytes_arena.substr(begin, end - begin);
 }
 
 bool Tokenizer::is_byte_fallback_token(int32_t id) const {

@@ -9,8 +9,8 @@
 // request) and runs the decoder chain.
 //
 // A Tokenizer is immutable once loaded; encode/decode are const and safe to call from many
-// threads at once (the BPE word cache is internally synchronized). Copies share the loaded
-// state, so passing a Tokenizer by value is cheap.
+// threads at once (the BPE word cache and the token_bytes table are internally synchronized).
+// Copies share the loaded state, so passing a Tokenizer by value is cheap.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +52,18 @@ class Tokenizer {
   bool is_special(int32_t id) const;
   // Ids of all special added tokens, ascending.
   std::vector<int32_t> special_ids() const;
+
+  // The bytes token `id` adds to decoded output when it appears in the middle of a sequence:
+  // what a byte-level grammar matcher must see. Byte-level BPE: the byte-level alphabet mapped
+  // back to raw bytes (a token holding part of a UTF-8 character gives those raw bytes, never
+  // U+FFFD); ByteFallback "<0xAB>": the one byte 0xAB; Metaspace / Replace("▁"," "): "▁" as a
+  // space (a word-initial token keeps its leading space: no Strip, no prepend-scheme removal, as
+  // mid-sequence); WordPiece: "##x" -> "x", other tokens " " + token; added tokens: their
+  // content (through the decoder chain, as decode() does). Throws turbine::Error for an id not
+  // in the vocabulary (holes included).
+  // The bytes of the whole vocabulary are computed on the first call (once, thread-safe) by
+  // running the decoder chain on each token in its mid-sequence, lossless mode.
+  std::string token_bytes(int32_t id) const;
 
   // Whether decoding `id` yields one raw byte that may combine with neighbouring byte tokens
   // (a "<0xXX>" token under a ByteFallback decoder). Used by the incremental detokenizer.

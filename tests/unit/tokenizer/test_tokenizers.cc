@@ -72,11 +72,15 @@ Json byte_level_bpe_document(const std::vector<std::string>& merges) {
 }
 
 std::optional<std::filesystem::path> fixture_tokenizer(const std::string& name) {
-  const std::filesystem::path path =
-      name == "stories260K"
-          ? std::filesystem::path(TURBINE_SHARED_DIR) / "models/stories260K/tokenizer.json"
-          : std::filesystem::path(TURBINE_SOURCE_DIR) / "tests/fixtures/downloaded" / name /
-                "tokenizer.json";
+  std::filesystem::path path;
+  if (name == "stories260K") {
+    path = std::filesystem::path(TURBINE_SHARED_DIR) / "models/stories260K/tokenizer.json";
+  } else if (name == "turbine-demo-20m") {
+    path = std::filesystem::path(TURBINE_SOURCE_DIR) / "models/turbine-demo-20m/tokenizer.json";
+  } else {
+    path = std::filesystem::path(TURBINE_SOURCE_DIR) / "tests/fixtures/downloaded" / name /
+           "tokenizer.json";
+  }
   if (!std::filesystem::exists(path)) return std::nullopt;
   return path;
 }

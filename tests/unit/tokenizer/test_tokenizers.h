@@ -31,8 +31,9 @@ Json sentencepiece_bpe_document();
 // given as "a b" strings (each merge result is added to the vocabulary in order).
 Json byte_level_bpe_document(const std::vector<std::string>& merges);
 
-// Path of a downloaded fixture tokenizer (tests/fixtures/downloaded/<name>/tokenizer.json, or
-// stories260K from shared/models), or nullopt when it is not present.
+// Path of a downloaded fixture tokenizer (tests/fixtures/downloaded/<name>/tokenizer.json,
+// stories260K from shared/models, or the repository's models/turbine-demo-20m), or nullopt when
+// it is not present.
 std::optional<std::filesystem::path> fixture_tokenizer(const std::string& name);
 
 }  // namespace turbine::test
