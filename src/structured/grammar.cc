@@ -195,14 +195,14 @@ std::string byte_set_text(const ByteSet& s) {
   };
   if (s.count() == 1)
     for (int b = 0; b < 256; ++b)
-      if (s.contains(uint8_t(b))) return "[" + show(b) + "]";
+      if (s.contains(uint8_t(b))) return fmt::format("[{}]", show(b));
   std::string out = "[";
   for (int b = 0; b < 256;) {
     if (!s.contains(uint8_t(b))) { ++b; continue; }
     int e = b;
     while (e + 1 < 256 && s.contains(uint8_t(e + 1))) ++e;
     out += show(b);
-    if (e > b) out += "-" + show(e);
+    if (e > b) out += fmt::format("-{}", show(e));
     b = e + 1;
   }
   return out + "]";
@@ -220,7 +220,7 @@ std::string Grammar::to_string() const {
       case Expr::Kind::kBytes: return byte_set_text(e.bytes);
       case Expr::Kind::kRule: return fmt::format("r{}_{}", e.rule, rules_[size_t(e.rule)].name);
       case Expr::Kind::kRepeat: {
-        std::string body = "(" + self(self, e.children[0]) + ")";
+        const std::string body = fmt::format("({})", self(self, e.children[0]));
         if (e.max == kUnbounded) return body + fmt::format("{{{},}}", e.min);
         return body + fmt::format("{{{},{}}}", e.min, e.max);
       }
