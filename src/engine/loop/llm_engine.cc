@@ -313,6 +313,10 @@ void LlmEngine::step() {
       decode_host_samples_[size_t(stats_.decode_steps) % kMaxDecodeHostSamples] = host_seconds;
     }
   }
+  copy_scheduler_gauges(s);
+}
+
+void LlmEngine::copy_scheduler_gauges(const SchedulerStats& s) {
   stats_.num_running = s.num_running;
   stats_.num_waiting = s.num_waiting;
   stats_.kv_cache_usage = s.kv_cache_usage;
@@ -347,6 +351,13 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   }
   std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.tokens);
   if (drafter_) propose_drafts();
+  {
+    // Before the outputs go out: a client that reads /metrics right after its response must see
+    // its request gone from the running count and its blocks freed.
+    const SchedulerStats s = scheduler_->stats();
+    std::lock_guard lock(mutex_);
+    copy_scheduler_gauges(s);
+  }
   const Clock::time_point t2 = Clock::now();
   uint64_t generated = 0;
   for (const RequestDelta& d : deltas) generated += uint64_t(d.num_new_tokens);

@@ -160,6 +160,8 @@ class LlmEngine {
   void step();
   // Collects the step's results from the runner, updates the scheduler and emits.
   void finish_step(const LaunchedStep& launched, StepTimes& times);
+  // The running/waiting counts, KV usage and prefix-cache totals from the scheduler (mutex_ held).
+  void copy_scheduler_gauges(const SchedulerStats& s);
   // Asks the drafter for every sequence that may take drafts now.
   void propose_drafts();
   // Hands the step's outputs to the dispatcher (the sinks run on its thread).
