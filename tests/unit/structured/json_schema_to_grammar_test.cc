@@ -511,7 +511,7 @@ TEST(JsonSchemaSamples, SampledTextsAreJsonAndInTheGrammar) {
     const Grammar g = json_schema_grammar(schema);
     Sampler sampler(g);
     Json samples = Json::array();
-    for (int i = 0; i < 40; ++i) {
+    for (int i = 0; i < 100; ++i) {
       const std::string s = sampler.sample(rng);
       EXPECT_TRUE(is_json(s)) << c.name << ": sampled text is not JSON: " << s;
       if (s.size() < 600) EXPECT_TRUE(grammar_accepts(g, s)) << c.name << ": " << s;
