@@ -37,7 +37,8 @@ ExprId natural_range(Grammar& g, uint64_t a, std::optional<uint64_t> b) {
   const size_t lb = b ? bs.size() : la;
   std::vector<ExprId> options;
   for (size_t len = la; len <= lb; ++len) {
-    const std::string lo = len == la ? as : "1" + std::string(len - 1, '0');
+    std::string lo = as;
+    if (len != la) { lo.assign(len, '0'); lo[0] = '1'; }
     const std::string hi = (b && len == lb) ? bs : std::string(len, '9');
     options.push_back(same_length(g, lo, hi));
   }
@@ -81,7 +82,8 @@ ExprId integer_range(Grammar& g, std::optional<int64_t> lo, std::optional<int64_
   std::vector<ExprId> options;
   if (!lo || *lo < 0) {  // negative part: "-" then magnitudes mlo..mhi
     const uint64_t mlo = (hi && *hi < 0) ? magnitude(*hi) : 1;
-    const std::optional<uint64_t> mhi = lo ? std::optional<uint64_t>(magnitude(*lo)) : std::nullopt;
+    std::optional<uint64_t> mhi;
+    if (lo) mhi.emplace(magnitude(*lo));
     options.push_back(seq(g, {g.byte('-'), natural_range(g, mlo, mhi)}));
   }
   if (!hi || *hi >= 0)

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "structured/json_grammar_common.h"
 #include "structured/json_number_ranges.h"
+#include "structured/json_schema_merge.h"
 #include "structured/json_string_grammar.h"
 
 namespace turbine::structured {
@@ -166,91 +167,17 @@ class Converter {
       if (!ignored(key) && key != "$ref" && key != "allOf") out[key] = value;
     if (s.contains("$ref")) {
       const std::string frag = ref_pointer(s["$ref"], ptr);
-      out = merge(out, flatten(at_pointer(frag, ptr), frag, depth + 1), ptr);
+      out = merge_schemas(out, flatten(at_pointer(frag, ptr), frag, depth + 1), ptr);
     }
     if (s.contains("allOf")) {
       const Json& all = s["allOf"];
       if (!all.is_array() || all.empty()) fail("json schema: 'allOf' at {} is not a non-empty array", where(ptr));
       for (size_t i = 0; i < all.size(); ++i) {
         const std::string p = ptr + "/allOf/" + std::to_string(i);
-        out = merge(out, flatten(all[i], p, depth + 1), p);
+        out = merge_schemas(out, flatten(all[i], p, depth + 1), p);
       }
     }
     return out;
-  }
-
-  // Both flattened. The merged schema accepts exactly what both accept, or this throws.
-  Json merge(Json a, const Json& b, const std::string& ptr) {
-    auto cannot = [&](const std::string& key) -> Json {
-      fail("json schema: allOf at {} combines '{}' in a way that can't be compiled exactly (unsupported)", where(ptr), key);
-    };
-    auto types_of = [](const Json& t) {
-      std::set<std::string> out;
-      if (t.is_string()) out.insert(t.get<std::string>());
-      else if (t.is_array()) for (const Json& x : t) if (x.is_string()) out.insert(x.get<std::string>());
-      return out;
-    };
-    // additionalProperties on one side forbids (or constrains) names only the other side lists.
-    auto check_additional = [&](const Json& x, const Json& y) {
-      if (!x.contains("additionalProperties") || x["additionalProperties"] == Json(true) || !y.contains("properties")) return;
-      const Json empty = Json::object();
-      const Json& xp = x.contains("properties") ? x["properties"] : empty;
-      for (const auto& [name, sub] : y["properties"].items())
-        if (!xp.contains(name)) cannot("additionalProperties");
-    };
-    check_additional(a, b);
-    check_additional(b, a);
-    for (const auto& [key, v] : b.items()) {
-      if (!a.contains(key)) { a[key] = v; continue; }
-      Json& x = a[key];
-      if (x == v) continue;
-      if (key == "type") {
-        std::set<std::string> ta = types_of(x), tb = types_of(v), both;
-        for (const std::string& t : ta)
-          if (tb.count(t) || (t == "integer" && tb.count("number"))) both.insert(t);
-        for (const std::string& t : tb)
-          if (t == "integer" && ta.count("number")) both.insert(t);
-        x = Json::array();
-        for (const std::string& t : both) x.push_back(t);
-      } else if (key == "required") {
-        for (const Json& r : v)
-          if (std::find(x.begin(), x.end(), r) == x.end()) x.push_back(r);
-      } else if (key == "properties") {
-        for (const auto& [name, sub] : v.items()) {
-          if (!x.contains(name)) x[name] = sub;
-          else if (x[name] != sub) x[name] = Json{{"allOf", Json::array({x[name], sub})}};
-        }
-      } else if (key == "additionalProperties" || key == "items") {
-        x = Json{{"allOf", Json::array({x, v})}};
-      } else if (key == "minimum" || key == "minLength" || key == "minItems" || key == "minProperties") {
-        if (!x.is_number() || !v.is_number()) cannot(key);
-        if (v > x) x = v;
-      } else if (key == "maximum" || key == "maxLength" || key == "maxItems" || key == "maxProperties") {
-        if (!x.is_number() || !v.is_number()) cannot(key);
-        if (v < x) x = v;
-      } else if ((key == "exclusiveMinimum" || key == "exclusiveMaximum") && x.is_number() && v.is_number()) {
-        if ((key == "exclusiveMinimum") == (v > x)) x = v;
-      } else if (key == "enum" || key == "const") {
-        const Json xs = key == "enum" ? x : Json::array({x});
-        const Json vs = key == "enum" ? v : Json::array({v});
-        Json common = Json::array();
-        for (const Json& e : xs)
-          if (std::find(vs.begin(), vs.end(), e) != vs.end()) common.push_back(e);
-        a.erase(key);
-        if (a.contains("enum")) {
-          Json both = Json::array();
-          for (const Json& e : a["enum"])
-            if (std::find(common.begin(), common.end(), e) != common.end()) both.push_back(e);
-          common = both;
-        }
-        a["enum"] = common;
-      } else if (key == "nullable") {
-        x = x == Json(true) && v == Json(true);
-      } else {
-        cannot(key);
-      }
-    }
-    return a;
   }
 
   // ---- Schemas.
@@ -293,7 +220,7 @@ class Converter {
         options.push_back(compile(branches[i], p));
       } else {
         if (branches[i] == Json(false)) continue;
-        options.push_back(compile(merge(flatten(siblings, ptr, 0), flatten(branches[i], p, 0), p), p));
+        options.push_back(compile(merge_schemas(flatten(siblings, ptr, 0), flatten(branches[i], p, 0), p), p));
       }
     }
     const ExprId out = alt(g_, std::move(options));
@@ -459,7 +386,8 @@ class Converter {
     const ExprId empty_object = g_.sequence({g_.byte('{'), t_.ws, g_.byte('}')});
 
     const int min_p = s.contains("minProperties") ? count_keyword(s, "minProperties", ptr) : 0;
-    const std::optional<int> max_p = s.contains("maxProperties") ? std::optional<int>(count_keyword(s, "maxProperties", ptr)) : std::nullopt;
+    std::optional<int> max_p;
+    if (s.contains("maxProperties")) max_p.emplace(count_keyword(s, "maxProperties", ptr));
     const int n = int(list.size());
     const int n_required = int(std::count_if(list.begin(), list.end(), [](const Prop& p) { return p.required; }));
     if (n == 0 && allow_additional && (min_p > 0 || max_p)) {
