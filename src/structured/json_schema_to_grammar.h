@@ -39,6 +39,11 @@ struct JsonSchemaOptions {
 // The grammar of JSON texts valid under `schema` (a JSON Schema document, draft 2020-12 with the
 // draft-07 / draft-04 spellings real schemas still use). Throws turbine::Error naming the
 // offending keyword and its location.
+//
+// Object properties are generated in the order `properties` lists them, so pass the schema as
+// nlohmann::ordered_json (as the server parses requests); nlohmann::json keeps keys sorted, and the
+// overload taking it can only generate them in that sorted order.
+Grammar json_schema_grammar(const nlohmann::ordered_json& schema, const JsonSchemaOptions& options = {});
 Grammar json_schema_grammar(const nlohmann::json& schema, const JsonSchemaOptions& options = {});
 
 // Any JSON object (response_format {"type": "json_object"}): a top-level object whose values are
