@@ -34,6 +34,9 @@ struct SamplingRow {
   float presence_penalty = 0.0f;    // 0: off
   int32_t adjust_begin = 0, adjust_end = 0;      // this row's range in the adjustment list
   int32_t suppress_begin = 0, suppress_end = 0;  // this row's range in the suppressed-id list
+  // The row of DeviceSamplingBatch::token_bitmask that bans tokens before anything else (a
+  // structured-output grammar's mask); -1: none.
+  int32_t bitmask_row = -1;
 };
 
 // One per DISTINCT token of a row that has a logit_bias entry or occurs in the prompt or the
@@ -54,6 +57,11 @@ struct DeviceSamplingBatch {
   std::span<const SamplingRow> rows;                      // one per logits row
   std::span<const SamplingTokenAdjustment> adjustments;   // ranges per row
   std::span<const int32_t> suppressed;                    // ranges per row (EOS/stop ids before min_tokens)
+  // Packed allowed-token masks, bitmask_words words per mask row (backend/token_bitmask.h): a row
+  // with bitmask_row >= 0 first sets every logit whose bit is clear to -inf (ids past
+  // 32 * bitmask_words too), as the host path does with apply_token_bitmask. Empty: no masks.
+  std::span<const uint32_t> token_bitmask;
+  int32_t bitmask_words = 0;
 };
 
 // Host memory owned by the backend, valid until two more sample_async() calls.

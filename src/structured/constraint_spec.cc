@@ -29,9 +29,10 @@ std::string ConstraintSpec::key() const {
 
 namespace {
 
-nlohmann::json parse_json(const std::string& text, std::string_view what) {
+// Ordered: a schema's property order is the order the output writes them in.
+nlohmann::ordered_json parse_json(const std::string& text, std::string_view what) {
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     fail("{} is not valid JSON: {}", what, e.what());
   }
@@ -44,7 +45,7 @@ Grammar grammar_of(const ConstraintSpec& spec) {
   json_options.any_whitespace = spec.any_whitespace;
   switch (spec.kind) {
     case ConstraintKind::kJsonSchema: {
-      const nlohmann::json schema = parse_json(spec.source, "the JSON schema");
+      const nlohmann::ordered_json schema = parse_json(spec.source, "the JSON schema");
       if (!schema.is_object() && !schema.is_boolean()) fail("the JSON schema must be an object");
       return json_schema_grammar(schema, json_options);
     }
@@ -52,11 +53,11 @@ Grammar grammar_of(const ConstraintSpec& spec) {
     case ConstraintKind::kRegex: return regex_grammar(spec.source);
     case ConstraintKind::kGrammar: return ebnf_grammar(spec.source);
     case ConstraintKind::kChoice: {
-      const nlohmann::json choices = parse_json(spec.source, "the choice list");
+      const nlohmann::ordered_json choices = parse_json(spec.source, "the choice list");
       if (!choices.is_array() || choices.empty()) fail("choice must be a non-empty list of strings");
       Grammar g;
       std::vector<ExprId> options;
-      for (const nlohmann::json& c : choices) {
+      for (const nlohmann::ordered_json& c : choices) {
         if (!c.is_string()) fail("choice must be a non-empty list of strings, got {}", c.dump());
         options.push_back(g.literal(c.get<std::string>()));
       }
