@@ -29,6 +29,7 @@
 #include "engine/kv/block_hash.h"
 #include "engine/sampling_params.h"
 #include "engine/stop_string_matcher.h"
+#include "structured/constraint_spec.h"
 
 namespace turbine {
 
@@ -69,6 +70,10 @@ struct RequestParams {
   // Opaque keys that must match, besides the tokens, for KV to be shared through the prefix
   // cache (LoRA id, multimodal input hashes, a cache salt). Hashed into every block.
   std::vector<uint64_t> cache_extra_keys;
+  // Structured output: the output must match this constraint (JSON Schema, regex, grammar,
+  // choice); the runner masks every sampled position with it. The engine compiles it at
+  // submission (EngineOptions::grammars), so an invalid one fails submit().
+  std::optional<structured::ConstraintSpec> structured;
 
   // Checks every field, `sampling` included (token ids against the vocabulary); throws
   // turbine::Error naming the first bad one. LlmEngine::submit calls it, once per request: the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "backend/token_bitmask.h"
 #include "common/error.h"
 
 namespace turbine {
@@ -153,6 +154,22 @@ void ModelRunner::adopt(SequenceState& state, const NewSequence& fresh) const {
   state.output.clear();
   if (state.keeps_history || state.prompt_logprobs) state.prompt = fresh.prompt_token_ids;
   if (state.keeps_history) state.output = fresh.output_token_ids;
+  state.grammar.reset();
+  if (params.structured) {
+    if (!grammars_) fail("sequence {} asks for structured output but the runner has no grammar compiler", fresh.seq_id);
+    state.grammar = std::make_unique<structured::GrammarMatcher>(grammars_->get(*params.structured));
+    // A resumed or forked sequence: the grammar catches up with the output it already has.
+    for (const int32_t id : fresh.output_token_ids) state.grammar->accept_token(id);
+  }
+}
+
+bool ModelRunner::fill_grammar_mask(SequenceState& state, std::span<uint32_t> mask) {
+  const int allowed = state.grammar->fill_mask(mask);
+  const auto stops = state.grammar->grammar().vocabulary().stop_ids();
+  if (!state.grammar->can_end()) return false;
+  int stops_allowed = 0;
+  for (const int32_t id : stops) stops_allowed += token_allowed(mask, id) ? 1 : 0;
+  return allowed == stops_allowed;
 }
 
 ModelRunner::StepShape ModelRunner::update_states(const SchedulerOutput& output) {
@@ -316,9 +333,11 @@ SamplingContext ModelRunner::sampling_context(const ScheduledSequence& seq, cons
 }
 
 SampledToken ModelRunner::sample(const ScheduledSequence& seq, SequenceState& state, std::span<const int32_t> drafts,
-                                 int j, std::span<const float> logits) {
+                                 int j, std::span<const float> logits, bool keep_stops) {
   RandomGenerator& rng = random_stream(seq, state, j);
-  const SampleResult r = sampler_.sample(logits, state.sampling, sampling_context(seq, state, drafts, j), rng);
+  SamplingContext context = sampling_context(seq, state, drafts, j);
+  if (keep_stops) context.suppressed_ids = {};
+  const SampleResult r = sampler_.sample(logits, state.sampling, context, rng);
   return {r.token, r.logprob, r.top_logprobs};
 }
 
@@ -336,6 +355,8 @@ static_assert(kMaxLogprobs <= kMaxDeviceLogprobs, "a device sampler must return 
 
 void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& logits, LaunchedStep& step) {
   device_sampling_.clear();
+  token_bitmask_.clear();
+  const int32_t mask_words = token_bitmask_words(model_.config().vocab_size);
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     if (!seq.samples_token) continue;
@@ -345,22 +366,38 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
     // would at that output length (the same single draw the host sampler makes, none when
     // greedy, so a seeded request consumes its stream identically on either path).
     const bool greedy = state.sampling_row.temperature < kGreedyTemperatureEpsilon;
+    int tentative = 0;  // drafts the grammar took to mask the positions after them
     for (int j = 0; j <= seq.num_draft_tokens; ++j) {
       const double uniform = greedy ? 0.0 : random_stream(seq, state, j).next_double();
-      if (!state.needs_adjustments && seq.num_prior_output_tokens + j >= state.min_tokens) {
+      int32_t mask_row = -1;
+      bool keep_stops = false;
+      if (state.grammar) {
+        // Position j is sampled as if drafts[0, j) were accepted; a draft the grammar refuses can
+        // never be matched by the (masked) sample before it, so later positions are never kept.
+        if (j > 0 && tentative == j - 1 && state.grammar->accept_token(drafts[size_t(j - 1)])) ++tentative;
+        mask_row = int32_t(token_bitmask_.size() / size_t(mask_words));
+        token_bitmask_.resize(token_bitmask_.size() + size_t(mask_words));
+        keep_stops = fill_grammar_mask(state, std::span(token_bitmask_).last(size_t(mask_words)));
+      }
+      if (!state.needs_adjustments && (keep_stops || seq.num_prior_output_tokens + j >= state.min_tokens)) {
         // Nothing per token and nothing suppressed: the row is the request's constant one.
         device_sampling_.add_plain_row(state.sampling_row, uniform);
       } else {
-        device_sampling_.add_row(state.sampling, sampling_context(seq, state, drafts, j), uniform);
+        SamplingContext context = sampling_context(seq, state, drafts, j);
+        if (keep_stops) context.suppressed_ids = {};
+        device_sampling_.add_row(state.sampling, context, uniform);
       }
+      device_sampling_.rows.back().bitmask_row = mask_row;
     }
+    if (state.grammar) state.grammar->rollback(tentative);
     remember_row(seq, state, step.sampling_row[i]);
   }
   TURBINE_CHECK(int64_t(device_sampling_.rows.size()) == logits.rows, "{} sampling rows for {} rows of logits",
                 device_sampling_.rows.size(), logits.rows);
   lap(&HostTimes::rows);
-  const int32_t* sampled =
-      backend_.sample_async({logits, device_sampling_.rows, device_sampling_.adjustments, device_sampling_.suppressed});
+  const int32_t* sampled = backend_.sample_async({logits, device_sampling_.rows, device_sampling_.adjustments,
+                                                   device_sampling_.suppressed, token_bitmask_,
+                                                   token_bitmask_.empty() ? 0 : mask_words});
   lap(&HostTimes::sampling);
   step.on_device = true;
   last_sampled_ = sampled;
@@ -400,9 +437,19 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
       const size_t first_row = row_tokens.size();
       row_tokens.resize(first_row + drafts.size() + 1, 0);
       for (int j = 0; j <= int(drafts.size()); ++j) {
-        const std::span<const float> row_logits = std::span<const float>(
-            host_logits_.data() + size_t(row + j) * size_t(vocab), size_t(vocab));
-        SampledToken s = sample(seq, state, drafts, j, row_logits);
+        const std::span<float> row_logits(host_logits_.data() + size_t(row + j) * size_t(vocab), size_t(vocab));
+        bool keep_stops = false;
+        if (state.grammar) {
+          // Masked in place before the sampler, so its logprobs describe the masked row (as on
+          // the device, and as vLLM applies its grammar bitmask before sampling).
+          token_bitmask_.resize(size_t(token_bitmask_words(vocab)));
+          keep_stops = fill_grammar_mask(state, token_bitmask_);
+          apply_token_bitmask(row_logits, token_bitmask_);
+        }
+        SampledToken s = sample(seq, state, drafts, j, row_logits, keep_stops);
+        // Every sample up to the first rejected draft is kept; the grammar advances with each, so
+        // the next position's mask sees the draft this one matched.
+        if (state.grammar) state.grammar->accept_token(s.token);
         const bool rejects_draft = j < int(drafts.size()) && s.token != drafts[size_t(j)];
         row_tokens[first_row + size_t(j)] = s.token;
         result.tokens.add(s.token);
@@ -472,6 +519,7 @@ void ModelRunner::launch(const SchedulerOutput& output) {
       num_sampling_rows += 1 + seq.num_draft_tokens;
     }
     if (seq.samples_token && step_states_[i]->keeps_history) step.history_rows.push_back(int(i));
+    if (seq.samples_token && step_states_[i]->grammar) step.grammar_rows.push_back(int(i));
     if (seq.num_draft_tokens > 0 && step.draft_offsets.empty()) step.draft_offsets.assign(i + 1, 0);
     if (!step.draft_offsets.empty()) {
       const std::span<const int32_t> drafts = drafts_of(output, seq);
@@ -580,6 +628,12 @@ StepResult ModelRunner::collect() {
     if (it == sequences_.end()) continue;
     const std::span<const int32_t> kept = result.tokens.of(size_t(i));
     it->second.output.insert(it->second.output.end(), kept.begin(), kept.end());
+  }
+  // Constrained sequences step in order too (no step is scheduled ahead of their token).
+  for (const int i : step.grammar_rows) {
+    auto it = sequences_.find(step.seq_ids[size_t(i)]);
+    if (it == sequences_.end() || !it->second.grammar) continue;
+    for (const int32_t token : result.tokens.of(size_t(i))) it->second.grammar->accept_token(token);
   }
   lap(&HostTimes::collect);
   return result;

@@ -34,6 +34,8 @@
 #include "runner/kv_cache.h"
 #include "runner/random_generator.h"
 #include "runner/sampler.h"
+#include "structured/grammar_compiler.h"
+#include "structured/grammar_matcher.h"
 
 namespace turbine {
 
@@ -88,6 +90,10 @@ class ModelRunner {
   // first launch.
   int capture_decode_graphs();
 
+  // Where sequences with a structured-output constraint (RequestParams::structured) get their
+  // compiled grammar; null: such a sequence is an error (the engine refuses them at submit).
+  void set_grammar_compiler(std::shared_ptr<structured::GrammarCompiler> grammars) { grammars_ = std::move(grammars); }
+
   const KvCache& kv_cache() const { return kv_; }
   const HostTimes& host_times() const { return host_times_; }
   size_t num_sequences() const { return sequences_.size(); }
@@ -116,6 +122,9 @@ class ModelRunner {
     bool keeps_history = false;
     std::vector<int32_t> prompt;
     std::vector<int32_t> output;
+    // Structured output: the grammar's progress over the output (advanced by every kept token),
+    // which masks each sampled position. Null: unconstrained.
+    std::unique_ptr<structured::GrammarMatcher> grammar;
   };
 
   // What update_states() found about the step being launched.
@@ -137,6 +146,7 @@ class ModelRunner {
     std::vector<int> num_logprobs;    // per scheduled sequence: top logprobs wanted
     std::vector<SeqId> seq_ids;       // per scheduled sequence
     std::vector<int> history_rows;    // scheduled sequences that keep their output (device samples)
+    std::vector<int> grammar_rows;    // scheduled sequences whose grammar advances by the samples (device)
     StepResult result;                // complete already when the host sampled
   };
 
@@ -157,8 +167,13 @@ class ModelRunner {
   static std::pair<int, int> prompt_logprob_rows(const ScheduledSequence& seq, const SequenceState& state);
   // Samples position `j` of the sequence's step (j > 0: after its first j draft tokens, taken as
   // accepted), from that position's logits.
+  // `keep_stops`: the row's grammar allows only stop tokens, which min_tokens must not suppress
+  // (the sampler needs one finite logit).
   SampledToken sample(const ScheduledSequence& seq, SequenceState& state, std::span<const int32_t> drafts, int j,
-                      std::span<const float> logits);
+                      std::span<const float> logits, bool keep_stops = false);
+  // Fills `mask` with the sequence's grammar mask at its current position; returns whether it
+  // allows only stop tokens (the grammar is complete).
+  bool fill_grammar_mask(SequenceState& state, std::span<uint32_t> mask);
   // The sequence's draft tokens in this step's output.
   static std::span<const int32_t> drafts_of(const SchedulerOutput& output, const ScheduledSequence& seq);
   // Queues sampling of every sampling row of `logits` (one per sequence with samples_token, in
@@ -231,6 +246,8 @@ class ModelRunner {
   std::vector<float> host_logits_;
   std::vector<int32_t> draft_history_;  // sampling_context's output + drafts, for a drafted position
   DeviceSamplingInputs device_sampling_;  // reused every step
+  std::shared_ptr<structured::GrammarCompiler> grammars_;
+  std::vector<uint32_t> token_bitmask_;  // a step's grammar masks, one row per masked position
 };
 
 }  // namespace turbine

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "backend/cpu/cpu_backend.h"
 #include "common/error.h"
@@ -184,7 +185,12 @@ TEST(EngineIntegration, StepTimingCountsDecodeStepsAndTheirPhases) {
   for (int i = 0; i < 4; ++i) h.submit(std::to_string(i), random_prompt(rng, 20), greedy(10));
   h.wait();
   h.expect_pool_empty();
-  const EngineStats s = h.engine().stats();
+  // A step's timing is recorded after its outputs go out: give the last one a moment.
+  EngineStats s = h.engine().stats();
+  for (int i = 0; i < 1000 && s.decode_steps < 9; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    s = h.engine().stats();
+  }
   EXPECT_GT(s.num_steps, s.decode_steps);  // the prefill steps are not decode-only
   EXPECT_GE(s.decode_steps, 9u);           // 10 tokens each: the first comes from the prefill step
   EXPECT_GE(s.decode_rows, s.decode_steps);

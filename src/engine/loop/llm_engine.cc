@@ -122,6 +122,8 @@ LlmEngine::LlmEngine(const std::vector<ModelOnDevice>& devices, const EngineOpti
   setup.max_num_seqs = options.max_num_seqs;
   setup.max_model_len = max_model_len;
   setup.enforce_eager = options.enforce_eager;
+  setup.grammars = options.grammars;
+  grammars_ = options.grammars;
   if (devices.size() == 1) {
     communicators_.push_back(std::make_unique<SingleProcessCommunicator>());
   } else {
@@ -176,6 +178,12 @@ void LlmEngine::submit(std::unique_ptr<Request> request, OutputSink sink) {
     if (prompt[i] < 0 || prompt[i] >= vocab)
       fail("request '{}': prompt token {} (at index {}) is outside the vocabulary [0, {})", request->id, prompt[i], i,
            vocab);
+  if (request->params.structured) {
+    // Compiled here, on the submitting thread (the API layer's, not the engine's), so that an
+    // invalid constraint fails this call and the runner finds the grammar in the cache.
+    if (!grammars_) fail("structured output is not available for this model (no grammar compiler)");
+    grammars_->get(*request->params.structured);
+  }
   if (stopping_) fail("the engine is shutting down");
   const uint64_t key = outputs_->add_sink(request->id, std::move(sink), request->params.n);
   request->output_key = key;

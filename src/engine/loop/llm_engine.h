@@ -37,6 +37,7 @@
 #include "engine/request.h"
 #include "engine/scheduler/scheduler.h"
 #include "model/model.h"
+#include "structured/grammar_compiler.h"
 
 namespace turbine {
 
@@ -67,6 +68,9 @@ struct EngineOptions {
   // With several workers, check after every step that each produced the driver's tokens
   // (Executor's verify_lockstep; for tests and debugging).
   bool verify_worker_lockstep = false;
+  // Compiles and caches structured-output constraints for this model's vocabulary (one per served
+  // model, shared with the API layer). Null: requests with RequestParams::structured are refused.
+  std::shared_ptr<structured::GrammarCompiler> grammars;
 };
 
 struct KvCapacity {
@@ -171,6 +175,7 @@ class LlmEngine {
   SchedulerConfig scheduler_config_;
   KvCapacity capacity_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::shared_ptr<structured::GrammarCompiler> grammars_;  // EngineOptions::grammars
   std::vector<std::unique_ptr<Communicator>> communicators_;  // the workers' group, rank by rank
   std::unique_ptr<Executor> executor_;                        // after communicators_: stops first
   bool async_scheduling_ = false;

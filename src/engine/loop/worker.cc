@@ -6,6 +6,7 @@ Worker::Worker(Model& model, Backend& backend, Communicator& communicator, const
     : communicator_(communicator),
       runner_(std::make_unique<ModelRunner>(model, backend, setup.num_blocks, setup.block_size)) {
   runner_->reserve_logits(setup.max_num_seqs);
+  runner_->set_grammar_compiler(setup.grammars);
 }
 
 int Worker::capture_graphs(const WorkerSetup& setup) {

@@ -23,6 +23,7 @@ struct WorkerSetup {
   int max_num_seqs = 1;    // logits rows reserved, and the largest decode graph
   int max_model_len = 1;
   bool enforce_eager = false;
+  std::shared_ptr<structured::GrammarCompiler> grammars;  // structured output; may be null
 };
 
 class Worker {

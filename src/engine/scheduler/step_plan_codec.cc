@@ -15,8 +15,8 @@ constexpr uint32_t kVersion = 1;
 // A tripwire: a field added to the plan must be added to the codec (and its round-trip test).
 // These are the sizes on x86-64 Linux with GCC/Clang, the only targets; update them with the codec.
 static_assert(sizeof(ScheduledSequence) == 56, "ScheduledSequence changed: update the step plan codec");
-static_assert(sizeof(NewSequence) == 240, "NewSequence changed: update the step plan codec");
-static_assert(sizeof(RequestParams) == 176, "RequestParams changed: update the step plan codec");
+static_assert(sizeof(NewSequence) == 296, "NewSequence changed: update the step plan codec");
+static_assert(sizeof(RequestParams) == 232, "RequestParams changed: update the step plan codec");
 static_assert(sizeof(SamplingParams) == 96, "SamplingParams changed: update the step plan codec");
 static_assert(sizeof(SchedulerOutput) == 184, "SchedulerOutput changed: update the step plan codec");
 
@@ -106,6 +106,12 @@ void put_params(Writer& w, const RequestParams& p) {
   w.put(p.n);
   w.put_optional(p.prompt_logprobs);
   w.put_vector(p.cache_extra_keys);
+  w.put(uint8_t(p.structured.has_value()));
+  if (p.structured) {
+    w.put(uint8_t(p.structured->kind));
+    w.put(uint8_t(p.structured->any_whitespace));
+    w.put_vector(std::vector<char>(p.structured->source.begin(), p.structured->source.end()));
+  }
 }
 
 RequestParams get_params(Reader& r) {
@@ -133,6 +139,16 @@ RequestParams get_params(Reader& r) {
   p.n = r.get<int>();
   p.prompt_logprobs = r.get_optional<int>();
   p.cache_extra_keys = r.get_vector<uint64_t>();
+  if (r.get<uint8_t>() != 0) {
+    structured::ConstraintSpec c;
+    const uint8_t kind = r.get<uint8_t>();
+    if (kind > uint8_t(structured::ConstraintKind::kGrammar)) fail("step plan: constraint kind {} is unknown", kind);
+    c.kind = structured::ConstraintKind(kind);
+    c.any_whitespace = r.get<uint8_t>() != 0;
+    const std::vector<char> source = r.get_vector<char>();
+    c.source.assign(source.begin(), source.end());
+    p.structured = std::move(c);
+  }
   return p;
 }
 

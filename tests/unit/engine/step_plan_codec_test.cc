@@ -30,6 +30,7 @@ void expect_same_params(const RequestParams& a, const RequestParams& b) {
   EXPECT_EQ(a.n, b.n);
   EXPECT_EQ(a.prompt_logprobs, b.prompt_logprobs);
   EXPECT_EQ(a.cache_extra_keys, b.cache_extra_keys);
+  EXPECT_EQ(a.structured, b.structured);
 }
 
 void expect_same_plan(const SchedulerOutput& a, const SchedulerOutput& b) {
@@ -93,6 +94,8 @@ TEST_F(StepPlanCodecTest, EveryPlanOfABusyRunRoundTrips) {
     p.stop_token_ids = {int32_t(i), 42};
     if (i % 4 == 0) p.prompt_logprobs = 2;
     p.cache_extra_keys = {uint64_t(i % 2)};
+    if (i % 3 == 1)
+      p.structured = structured::ConstraintSpec{structured::ConstraintKind(i % 5), fmt::format("^a{{{}}}$", i), i % 2 == 0};
     submit(fmt::format("c{}", i), make_prompt(int(rng() % 40) + 2, uint32_t(i)), p);
   }
   std::vector<uint8_t> bytes;
