@@ -24,9 +24,10 @@ ExprId alt(Grammar& g, std::vector<ExprId> options) {
 Tokens make_tokens(Grammar& g, bool any_whitespace, int max_whitespace) {
   Tokens t;
   if (any_whitespace && max_whitespace > 0) {
-    ByteSet ws = ByteSet::of(' ');
-    ws.add('\n');
-    t.ws = g.repeat(g.bytes(ws), 0, max_whitespace);
+    // One space, or one newline and an indentation: compact and pretty-printed JSON both fit,
+    // but a model cannot fill its output with blank lines (small models otherwise do).
+    const ExprId indent = g.repeat(g.byte(' '), 0, max_whitespace);
+    t.ws = g.optional(g.choice({g.byte(' '), g.sequence({g.byte('\n'), indent})}));
   } else {
     t.ws = g.empty();
   }

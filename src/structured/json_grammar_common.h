@@ -18,7 +18,7 @@ inline constexpr int kMaxCount = 1 << 20;
 
 // Whitespace and punctuation of one grammar (shared expressions, created once).
 struct Tokens {
-  ExprId ws = -1;     // a bounded whitespace run (empty when compact)
+  ExprId ws = -1;     // " " or "\n" + up to max_whitespace spaces, optional (empty when compact)
   ExprId comma = -1;  // ws "," ws
   ExprId colon = -1;  // ws ":" ws
 };

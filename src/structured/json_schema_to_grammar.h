@@ -23,10 +23,11 @@
 namespace turbine::structured {
 
 struct JsonSchemaOptions {
-  // Whitespace allowed between tokens. Compact JSON only when false (`{"a":1}`); otherwise a
-  // bounded run of spaces and newlines (a model must not be able to emit whitespace forever).
+  // Whitespace allowed between tokens. Compact JSON only when false (`{"a":1}`); otherwise each
+  // gap may hold one space, or one newline and an indentation, so compact and pretty-printed
+  // JSON both fit but a model cannot emit whitespace (blank lines) without end.
   bool any_whitespace = true;
-  int max_whitespace = 20;  // longest whitespace run between two JSON tokens when any_whitespace
+  int max_whitespace = 20;  // longest indentation after a newline when any_whitespace
   // Objects without "additionalProperties" may carry other properties (the JSON Schema default)
   // when true; when false they get only the listed ones (what OpenAI's strict mode and most
   // clients mean). vLLM's default is false, as ours.

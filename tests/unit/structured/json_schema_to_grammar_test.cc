@@ -255,16 +255,20 @@ TEST(JsonSchemaToGrammar, CompactAndBoundedWhitespace) {
   EXPECT_TRUE(grammar_accepts(compact, R"({"a":[1,2]})"));
   EXPECT_FALSE(grammar_accepts(compact, R"({"a": [1,2]})"));
   EXPECT_FALSE(grammar_accepts(compact, "{\"a\":[1,\n2]}"));
+  // Each gap: nothing, one space, or one newline and up to max_whitespace spaces of indentation.
   const Grammar spaced = json_schema_grammar(schema, {.max_whitespace = 3});
-  EXPECT_TRUE(grammar_accepts(spaced, "{ \"a\" :\n[ 1 ,  2 ] }"));
-  EXPECT_TRUE(grammar_accepts(spaced, "{\"a\":[1,   2]}"));
-  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1,    2]}"));  // a run of 4
-  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1,\t2]}"));    // tab is not in the set
-  EXPECT_FALSE(grammar_accepts(spaced, " {\"a\":[]}"));        // nothing around the value
-  // Empty object / array: one run between the brackets, not two.
+  EXPECT_TRUE(grammar_accepts(spaced, "{ \"a\" :\n[ 1 , 2 ] }"));
+  EXPECT_TRUE(grammar_accepts(spaced, "{\n   \"a\": [1,\n   2]\n}"));
+  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1,  2]}"));       // two spaces without a newline
+  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1,\n    2]}"));   // an indentation of 4
+  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1,\n\n2]}"));     // a blank line
+  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1,\t2]}"));       // tab is not in the set
+  EXPECT_FALSE(grammar_accepts(spaced, " {\"a\":[]}"));           // nothing around the value
+  // Empty object / array: one gap between the brackets, not two.
   const Grammar empty = json_schema_grammar(Json::parse(R"({"type":"object","properties":{"a":{}}})"), {.max_whitespace = 2});
-  EXPECT_TRUE(grammar_accepts(empty, "{  }"));
-  EXPECT_FALSE(grammar_accepts(empty, "{   }"));
+  EXPECT_TRUE(grammar_accepts(empty, "{\n  }"));
+  EXPECT_FALSE(grammar_accepts(empty, "{  }"));
+  EXPECT_FALSE(grammar_accepts(empty, "{\n \n}"));
 }
 
 TEST(JsonSchemaToGrammar, AdditionalPropertiesDefaultOption) {
