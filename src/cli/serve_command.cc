@@ -33,6 +33,7 @@
 #include "server/http_server.h"
 #include "server/openai_api.h"
 #include "server/task_queue.h"
+#include "structured/grammar_compiler.h"
 #include "tokenizer/chat_template/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -157,6 +158,15 @@ void run_serve(ServeArgs args) {
 
   spdlog::info("[3/4] sizing the KV cache and starting the engine");
   EngineOptions engine_options = args.engine.to_options();
+  // Structured output: the vocabulary as bytes (once per model) and the grammar cache that the
+  // API threads compile into and the runner reads from.
+  const auto vocab_start = Clock::now();
+  auto grammars = std::make_shared<structured::GrammarCompiler>(std::make_shared<structured::TokenVocabulary>(
+      structured::TokenVocabulary::from_tokenizer(tokenizer, model->config().eos_token_ids,
+                                                  int32_t(model->config().vocab_size))));
+  spdlog::info("      structured output: {} token byte strings indexed in {:.2f} s",
+               grammars->vocabulary().num_ids_with_bytes(), since(vocab_start));
+  engine_options.grammars = grammars;
   if (args.scheduling_policy == "priority") {
     engine_options.policy = SchedulingPolicy::kPriority;
   } else if (args.scheduling_policy != "fcfs") {
@@ -178,6 +188,7 @@ void run_serve(ServeArgs args) {
       .max_num_seqs = engine_options.max_num_seqs,
       .eos_token_ids = model->config().eos_token_ids,
       .priority_scheduling = engine_options.policy == SchedulingPolicy::kPriority,
+      .grammars = grammars,
   };
 
   server::ServerMetrics metrics;

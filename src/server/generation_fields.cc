@@ -138,11 +138,7 @@ GenerationFields parse_generation_fields(const JsonObjectReader& body) {
   if (const auto seed = body.integer("seed")) s.seed = uint64_t(*seed);
   s.logit_bias = parse_logit_bias(body);
 
-  if (const Json* format = body.find("response_format")) {
-    const Json* type = format->is_object() && format->contains("type") ? &(*format)["type"] : nullptr;
-    if (!type || !type->is_string() || type->get<std::string>() != "text")
-      fail_param("response_format", "'response_format' other than {{\"type\": \"text\"}} is not supported");
-  }
+  g.constraint = parse_output_constraint(body);
   return g;
 }
 

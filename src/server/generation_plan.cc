@@ -70,6 +70,7 @@ RequestParams params_for_prompt(const GenerationFields& g, size_t prompt_len, in
   p.priority = g.priority;
   p.n = g.n;
   p.sampling = g.sampling;
+  if (g.constraint) p.structured = g.constraint->spec;
   return p;
 }
 
@@ -77,6 +78,16 @@ RequestParams params_for_prompt(const GenerationFields& g, size_t prompt_len, in
 // about the parameters is validated once, by LlmEngine::submit (a turbine::Error there is a 400).
 void check_generation_fields(const GenerationFields& g, const ServedModel& model) {
   model.check_model(g.model);
+  if (g.constraint) {
+    // Compiled here, on the request's worker thread: a bad schema, regex or grammar is a 400 that
+    // names its field, and the engine then finds the grammar in the compiler's cache.
+    if (!model.grammars) fail_param(g.constraint->param, "structured output is not available for this model");
+    try {
+      model.grammars->get(g.constraint->spec);
+    } catch (const Error& e) {
+      fail_param(g.constraint->param, "'{}' is invalid: {}", g.constraint->param, e.what());
+    }
+  }
   check_token_ids(g.stop_token_ids, model, "stop_token_ids");
   for (const auto& [id, bias] : g.sampling.logit_bias)
     if (id >= model.vocab_size)

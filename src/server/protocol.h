@@ -20,6 +20,7 @@
 
 #include "engine/sampling_params.h"
 #include "server/json_request.h"
+#include "server/structured_output_fields.h"
 
 namespace turbine::server {
 
@@ -61,6 +62,9 @@ struct GenerationFields {
   // temperature, top_p, top_k, min_p, seed, penalties, logit_bias (ids not yet checked against
   // the vocabulary); `logprobs` is set by each endpoint from its own fields.
   SamplingParams sampling;
+  // response_format / structured_outputs / guided_*: the output's required form (structured
+  // output), compiled against the model's vocabulary when the request is planned.
+  std::optional<OutputConstraint> constraint;
 };
 
 // A completions prompt: text to tokenize, or token ids.

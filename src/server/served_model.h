@@ -13,6 +13,7 @@
 
 #include "server/chat_prompt_renderer.h"
 #include "server/prompt_length_bound.h"
+#include "structured/grammar_compiler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace turbine::server {
@@ -30,6 +31,9 @@ struct ServedModel {
   // The fewest tokens a text can have, for rejecting over-long prompts before tokenizing them;
   // read from root's tokenizer.json (the one `tokenizer` was loaded from), unknown without it.
   PromptLengthBound prompt_bound = PromptLengthBound::from_model_dir(root);
+  // Structured output's compiler and grammar cache for this model (shared with the engine);
+  // null: requests that constrain their output are refused.
+  std::shared_ptr<structured::GrammarCompiler> grammars;
 
   const std::string& name() const { return names.front(); }
   // Throws ApiError 404 (code "model_not_found") unless `requested` is unset or a served name.

@@ -31,8 +31,10 @@ Tokens make_tokens(Grammar& g, bool any_whitespace, int max_whitespace) {
   } else {
     t.ws = g.empty();
   }
-  t.comma = g.sequence({t.ws, g.byte(','), t.ws});
-  t.colon = g.sequence({t.ws, g.byte(':'), t.ws});
+  // No whitespace before ',' or ':' and at most a space after ':' (as every JSON printer writes):
+  // a model has no gap there to wander into.
+  t.comma = g.sequence({g.byte(','), t.ws});
+  t.colon = any_whitespace && max_whitespace > 0 ? g.sequence({g.byte(':'), g.optional(g.byte(' '))}) : g.byte(':');
   return t;
 }
 

@@ -19,8 +19,8 @@ inline constexpr int kMaxCount = 1 << 20;
 // Whitespace and punctuation of one grammar (shared expressions, created once).
 struct Tokens {
   ExprId ws = -1;     // " " or "\n" + up to max_whitespace spaces, optional (empty when compact)
-  ExprId comma = -1;  // ws "," ws
-  ExprId colon = -1;  // ws ":" ws
+  ExprId comma = -1;  // "," ws
+  ExprId colon = -1;  // ":" and an optional space (none when compact)
 };
 Tokens make_tokens(Grammar& g, bool any_whitespace, int max_whitespace);
 

@@ -23,9 +23,10 @@
 namespace turbine::structured {
 
 struct JsonSchemaOptions {
-  // Whitespace allowed between tokens. Compact JSON only when false (`{"a":1}`); otherwise each
-  // gap may hold one space, or one newline and an indentation, so compact and pretty-printed
-  // JSON both fit but a model cannot emit whitespace (blank lines) without end.
+  // Whitespace allowed between tokens. Compact JSON only when false (`{"a":1}`); otherwise the
+  // gaps after '{', '[' and ',' and before '}' and ']' may hold one space, or one newline and an
+  // indentation, and ':' may be followed by one space (nothing goes before ',' or ':'): compact
+  // and pretty-printed JSON both fit, but a model cannot emit whitespace without end.
   bool any_whitespace = true;
   int max_whitespace = 20;  // longest indentation after a newline when any_whitespace
   // Objects without "additionalProperties" may carry other properties (the JSON Schema default)

@@ -257,7 +257,10 @@ TEST(JsonSchemaToGrammar, CompactAndBoundedWhitespace) {
   EXPECT_FALSE(grammar_accepts(compact, "{\"a\":[1,\n2]}"));
   // Each gap: nothing, one space, or one newline and up to max_whitespace spaces of indentation.
   const Grammar spaced = json_schema_grammar(schema, {.max_whitespace = 3});
-  EXPECT_TRUE(grammar_accepts(spaced, "{ \"a\" :\n[ 1 , 2 ] }"));
+  EXPECT_TRUE(grammar_accepts(spaced, "{ \"a\": [ 1, 2 ] }"));
+  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\" :[1,2]}"));      // nothing before ':'
+  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1 ,2]}"));      // nothing before ','
+  EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":\n[1,2]}"));     // only a space after ':'
   EXPECT_TRUE(grammar_accepts(spaced, "{\n   \"a\": [1,\n   2]\n}"));
   EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1,  2]}"));       // two spaces without a newline
   EXPECT_FALSE(grammar_accepts(spaced, "{\"a\":[1,\n    2]}"));   // an indentation of 4
@@ -357,7 +360,7 @@ TEST(JsonSchemaToGrammar, NumberIntervalsOverAWindow) {
 
 TEST(JsonSchemaToGrammar, JsonObjectMode) {
   const Grammar g = json_object_grammar();
-  for (const char* ok : {"{}", R"({"a":[1,{"b":null}],"c":"\u00e9","d":-1.5e3,"e":true})", "{ \"a\" : { } }"})
+  for (const char* ok : {"{}", R"({"a":[1,{"b":null}],"c":"\u00e9","d":-1.5e3,"e":true})", "{ \"a\": { } }"})
     EXPECT_TRUE(grammar_accepts(g, ok)) << ok;
   for (const char* bad : {"[]", "\"x\"", R"({"a":})", R"({"a":1,})", "{'a':1}", "1", R"({"a":01})"})
     EXPECT_FALSE(grammar_accepts(g, bad)) << bad;
