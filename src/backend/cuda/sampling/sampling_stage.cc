@@ -5,6 +5,7 @@
 
 #include "backend/cuda/common/cuda_check.h"
 #include "backend/cuda/sampling/gpu_sampler.h"
+#include "backend/cuda/sampling/token_bitmask_kernel.h"
 #include "common/error.h"
 
 namespace turbine::cuda {
@@ -57,13 +58,20 @@ const int32_t* SamplingStage::launch(const DeviceSamplingBatch& batch, cudaStrea
   TURBINE_CHECK(rows == 0 || (logits.cols >= 1 && logits.cols <= kGpuSamplingMaxVocab),
                 "sample: vocabulary of {} is outside [1, {}]", logits.cols, kGpuSamplingMaxVocab);
   bool want_top = false;
+  // Mask rows in token_bitmask, and the most any row reads (-1: no row is masked).
+  const size_t mask_rows = batch.bitmask_words > 0 ? batch.token_bitmask.size() / size_t(batch.bitmask_words) : 0;
+  int32_t max_mask_row = -1;
   for (const SamplingRow& r : batch.rows) {
     TURBINE_CHECK(r.adjust_begin >= 0 && r.adjust_begin <= r.adjust_end && size_t(r.adjust_end) <= batch.adjustments.size() &&
                       r.suppress_begin >= 0 && r.suppress_begin <= r.suppress_end &&
                       size_t(r.suppress_end) <= batch.suppressed.size() && r.num_logprobs >= 0 &&
                       r.num_logprobs <= kMaxDeviceLogprobs,
                   "sample: a row's ranges or logprob count are out of bounds");
+    TURBINE_CHECK(r.bitmask_row >= -1 && (r.bitmask_row < 0 || (batch.bitmask_words >= 1 && size_t(r.bitmask_row) < mask_rows)),
+                  "sample: bitmask row {} is outside the {} mask rows of {} words", r.bitmask_row, mask_rows,
+                  batch.bitmask_words);
     want_top |= r.num_logprobs > 0;
+    if (r.bitmask_row > max_mask_row) max_mask_row = r.bitmask_row;
   }
   // This slot's previous launch was collected (at most two are outstanding), so its pinned
   // buffers are free: the device has run both of its copies.
@@ -78,11 +86,14 @@ const int32_t* SamplingStage::launch(const DeviceSamplingBatch& batch, cudaStrea
     return nullptr;
   }
 
-  // In: [rows | adjustments | suppressed], each 16-byte aligned, one copy.
+  // In: [rows | adjustments | suppressed | masks], each 16-byte aligned, one copy. Only the mask
+  // rows up to the highest one in use travel, and none when no row is masked.
   const size_t rows_bytes = align16(size_t(rows) * sizeof(SamplingRow));
   const size_t adjust_bytes = align16(batch.adjustments.size() * sizeof(SamplingTokenAdjustment));
   const size_t suppress_bytes = align16(batch.suppressed.size() * sizeof(int32_t));
-  const size_t in_bytes = rows_bytes + adjust_bytes + suppress_bytes;
+  const size_t mask_words = max_mask_row >= 0 ? size_t(max_mask_row + 1) * size_t(batch.bitmask_words) : 0;
+  const size_t mask_bytes = align16(mask_words * sizeof(uint32_t));
+  const size_t in_bytes = rows_bytes + adjust_bytes + suppress_bytes + mask_bytes;
   // Out: [tokens | logprobs | top ids | top logprobs | workspace]; the first four come back.
   const size_t top = size_t(rows) * kGpuMaxLogprobs;
   const size_t tokens_bytes = align16(size_t(rows) * sizeof(int32_t));
@@ -104,6 +115,8 @@ const int32_t* SamplingStage::launch(const DeviceSamplingBatch& batch, cudaStrea
   if (!batch.adjustments.empty()) std::memcpy(h + rows_bytes, batch.adjustments.data(), batch.adjustments.size_bytes());
   if (!batch.suppressed.empty())
     std::memcpy(h + rows_bytes + adjust_bytes, batch.suppressed.data(), batch.suppressed.size_bytes());
+  if (mask_words > 0)
+    std::memcpy(h + rows_bytes + adjust_bytes + suppress_bytes, batch.token_bitmask.data(), mask_words * sizeof(uint32_t));
   TURBINE_CUDA_CHECK(cudaMemcpyAsync(in_device_.data, h, in_bytes, cudaMemcpyHostToDevice, stream));
   char* d = static_cast<char*>(in_device_.data);
   char* o = static_cast<char*>(out_device_.data);
@@ -122,6 +135,18 @@ const int32_t* SamplingStage::launch(const DeviceSamplingBatch& batch, cudaStrea
     b.out_top_logprobs = reinterpret_cast<float*>(o + tokens_bytes + logprobs_bytes + top_bytes);
   }
   b.workspace = workspace_bytes > 0 ? o + tokens_bytes + logprobs_bytes + 2 * top_bytes : nullptr;
+  if (mask_words > 0) {
+    // Structured output: the masked rows' banned logits become -inf before the sampler reads
+    // them, so its logprobs, transforms and filters all see the masked row (as on the host).
+    TokenBitmaskBatch m;
+    m.logits = b.logits;
+    m.rows = rows;
+    m.vocab = b.vocab;
+    m.params = b.params;
+    m.bitmask = reinterpret_cast<const uint32_t*>(d + rows_bytes + adjust_bytes + suppress_bytes);
+    m.words = batch.bitmask_words;
+    launch_token_bitmask(m, stream);
+  }
   launch_gpu_sampling(b, stream);
 
   TURBINE_CUDA_CHECK(cudaMemcpyAsync(slot.out_host.data, o, back_bytes, cudaMemcpyDeviceToHost, stream));

@@ -1,5 +1,6 @@
 // Backend::sample_async / collect_sampled on the CUDA backend: stages a DeviceSamplingBatch's
-// host lists (rows, adjustments, suppressed ids) to the device in one copy, launches the GPU
+// host lists (rows, adjustments, suppressed ids, the allowed-token masks in use) to the device in
+// one copy, applies the masks (token_bitmask_kernel.h) when a row has one, launches the GPU
 // sampler (gpu_sampler.h) on the backend's stream and queues the ids and logprobs back in one
 // copy; collect() waits for that copy.
 //

@@ -15,10 +15,14 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "backend/cuda/common/cuda_check.h"
 #include "backend/cuda/sampling/gpu_sampler.h"
+#include "backend/cuda/sampling/token_bitmask_kernel.h"
+#include "common/error.h"
 
 namespace emu {
 struct Dim { unsigned x = 0, y = 0, z = 0; };
@@ -115,6 +119,7 @@ using std::log;
 }  // namespace turbine::cuda::sampling_detail
 
 #include "backend/cuda/sampling/gpu_sampler_kernel.cuh"
+#include "backend/cuda/sampling/token_bitmask_kernel.cuh"
 
 namespace turbine::cuda {
 namespace {
@@ -173,6 +178,27 @@ const GpuSamplingRowStats* gpu_sampling_row_stats(const void* ws, int row) {
   return static_cast<const GpuSamplingRowStats*>(ws) + row;
 }
 void launch_gpu_sampling(const GpuSamplingBatch& b, cudaStream_t) { launch(b, GpuSamplingDebug{}); }
+
+// The token-bitmask kernel's body needs no barriers: every (row, chunk, thread) in turn.
+void launch_token_bitmask(const TokenBitmaskBatch& b, cudaStream_t) {
+  using namespace token_bitmask_detail;
+  if (b.rows <= 0) return;
+  if (b.vocab < 1 || b.vocab > kGpuSamplingMaxVocab || b.words < 1 || b.logits == nullptr || b.params == nullptr ||
+      b.bitmask == nullptr) {
+    throw std::runtime_error("token_bitmask: bad launch");
+  }
+  for (int row = 0; row < b.rows; ++row)
+    for (int chunk = 0; chunk * kChunk < b.vocab; ++chunk)
+      for (int tid = 0; tid < kThreads; ++tid) mask_chunk(b, row, chunk, tid);
+}
+
+// cuda_check.h's failure reports (the real ones are in common/cuda_check.cc, which needs cuBLASLt).
+void cuda_call_failed(cudaError_t status, const char* call, const char* file, int line) {
+  check_failed(call, file, line, "emulated CUDA error " + std::to_string(status));
+}
+void launcher_rejected(const char* op, const char* what, const char* file, int line) {
+  check_failed(op, file, line, std::string("unsupported ") + what + " reached the CUDA launcher");
+}
 void launch_gpu_sampling_debug(const GpuSamplingBatch& b, const GpuSamplingDebug& d, cudaStream_t) { launch(b, d); }
 
 }  // namespace turbine::cuda
