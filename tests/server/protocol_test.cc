@@ -143,7 +143,8 @@ TEST(CompletionRequest, OutOfRangeValuesNameTheirField) {
       {R"("min_tokens": 5, "max_tokens": 4)", "min_tokens"}, {R"("stop": [""])", "stop"},
       {R"("stop": [1])", "stop"}, {R"("best_of": 2)", "best_of"}, {R"("suffix": "s")", "suffix"},
       {R"("stream_options": {"include_usage": true})", "stream_options"},
-      {R"("response_format": {"type": "json_object"})", "response_format"},
+      {R"("response_format": {"type": "yaml"})", "response_format.type"},
+      {R"("guided_regex": "a", "guided_choice": ["b"])", "guided_choice"},
       {R"("stop_token_ids": [-1])", "stop_token_ids[0]"}, {R"("temperature": "1")", "temperature"},
       {R"("stream": 1)", "stream"}, {R"("seed": 1.5)", "seed"},
   };
