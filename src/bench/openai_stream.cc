@@ -27,7 +27,7 @@ std::string_view endpoint_backend(Endpoint endpoint) {
 }
 
 std::string request_body(Endpoint endpoint, const std::string& model, const std::string& prompt, int max_tokens,
-                         bool ignore_eos) {
+                         bool ignore_eos, const json& extra_body) {
   json body;
   body["model"] = model;
   if (endpoint == Endpoint::kChat) {
@@ -43,6 +43,9 @@ std::string request_body(Endpoint endpoint, const std::string& model, const std:
   body["stream"] = true;
   body["stream_options"] = {{"include_usage", true}};
   if (ignore_eos) body["ignore_eos"] = true;
+  // vLLM's --extra-body: fields merged over the request's own (a response_format, sampling).
+  if (extra_body.is_object())
+    for (const auto& [key, value] : extra_body.items()) body[key] = value;
   // Random-token prompts may hold invalid UTF-8 after decoding; replace it rather than throw.
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }

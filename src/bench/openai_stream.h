@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "bench/request_result.h"
 #include "bench/response_observer.h"
 
@@ -20,9 +22,10 @@ std::string_view endpoint_path(Endpoint endpoint);     // "/v1/completions", ...
 std::string_view endpoint_backend(Endpoint endpoint);  // vLLM's backend name: "openai", "openai-chat"
 
 // vLLM's payload: greedy (temperature 0), max_tokens (chat: max_completion_tokens), streamed with
-// stream_options.include_usage so the last chunk carries the token counts; ignore_eos if asked.
+// stream_options.include_usage so the last chunk carries the token counts; ignore_eos if asked;
+// then every field of `extra_body` (an object) over those.
 std::string request_body(Endpoint endpoint, const std::string& model, const std::string& prompt, int max_tokens,
-                         bool ignore_eos);
+                         bool ignore_eos, const nlohmann::json& extra_body = nlohmann::json());
 
 // Turns one request's event stream into a RequestResult, with vLLM's definitions:
 //  - TTFT: from the start to the first chunk whose choice carries text (completions "text",

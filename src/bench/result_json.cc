@@ -78,6 +78,7 @@ json serve_result_json(const ServeBenchmarkConfig& c, const ServeBenchmarkResult
   config["burstiness"] = c.burstiness;
   config["max_concurrency"] = j["max_concurrency"];
   config["ignore_eos"] = c.ignore_eos;
+  if (c.extra_body.is_object()) config["extra_body"] = c.extra_body;
   config["percentiles"] = c.percentiles;
   config["goodput"] = c.goodput_items;
   config["request_timeout_s"] = c.request_timeout_s;

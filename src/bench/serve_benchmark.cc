@@ -25,7 +25,8 @@ ServeBenchmarkResult run_serve_benchmark(const ServeBenchmarkConfig& config, con
 
   std::vector<std::string> bodies;
   for (const SampleRequest& r : requests)
-    bodies.push_back(request_body(config.endpoint, config.model, r.prompt, r.expected_output_len, config.ignore_eos));
+    bodies.push_back(request_body(config.endpoint, config.model, r.prompt, r.expected_output_len, config.ignore_eos,
+                                  config.extra_body));
 
   // The initial test run: one request, so that a wrong URL, model name or endpoint is one clear
   // error instead of N failed requests.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bench/datasets/dataset.h"
 #include "bench/metrics.h"
 #include "bench/openai_stream.h"
@@ -24,6 +26,7 @@ struct ServeBenchmarkConfig {
   double burstiness = 1.0;
   int max_concurrency = 0;    // 0: no limit
   bool ignore_eos = false;
+  nlohmann::json extra_body;  // an object merged into every request body (--extra-body), or null
   std::vector<double> percentiles{50, 90, 99};
   std::vector<std::string> goodput_items;  // as given: "ttft:100"
   GoodputSlo goodput;

@@ -129,6 +129,7 @@ struct ServeFlags {
   double burstiness = 1.0;
   int max_concurrency = 0;
   bool ignore_eos = false;
+  std::optional<std::string> extra_body;
   std::string percentiles = "50,90,99";
   std::vector<std::string> goodput;
   std::optional<std::string> result_file;
@@ -161,6 +162,14 @@ void run_bench_serve(const ServeFlags& f) {
   if (f.max_concurrency < 0) fail("--max-concurrency must be >= 0 (0: no limit), got {}", f.max_concurrency);
   c.max_concurrency = f.max_concurrency;
   c.ignore_eos = f.ignore_eos;
+  if (f.extra_body) {
+    try {
+      c.extra_body = nlohmann::json::parse(*f.extra_body);
+    } catch (const nlohmann::json::parse_error& e) {
+      fail("--extra-body must be a JSON object: {}", e.what());
+    }
+    if (!c.extra_body.is_object()) fail("--extra-body must be a JSON object, got {}", *f.extra_body);
+  }
   c.percentiles = bench::parse_percentiles(f.percentiles);
   c.goodput_items = f.goodput;
   c.goodput = bench::parse_goodput(f.goodput);
@@ -361,6 +370,8 @@ void register_bench_command(CLI::App& app) {
     cmd->add_option("--max-concurrency", f->max_concurrency, "Most requests in flight (0: no limit)")
         ->capture_default_str();
     cmd->add_flag("--ignore-eos", f->ignore_eos, "Ask the server to ignore EOS (every request makes its output length)");
+    cmd->add_option("--extra-body", f->extra_body,
+                    "A JSON object merged into every request body (e.g. a response_format or structured_outputs)");
     cmd->add_option("--percentiles,--metric-percentiles", f->percentiles, "Percentiles to report, comma-separated")
         ->capture_default_str();
     cmd->add_option("--goodput", f->goodput, "SLOs for goodput: ttft:MS tpot:MS e2el:MS");

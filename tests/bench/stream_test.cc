@@ -159,6 +159,12 @@ TEST(RequestBody, AsVllmSendsIt) {
   EXPECT_EQ(chat["ignore_eos"], true);
   // Random-token prompts can hold invalid UTF-8: replaced, not thrown.
   EXPECT_NO_THROW(json::parse(request_body(Endpoint::kCompletions, "m", "a\xff", 1, false)));
+  // --extra-body: merged over the request's own fields.
+  const json extra = json::parse(request_body(Endpoint::kChat, "m", "hi", 5, false,
+                                              json{{"temperature", 0.7}, {"response_format", {{"type", "json_object"}}}}));
+  EXPECT_EQ(extra["temperature"], 0.7);
+  EXPECT_EQ(extra["response_format"]["type"], "json_object");
+  EXPECT_EQ(extra["max_completion_tokens"], 5);
   EXPECT_EQ(parse_endpoint("/v1/chat/completions"), Endpoint::kChat);
   EXPECT_THROW(parse_endpoint("embeddings"), Error);
 }
