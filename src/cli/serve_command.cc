@@ -45,6 +45,9 @@ using Clock = std::chrono::steady_clock;
 
 struct ServeArgs {
   std::string model_dir;
+  bool enable_auto_tool_choice = false;
+  std::string tool_call_parser;
+  std::string reasoning_parser;
   std::string host = "127.0.0.1";
   int port = 8000;
   std::vector<std::string> served_model_names;
@@ -189,6 +192,9 @@ void run_serve(ServeArgs args) {
       .eos_token_ids = model->config().eos_token_ids,
       .priority_scheduling = engine_options.policy == SchedulingPolicy::kPriority,
       .grammars = grammars,
+      .enable_auto_tool_choice = args.enable_auto_tool_choice,
+      .tool_call_parser = args.tool_call_parser,
+      .reasoning_parser = args.reasoning_parser,
   };
 
   server::ServerMetrics metrics;
@@ -279,6 +285,13 @@ void register_serve_command(CLI::App& app) {
                   "Seconds running requests get to finish after SIGINT/SIGTERM")
       ->capture_default_str();
   cmd->add_flag("--no-access-log", args->no_access_log, "Do not log a line per request");
+  cmd->add_flag("--enable-auto-tool-choice", args->enable_auto_tool_choice,
+                "Let tool_choice \"auto\" parse tool calls out of the output (needs --tool-call-parser)");
+  cmd->add_option("--tool-call-parser", args->tool_call_parser,
+                  "How tool calls are written in this model's output: hermes, llama3_json, mistral, qwen3_coder, "
+                  "deepseek_v3");
+  cmd->add_option("--reasoning-parser", args->reasoning_parser,
+                  "Put the model's thinking into reasoning_content: deepseek_r1, qwen3");
   cmd->add_option("--allowed-origins", args->allowed_origins,
                   "Origins browsers may call from (CORS; comma list or repeated; * for any; default: none)")
       ->delimiter(',');

@@ -90,10 +90,14 @@ ChatCompletionRequest parse_chat_completion_request(const Json& body_json) {
     r.top_logprobs = int(*top);
   }
   r.generation.sampling.logprobs = r.logprobs ? r.top_logprobs : 0;
-  // Tool calls are passed to the template but never parsed out of the output.
-  if (const Json* choice = body.find("tool_choice")) {
-    if (!choice->is_string() || (choice->get<std::string>() != "none" && choice->get<std::string>() != "auto"))
-      fail_param("tool_choice", "only 'tool_choice' \"none\" or \"auto\" is supported");
+  r.tool_choice = parse_tool_choice(body, r.prompt.tools);
+  if (auto tool_constraint = tool_choice_constraint(r.tool_choice, r.prompt.tools)) {
+    if (r.generation.constraint)
+      fail_param(r.generation.constraint->param,
+                 "'{}' cannot be combined with tool_choice \"required\" or a named tool (that choice constrains the "
+                 "output already)",
+                 r.generation.constraint->param);
+    r.generation.constraint = std::move(tool_constraint);
   }
   return r;
 }

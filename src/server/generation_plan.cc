@@ -171,6 +171,15 @@ GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const 
     plan.top_logprobs = request.top_logprobs;
   }
   TURBINE_CHECK(model.chat != nullptr);
+  plan.tool_choice = request.tool_choice;
+  if (plan.tool_choice.mode == ToolChoice::Mode::kAuto) {
+    if (!model.enable_auto_tool_choice || model.tool_call_parser.empty())
+      fail_param("tool_choice",
+                 "\"auto\" tool choice requires the server to run with --enable-auto-tool-choice and "
+                 "--tool-call-parser (or send tool_choice \"none\", \"required\" or a named function)");
+    plan.tool_call_parser = model.tool_call_parser;
+  }
+  plan.reasoning_parser = model.reasoning_parser;
   PlannedPrompt prompt;
   prompt.text = model.chat->render(request.prompt);
   check_text_may_fit(prompt.text, model, "messages");

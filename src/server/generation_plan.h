@@ -43,6 +43,12 @@ struct GenerationPlan {
   bool include_stop_str_in_output = false;
   bool skip_special_tokens = true;
   bool ignore_eos = false;
+  // Chat: how the output becomes a message (plain content, tool calls by a parser or by the
+  // required / named tool choice's constraint), and the reasoning parser, if any.
+  ToolChoice tool_choice;
+  std::string tool_call_parser;  // kAuto: the server's --tool-call-parser
+  std::string reasoning_parser;  // the server's --reasoning-parser, or empty
+  bool thinking_in_prompt = false;  // the template opened a reasoning block (enable_thinking)
 
   int num_choices() const { return int(prompts.size()) * n; }
 };

@@ -21,6 +21,7 @@
 #include "engine/sampling_params.h"
 #include "server/json_request.h"
 #include "server/structured_output_fields.h"
+#include "server/tool_choice.h"
 
 namespace turbine::server {
 
@@ -96,6 +97,7 @@ struct ChatCompletionRequest {
   ChatPrompt prompt;
   bool logprobs = false;
   int top_logprobs = 0;  // alternatives per token when logprobs is set
+  ToolChoice tool_choice;  // from tools / tool_choice / parallel_tool_calls (tool_choice.h)
 };
 
 // vLLM's /tokenize: a text prompt or a conversation.

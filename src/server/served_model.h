@@ -34,6 +34,11 @@ struct ServedModel {
   // Structured output's compiler and grammar cache for this model (shared with the engine);
   // null: requests that constrain their output are refused.
   std::shared_ptr<structured::GrammarCompiler> grammars;
+  // Tool calling and reasoning (vLLM's --enable-auto-tool-choice, --tool-call-parser,
+  // --reasoning-parser): tool_choice "auto" needs both of the first two.
+  bool enable_auto_tool_choice = false;
+  std::string tool_call_parser;
+  std::string reasoning_parser;
 
   const std::string& name() const { return names.front(); }
   // Throws ApiError 404 (code "model_not_found") unless `requested` is unset or a served name.

@@ -203,10 +203,10 @@ TEST(ChatRequest, ConversationTextIsCappedPerRequest) {
                                   {"name": "f", "arguments": ")" + big + "\"}}]}]}");
   EXPECT_EQ(e.param(), "messages");
   EXPECT_EQ(parse_chat_completion_request(parse(R"({"messages": [{"role": "user", "content": "abc"}],
-                                                  "tools": [{"type": "function"}]})"))
+                                                  "tools": [{"type": "function", "function": {"name": "f"}}]})"))
                 .prompt.text_bytes,
-            // role user content abc | type function
-            4 + 4 + 7 + 3 + 4 + 8);
+            // role user content abc | type function function name f
+            4 + 4 + 7 + 3 + 4 + 8 + 8 + 4 + 1);
 }
 
 TEST(CompletionRequest, TooManyOrTooLongStopStrings) {
@@ -257,6 +257,13 @@ TEST(ChatRequest, RejectsBadMessagesAndCombinations) {
             "continue_final_message");
   EXPECT_EQ(chat_error("{" + m + R"(, "tool_choice": "required"})").param(), "tool_choice");
   EXPECT_EQ(chat_error("{" + m + R"(, "tools": {}})").param(), "tools");
+  EXPECT_EQ(chat_error("{" + m + R"(, "tools": [{"type": "function"}]})").param(), "tools[0].function");
+  EXPECT_EQ(chat_error("{" + m + R"(, "tools": [{"type": "x", "function": {"name": "f"}}]})").param(), "tools[0].type");
+  const std::string t = R"(, "tools": [{"type": "function", "function": {"name": "f"}}])";
+  EXPECT_EQ(chat_error("{" + m + t + R"(, "tool_choice": {"type": "function", "function": {"name": "g"}}})").param(),
+            "tool_choice.function.name");
+  EXPECT_EQ(chat_error("{" + m + t + R"(, "tool_choice": "sometimes"})").param(), "tool_choice");
+  EXPECT_EQ(chat_error("{" + m + t + R"(, "tool_choice": "required", "guided_regex": "a"})").param(), "guided_regex");
   EXPECT_EQ(chat_error("{" + m + R"(, "chat_template_kwargs": []})").param(), "chat_template_kwargs");
   EXPECT_EQ(chat_error("{" + m + R"(, "max_completion_tokens": 0})").param(), "max_completion_tokens");
 }
