@@ -186,6 +186,20 @@ GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const 
   // The template writes the special tokens itself (BOS included), so none are added by default.
   prompt.token_ids = model.tokenizer.encode(prompt.text, g.add_special_tokens.value_or(false));
   prompt.params = params_for_prompt(g, prompt.token_ids.size(), model.max_model_len, model, "messages");
+  if (!model.reasoning_parser.empty()) {
+    // Thinking is on unless the request turned it off for the template (Qwen 3's enable_thinking).
+    const Json& kwargs = request.prompt.chat_template_kwargs;
+    plan.thinking_in_prompt = !(kwargs.contains("enable_thinking") && kwargs["enable_thinking"] == false);
+    // A constraint applies to the answer: the model may reason freely up to its closing tag.
+    if (plan.thinking_in_prompt && prompt.params.structured) {
+      prompt.params.structured->reasoning_end = "</think>";
+      try {
+        model.grammars->get(*prompt.params.structured);
+      } catch (const Error& e) {
+        fail_param(g.constraint->param, "'{}' is invalid: {}", g.constraint->param, e.what());
+      }
+    }
+  }
   plan.prompts.push_back(std::move(prompt));
   return plan;
 }

@@ -28,6 +28,10 @@ struct ConstraintSpec {
   std::string source;
   // JSON kinds: whitespace between tokens allowed (bounded), else compact JSON only.
   bool any_whitespace = true;
+  // Non-empty: the model reasons first (a reasoning parser is on and thinking is enabled); the
+  // output is any text up to and including the first `reasoning_end` ("</think>"), optional
+  // whitespace, then the constrained answer.
+  std::string reasoning_end;
 
   bool operator==(const ConstraintSpec&) const = default;
   // A string that identifies the spec (the compiler's cache key).

@@ -25,8 +25,13 @@ void PushdownParser::expand(FramePool& pool, std::span<const StackTop> raw, Pars
     visited_.push_back(t);
     if (a_.has_byte_edges(t.state) && std::find(out.tops.begin(), out.tops.end(), t) == out.tops.end())
       out.tops.push_back(t);
-    for (const GrammarAutomaton::Call& call : a_.calls(t.state))
-      work_.push_back({a_.rule_start(call.rule), pool.intern({call.next, t.parent})});
+    for (const GrammarAutomaton::Call& call : a_.calls(t.state)) {
+      // A tail call (the caller can only return once the callee does) pushes no frame: the
+      // callee returns straight to the caller's parent. Right recursion then runs in constant
+      // stack, e.g. a rule per state of a scanner ("x" R).
+      const bool tail = a_.accepting(call.next) && !a_.has_byte_edges(call.next) && a_.calls(call.next).empty();
+      work_.push_back({a_.rule_start(call.rule), tail ? t.parent : pool.intern({call.next, t.parent})});
+    }
     if (a_.accepting(t.state)) {
       if (t.parent == kRootBottom) out.can_end = true;
       else if (t.parent == kEscapeBottom) out.escaped = true;

@@ -15,8 +15,8 @@ constexpr uint32_t kVersion = 1;
 // A tripwire: a field added to the plan must be added to the codec (and its round-trip test).
 // These are the sizes on x86-64 Linux with GCC/Clang, the only targets; update them with the codec.
 static_assert(sizeof(ScheduledSequence) == 56, "ScheduledSequence changed: update the step plan codec");
-static_assert(sizeof(NewSequence) == 296, "NewSequence changed: update the step plan codec");
-static_assert(sizeof(RequestParams) == 232, "RequestParams changed: update the step plan codec");
+static_assert(sizeof(NewSequence) == 328, "NewSequence changed: update the step plan codec");
+static_assert(sizeof(RequestParams) == 264, "RequestParams changed: update the step plan codec");
 static_assert(sizeof(SamplingParams) == 96, "SamplingParams changed: update the step plan codec");
 static_assert(sizeof(SchedulerOutput) == 184, "SchedulerOutput changed: update the step plan codec");
 
@@ -111,6 +111,7 @@ void put_params(Writer& w, const RequestParams& p) {
     w.put(uint8_t(p.structured->kind));
     w.put(uint8_t(p.structured->any_whitespace));
     w.put_vector(std::vector<char>(p.structured->source.begin(), p.structured->source.end()));
+    w.put_vector(std::vector<char>(p.structured->reasoning_end.begin(), p.structured->reasoning_end.end()));
   }
 }
 
@@ -147,6 +148,8 @@ RequestParams get_params(Reader& r) {
     c.any_whitespace = r.get<uint8_t>() != 0;
     const std::vector<char> source = r.get_vector<char>();
     c.source.assign(source.begin(), source.end());
+    const std::vector<char> reasoning_end = r.get_vector<char>();
+    c.reasoning_end.assign(reasoning_end.begin(), reasoning_end.end());
     p.structured = std::move(c);
   }
   return p;

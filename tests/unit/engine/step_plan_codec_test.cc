@@ -95,7 +95,8 @@ TEST_F(StepPlanCodecTest, EveryPlanOfABusyRunRoundTrips) {
     if (i % 4 == 0) p.prompt_logprobs = 2;
     p.cache_extra_keys = {uint64_t(i % 2)};
     if (i % 3 == 1)
-      p.structured = structured::ConstraintSpec{structured::ConstraintKind(i % 5), fmt::format("^a{{{}}}$", i), i % 2 == 0};
+      p.structured = structured::ConstraintSpec{structured::ConstraintKind(i % 5), fmt::format("^a{{{}}}$", i), i % 2 == 0,
+                                                i % 2 ? "</think>" : ""};
     submit(fmt::format("c{}", i), make_prompt(int(rng() % 40) + 2, uint32_t(i)), p);
   }
   std::vector<uint8_t> bytes;
