@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,35 @@ TEST(Qwen3ReasoningParser, NoReasoningWithThinkingDisabled) {
                   {"tags are text", "<think>x</think>y", "", "<think>x</think>y"},
                   {"tool call", "<tool_call>\n{}\n</tool_call>", "", "<tool_call>\n{}\n</tool_call>"},
               });
+}
+
+TEST(ReasoningParsers, RandomOutputs) {
+  // Texts of tag pieces and text: the same split at every cut, and equal to parse().
+  const std::vector<std::string> pieces = {"<think>", "</think>", "<tool_call>", "<thi", "</th", "<tool_", "<", ">",
+                                           "/", "think", "answer ", "\n", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xF0\x9F"};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    std::string output;
+    const int n = std::uniform_int_distribution<int>(0, 12)(rng);
+    for (int k = 0; k < n; ++k) output += pieces[std::uniform_int_distribution<size_t>(0, pieces.size() - 1)(rng)];
+    SCOPED_TRACE(output);
+    for (const auto& [name, thinking] : std::vector<std::pair<std::string, bool>>{{"deepseek_r1", true}, {"qwen3", true}, {"qwen3", false}}) {
+      const ReasoningParser::Result expected = make_reasoning_parser(name, thinking)->parse(output);
+      for (const test::Pieces& split : test::all_splits(output, 8)) {
+        auto parser = make_reasoning_parser(name, thinking);
+        std::string reasoning, content;
+        for (std::string_view piece : split) {
+          const ReasoningDelta d = parser->feed(piece);
+          reasoning += d.reasoning;
+          content += d.content;
+        }
+        const ReasoningDelta d = parser->finish();
+        ASSERT_EQ(reasoning + d.reasoning, expected.reasoning) << name;
+        ASSERT_EQ(content + d.content, expected.content) << name;
+      }
+      ASSERT_EQ(expected.reasoning.size() + expected.content.size() <= output.size(), true);
+    }
+  }
 }
 
 TEST(ReasoningParser, TellsWhetherItIsStillReasoning) {

@@ -429,6 +429,75 @@ TEST(Qwen3CoderToolCallParser, HoldsAStringThatMayBeNull) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Random outputs: the realistic cases above cut, spliced and sprinkled with tag pieces, JSON tokens
+// and multibyte characters. Whatever the text: no crash, the same stream at every split, deltas in
+// OpenAI's shape, and parse() either the stream itself or vLLM's fallback (the whole output as
+// content; for deepseek_v3 also the stream without its unfinished last call).
+
+std::string random_output(std::mt19937& rng, const std::vector<Case>& cases, const std::vector<std::string>& pieces) {
+  std::uniform_int_distribution<size_t> pick_case(0, cases.size() - 1), pick_piece(0, pieces.size() - 1);
+  std::string text = cases[pick_case(rng)].output;
+  const int edits = std::uniform_int_distribution<int>(1, 4)(rng);
+  for (int e = 0; e < edits; ++e) {
+    const size_t at = std::uniform_int_distribution<size_t>(0, text.size())(rng);
+    switch (std::uniform_int_distribution<int>(0, 3)(rng)) {
+      case 0: text.insert(at, pieces[pick_piece(rng)]); break;
+      case 1: text.erase(at, std::uniform_int_distribution<size_t>(1, 6)(rng)); break;  // may split a character
+      case 2: text.resize(at); break;                                                      // cut off
+      case 3: text.insert(at, cases[pick_case(rng)].output.substr(0, at)); break;         // splice
+    }
+  }
+  return text;
+}
+
+void check_random_outputs(const std::string& parser_name, const Json& tools, const std::vector<Case>& cases,
+                          std::vector<std::string> pieces, const std::string& id_pattern, bool drops_unfinished) {
+  for (const char* p : {"{", "}", "[", "]", "\"", ":", ",", ";", "\\", "\\u00e9", "\\ud83d", "\"name\"", "\"arguments\"",
+                        "\"parameters\"", "\"get_weather\"", "{\"city\": \"Paris\"}", "1.5e3", "null", "true", " ", "\n",
+                        "<", ">", "/", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xE2\x80", "text"})
+    pieces.push_back(p);
+  const std::regex id_shape(id_pattern);
+  std::mt19937 rng(12345);
+  for (int i = 0; i < 400; ++i) {
+    const std::string output = random_output(rng, cases, pieces);
+    SCOPED_TRACE(parser_name + " random output: " + Json(output).dump(-1, ' ', false, Json::error_handler_t::replace));
+    const bool utf8 = test::is_valid_utf8(output);
+    std::optional<Outcome> reference;
+    for (const test::Pieces& split : test::all_splits(output, 8)) {
+      std::vector<std::string> problems;
+      auto parser = make_tool_call_parser(parser_name, tools);
+      const Outcome got = stream(*parser, split, id_shape, utf8, problems);
+      ASSERT_TRUE(problems.empty()) << problems.front();
+      if (!reference) reference = got;
+      ASSERT_EQ(got, *reference);
+    }
+    const Outcome parsed = parsed_outcome(make_tool_call_parser(parser_name, tools)->parse(output), id_shape);
+    const bool fallback = parsed.content == output && parsed.calls.empty();
+    bool unfinished_dropped = false;
+    if (drops_unfinished && parsed.content == reference->content && parsed.calls.size() + 1 == reference->calls.size())
+      unfinished_dropped = std::equal(parsed.calls.begin(), parsed.calls.end(), reference->calls.begin());
+    ASSERT_TRUE(parsed == *reference || fallback || unfinished_dropped) << "parse() " << parsed << " stream " << *reference;
+  }
+}
+
+TEST(ToolCallParsers, RandomOutputs) {
+  check_random_outputs("hermes", nullptr, hermes_cases(), {"<tool_call>", "</tool_call>", "<tool_", "</tool_c"},
+                       kChatCompletionId, false);
+  check_random_outputs("llama3_json", nullptr, llama3_cases(), {"<|python_tag|>", "<|python", "; "}, kChatCompletionId,
+                       false);
+  check_random_outputs("mistral", nullptr, mistral_cases(), {"[TOOL_CALLS]", "[ARGS]", "[CALL_ID]", "[TOOL_", "[AR"},
+                       "[A-Za-z0-9]{9}", false);
+  check_random_outputs("deepseek_v3", nullptr, deepseek_cases(),
+                       {"<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>", "<｜tool▁sep｜>", "<｜tool▁call▁end｜>",
+                        "<｜tool▁calls▁end｜>", "\n```json\n", "\n```", "<｜tool▁", "function"},
+                       kChatCompletionId, true);
+  check_random_outputs("qwen3_coder", qwen_tools(), qwen3_coder_cases(),
+                       {"<tool_call>", "</tool_call>", "<function=", "</function>", "<parameter=", "</parameter>",
+                        "<parameter=days>", "<param", "NULL", "nul"},
+                       "call_[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{7}", false);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 TEST(ToolCallParserFactory, KnowsItsParsers) {
   EXPECT_EQ(tool_call_parser_names(), (std::vector<std::string>{"deepseek_v3", "hermes", "llama3_json", "mistral", "qwen3_coder"}));
