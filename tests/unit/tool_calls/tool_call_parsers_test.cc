@@ -35,9 +35,11 @@ struct Outcome {
   bool operator==(const Outcome&) const = default;
 };
 
+std::string quoted(const std::string& s) { return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-  os << "content=" << Json(o.content).dump() << " calls=[";
-  for (const Call& c : o.calls) os << " " << c.name << Json(c.arguments).dump();
+  os << "content=" << quoted(o.content) << " calls=[";
+  for (const Call& c : o.calls) os << " " << c.name << quoted(c.arguments);
   return os << " ]";
 }
 
@@ -460,7 +462,7 @@ void check_random_outputs(const std::string& parser_name, const Json& tools, con
   std::mt19937 rng(12345);
   for (int i = 0; i < 400; ++i) {
     const std::string output = random_output(rng, cases, pieces);
-    SCOPED_TRACE(parser_name + " random output: " + Json(output).dump(-1, ' ', false, Json::error_handler_t::replace));
+    SCOPED_TRACE(parser_name + " random output: " + quoted(output));
     const bool utf8 = test::is_valid_utf8(output);
     std::optional<Outcome> reference;
     for (const test::Pieces& split : test::all_splits(output, 8)) {
