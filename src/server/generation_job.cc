@@ -42,6 +42,10 @@ void GenerationJob::start() {
       // Echo without logprobs goes out at once; with them it waits for the prompt's logprobs.
       if (plan_.echo && plan_.logprobs == LogprobsFormat::kNone) choice.pending_text = planned.text;
       choice.echo_pending = plan_.echo && plan_.logprobs != LogprobsFormat::kNone;
+      if (plan_.endpoint == ApiEndpoint::kChatCompletions) {
+        auto shaper = std::make_shared<ChatOutputShaper>(plan_, plan_.tools);
+        if (shaper->active()) choice.shaper = std::move(shaper);
+      }
       choices_.push_back(std::move(choice));
     }
     prompts_.push_back(std::move(prompt));
@@ -236,6 +240,13 @@ void GenerationJob::finish_choice(Choice& choice, PromptState& prompt, RequestFi
   if (--prompt.samples_left == 0) services_.metrics.e2e_request_latency.observe(seconds(at - arrival_));
 }
 
+Json GenerationJob::shaped_finish_reason(const Choice& c) {
+  // Tool calls made by the model's choice (auto, required) finish with "tool_calls", as OpenAI's
+  // and vLLM's do; a length cut stays "length".
+  if (c.finish_reason == RequestFinishReason::kStop && c.shaper && c.shaper->reports_tool_calls()) return "tool_calls";
+  return finish_reason_json(c.finish_reason);
+}
+
 std::string GenerationJob::build_stream_chunks(bool all_finished) {
   std::string out;
   if (stream_done_) return out;
@@ -254,6 +265,27 @@ std::string GenerationJob::build_stream_chunks(bool all_finished) {
     }
     const bool finishing = c.finish_reason && !c.finish_sent;
     if (c.pending_text.empty() && c.logprobs.empty() && !finishing) continue;
+    if (chat && c.shaper) {
+      ShapedDelta shaped = c.shaper->feed(c.pending_text);
+      c.pending_text.clear();
+      if (finishing) {
+        ShapedDelta rest = c.shaper->finish();
+        shaped.reasoning += rest.reasoning;
+        shaped.content += rest.content;
+        shaped.tool_calls.insert(shaped.tool_calls.end(), rest.tool_calls.begin(), rest.tool_calls.end());
+      }
+      Json logprobs = c.logprobs.take();
+      if (shaped.empty() && logprobs.is_null() && !finishing) continue;
+      Json reason = finishing ? shaped_finish_reason(c) : Json(nullptr);
+      Json stop_reason = finishing ? c.stop_reason : Json(nullptr);
+      append_sse_event(out, dump_json(response_json(plan_, true,
+                                                    Json::array({chat_shaped_delta_choice_json(int(i), shaped, std::move(logprobs),
+                                                                                               std::move(reason),
+                                                                                               std::move(stop_reason))}),
+                                                    chunk_usage())));
+      if (finishing) c.finish_sent = true;
+      continue;
+    }
     Json logprobs = c.logprobs.take();
     Json reason = finishing ? finish_reason_json(c.finish_reason) : Json(nullptr);
     Json stop_reason = finishing ? c.stop_reason : Json(nullptr);
@@ -290,6 +322,12 @@ void GenerationJob::send_whole_response() {
   for (size_t i = 0; i < choices_.size(); ++i) {
     Choice& c = choices_[i];
     Json reason = finish_reason_json(c.finish_reason);
+    if (chat && c.shaper) {
+      ShapedMessage message = c.shaper->whole(c.pending_text);
+      choices.push_back(chat_message_choice_json(int(i), std::move(message), c.logprobs.take(), shaped_finish_reason(c),
+                                                 c.stop_reason));
+      continue;
+    }
     choices.push_back(chat ? chat_message_choice_json(int(i), std::move(c.pending_text), c.logprobs.take(),
                                                       std::move(reason), c.stop_reason)
                            : completion_choice_json(int(i), std::move(c.pending_text), c.logprobs.take(),

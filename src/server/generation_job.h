@@ -31,6 +31,7 @@
 
 #include "engine/loop/llm_engine.h"
 #include "server/access_log.h"
+#include "server/chat_output_shaper.h"
 #include "server/generated_text_stream.h"
 #include "server/generation_plan.h"
 #include "server/http_exchange.h"
@@ -90,6 +91,9 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
     std::optional<RequestFinishReason> finish_reason;
     Json stop_reason = nullptr;
     bool finish_sent = false;
+    // Chat with tools or a reasoning parser: what turns the text into reasoning, content and
+    // tool calls (null: the text is the content).
+    std::shared_ptr<ChatOutputShaper> shaper;
   };
 
   void on_engine_output(size_t prompt, const RequestOutput& output);  // engine thread
@@ -100,6 +104,7 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   void finish_choice(Choice& choice, PromptState& prompt, RequestFinishReason reason,
                      std::optional<int32_t> stop_token_id, Clock::time_point at);
   std::string build_stream_chunks(bool all_finished);
+  static Json shaped_finish_reason(const Choice& c);
   void send_whole_response();
   void write(std::string data);
   void on_write_done(bool ok);

@@ -172,12 +172,16 @@ GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const 
   }
   TURBINE_CHECK(model.chat != nullptr);
   plan.tool_choice = request.tool_choice;
+  plan.tools = request.prompt.tools;
   if (plan.tool_choice.mode == ToolChoice::Mode::kAuto) {
     if (!model.enable_auto_tool_choice || model.tool_call_parser.empty())
       fail_param("tool_choice",
                  "\"auto\" tool choice requires the server to run with --enable-auto-tool-choice and "
                  "--tool-call-parser (or send tool_choice \"none\", \"required\" or a named function)");
     plan.tool_call_parser = model.tool_call_parser;
+    // The markers a parser reads (<tool_call>, <|python_tag|>, [TOOL_CALLS]) may be special
+    // tokens: keep them in the text (vLLM's parsers turn skip_special_tokens off the same way).
+    plan.skip_special_tokens = false;
   }
   plan.reasoning_parser = model.reasoning_parser;
   PlannedPrompt prompt;

@@ -46,6 +46,7 @@ struct GenerationPlan {
   // Chat: how the output becomes a message (plain content, tool calls by a parser or by the
   // required / named tool choice's constraint), and the reasoning parser, if any.
   ToolChoice tool_choice;
+  Json tools = nullptr;          // the request's tools (null or a list), for the tool-call parser
   std::string tool_call_parser;  // kAuto: the server's --tool-call-parser
   std::string reasoning_parser;  // the server's --reasoning-parser, or empty
   bool thinking_in_prompt = false;  // the template opened a reasoning block (enable_thinking)

@@ -38,6 +38,56 @@ Json chat_message_choice_json(int index, std::string content, Json logprobs, Jso
   return choice;
 }
 
+Json chat_message_choice_json(int index, ShapedMessage shaped, Json logprobs, Json finish_reason, Json stop_reason) {
+  Json message = Json::object();
+  message["role"] = "assistant";
+  message["content"] = shaped.content ? Json(std::move(*shaped.content)) : Json(nullptr);
+  if (!shaped.reasoning.empty()) message["reasoning_content"] = std::move(shaped.reasoning);
+  Json calls = Json::array();
+  for (ToolCall& call : shaped.tool_calls)
+    calls.push_back(Json{{"id", std::move(call.id)},
+                         {"type", "function"},
+                         {"function", {{"name", std::move(call.name)}, {"arguments", std::move(call.arguments)}}}});
+  message["tool_calls"] = std::move(calls);
+  Json choice = Json::object();
+  choice["index"] = index;
+  choice["message"] = std::move(message);
+  choice["logprobs"] = std::move(logprobs);
+  choice["finish_reason"] = std::move(finish_reason);
+  choice["stop_reason"] = std::move(stop_reason);
+  return choice;
+}
+
+Json chat_shaped_delta_choice_json(int index, const ShapedDelta& shaped, Json logprobs, Json finish_reason,
+                                   Json stop_reason) {
+  Json delta = Json::object();
+  if (!shaped.reasoning.empty()) delta["reasoning_content"] = shaped.reasoning;
+  if (!shaped.content.empty()) delta["content"] = shaped.content;
+  if (!shaped.tool_calls.empty()) {
+    Json calls = Json::array();
+    for (const ToolCallDelta& d : shaped.tool_calls) {
+      Json call{{"index", d.index}};
+      Json function = Json::object();
+      if (d.id) {
+        call["id"] = *d.id;
+        call["type"] = "function";
+      }
+      if (d.name) function["name"] = *d.name;
+      function["arguments"] = d.arguments_delta;
+      call["function"] = std::move(function);
+      calls.push_back(std::move(call));
+    }
+    delta["tool_calls"] = std::move(calls);
+  }
+  Json choice = Json::object();
+  choice["index"] = index;
+  choice["delta"] = std::move(delta);
+  choice["logprobs"] = std::move(logprobs);
+  choice["finish_reason"] = std::move(finish_reason);
+  choice["stop_reason"] = std::move(stop_reason);
+  return choice;
+}
+
 Json chat_delta_choice_json(int index, const std::optional<std::string>& role, const std::optional<std::string>& content,
                             Json logprobs, Json finish_reason, Json stop_reason) {
   Json delta = Json::object();

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "engine/request.h"
+#include "server/chat_output_shaper.h"
 #include "server/generation_plan.h"
 #include "server/json_request.h"
 
@@ -27,9 +28,16 @@ Json finish_reason_json(std::optional<RequestFinishReason> reason);
 
 Json completion_choice_json(int index, std::string text, Json logprobs, Json finish_reason, Json stop_reason);
 Json chat_message_choice_json(int index, std::string content, Json logprobs, Json finish_reason, Json stop_reason);
+// The same for a shaped message: content (or null), reasoning_content when there is reasoning,
+// and its tool calls ({"id", "type": "function", "function": {"name", "arguments"}}).
+Json chat_message_choice_json(int index, ShapedMessage message, Json logprobs, Json finish_reason, Json stop_reason);
 // A chat chunk's choice: "delta" holds the role and/or content that are given.
 Json chat_delta_choice_json(int index, const std::optional<std::string>& role, const std::optional<std::string>& content,
                             Json logprobs, Json finish_reason, Json stop_reason);
+// A shaped chunk's delta: reasoning_content, content and tool_calls (each only when present; a
+// call's first delta carries "id", "type" and the function's name).
+Json chat_shaped_delta_choice_json(int index, const ShapedDelta& delta, Json logprobs, Json finish_reason,
+                                   Json stop_reason);
 
 // {"id", "object", "created", "model", "choices"} plus "usage" unless `usage` is discarded
 // (Json(Json::value_t::discarded)); null usage is written as null (stream chunks with

@@ -136,7 +136,8 @@ try {
     startServer('keyed', ['--model', stories, '--kv-cache-memory', '16MiB', '--api-key', apiKey,
                           '--served-model-name', 'stories', '--chat-template',
                           path.join(here, 'fixtures/stories_chat.jinja')]),
-    startServer('chat', ['--model', demo, '--kv-cache-memory', '64MiB', '--served-model-name', 'turbine-demo']),
+    startServer('chat', ['--model', demo, '--kv-cache-memory', '64MiB', '--served-model-name', 'turbine-demo',
+                         '--enable-auto-tool-choice', '--tool-call-parser', 'hermes']),
     startServer('narrow', ['--model', stories, '--kv-cache-memory', '16MiB', '--max-num-seqs', '1',
                            '--max-waiting', '1']),
   ]);

@@ -359,27 +359,26 @@ void LlmEngine::finish_step(const LaunchedStep& launched, StepTimes& times) {
   }
   std::vector<RequestDelta> deltas = scheduler_->update_from_output(output, result.tokens);
   if (drafter_) propose_drafts();
+  uint64_t generated = 0;
+  for (const RequestDelta& d : deltas) generated += uint64_t(d.num_new_tokens);
   {
-    // Before the outputs go out: a client that reads /metrics right after its response must see
-    // its request gone from the running count and its blocks freed.
+    // Before the outputs go out: whoever reads the stats after seeing a request finish (/metrics
+    // right after a response, a test) sees its tokens counted, its request gone from the running
+    // count and its blocks freed.
     const SchedulerStats s = scheduler_->stats();
     std::lock_guard lock(mutex_);
     copy_scheduler_gauges(s);
+    stats_.num_steps += 1;
+    stats_.prompt_tokens_computed += launched.prompt_tokens;
+    stats_.generation_tokens += generated;
+    stats_.spec_draft_tokens += drafts;
+    stats_.spec_accepted_tokens += accepted;
   }
   const Clock::time_point t2 = Clock::now();
-  uint64_t generated = 0;
-  for (const RequestDelta& d : deltas) generated += uint64_t(d.num_new_tokens);
   emit(std::move(deltas), result);
   const Clock::time_point t3 = Clock::now();
   times.update += seconds_between(t1, t2);
   times.emit += seconds_between(t2, t3);
-
-  std::lock_guard lock(mutex_);
-  stats_.num_steps += 1;
-  stats_.prompt_tokens_computed += launched.prompt_tokens;
-  stats_.generation_tokens += generated;
-  stats_.spec_draft_tokens += drafts;
-  stats_.spec_accepted_tokens += accepted;
 }
 
 void LlmEngine::propose_drafts() {
