@@ -32,7 +32,7 @@ if [ "$smoke" = 1 ]; then
   model=$repo/models/turbine-demo-20m prompts=16 concurrency=8 in_len=32 out_len=16
 else
   device="--device cuda" kv=
-  model=/tmp/turbine-report-model prompts=512 concurrency=64 in_len=256 out_len=256
+  model=/tmp/turbine-report-model prompts=${STRUCTURED_PROMPTS:-512} concurrency=64 in_len=256 out_len=${STRUCTURED_OUT_LEN:-256}
   if [ ! -f "$model/config.json" ]; then
     "$python" "$repo/tools/make_random_model.py" --preset llama-3.1-8b --out "$model" > "$work/model.log" 2>&1 || {
       echo "model: failed"; tail -5 "$work/model.log"; exit 1; }

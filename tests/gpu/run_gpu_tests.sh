@@ -21,6 +21,8 @@ dir=/tmp/turbine-gpu
 if [ "${1:-}" = "--stage" ]; then
   build=${2:?usage: tests/gpu/run_gpu_tests.sh --stage BUILD_DIR [TOKENIZER_DIR]}
   tokenizer=${3:-$repo/tests/fixtures/downloaded/llama3_1}
+  set -e  # a file missing from the archive must stop the staging, not surface on the GPU machine
+  [ -f "$tokenizer/tokenizer.json" ] || { echo "no tokenizer at $tokenizer (run tests/tokenizer/fetch_tokenizers.sh)" >&2; exit 1; }
   stage=$(mktemp -d)
   mkdir -p "$stage/lib" "$stage/tokenizer" "$stage/shared/models" "$repo/.carry"
   strip -o "$stage/turbine" "$build/turbine"
