@@ -1,5 +1,9 @@
 #include "structured/compiled_grammar.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "structured/pushdown_parser.h"
 
 namespace turbine::structured {
@@ -84,9 +88,22 @@ std::shared_ptr<const CompiledGrammar> CompiledGrammar::compile(const Grammar& g
   g->automaton_ = GrammarAutomaton::build(grammar, limits);
   g->vocabulary_ = std::move(vocabulary);
   g->tokens_.resize(size_t(g->automaton_.num_states()));
-  StateTokenWalk walk(g->automaton_, *g->vocabulary_);
+  std::vector<StateId> states;
   for (StateId s = 0; s < g->automaton_.num_states(); ++s)
-    if (g->automaton_.has_byte_edges(s)) g->tokens_[size_t(s)] = walk.run(s);
+    if (g->automaton_.has_byte_edges(s)) states.push_back(s);
+  // States are independent walks: split them over a few threads (the compile runs on a request's
+  // worker thread, and its time is the first such request's wait).
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  const size_t workers = std::min<size_t>({size_t(hw), size_t(8), (states.size() + 15) / 16});
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    StateTokenWalk walk(g->automaton_, *g->vocabulary_);
+    for (size_t i = next++; i < states.size(); i = next++) g->tokens_[size_t(states[i])] = walk.run(states[i]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
   return g;
 }
 

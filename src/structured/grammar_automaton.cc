@@ -25,6 +25,7 @@ class AutomatonBuilder {
     if (!productive_[size_t(g_.root())])
       fail("grammar: the root rule '{}' matches no string at all", g_.rule_name(g_.root()));
     prune();
+    for (RuleDfa& dfa : rule_dfas_) minimize(dfa);
     check_left_recursion();
     return assemble();
   }
@@ -289,6 +290,71 @@ class AutomatonBuilder {
     }
   }
   std::vector<std::vector<uint8_t>> rule_live_;
+
+  // ---- Minimization (Moore): the subset construction leaves equivalent states (a string body
+  // reached after different escapes or UTF-8 lengths); each costs a trie walk when the token
+  // tables are built, so they are merged. Unreachable states go first.
+  void minimize(RuleDfa& dfa) {
+    const size_t n = dfa.states.size();
+    std::vector<int> order;  // reachable states from the start, in discovery order
+    std::vector<int> index(n, -1);
+    order.push_back(0);
+    index[0] = 0;
+    for (size_t k = 0; k < order.size(); ++k) {
+      const DfaState& st = dfa.states[size_t(order[k])];
+      auto visit = [&](int t) {
+        if (t >= 0 && index[size_t(t)] < 0) {
+          index[size_t(t)] = int(order.size());
+          order.push_back(t);
+        }
+      };
+      for (int t : st.next) visit(t);
+      for (const auto& [r, t] : st.calls) visit(t);
+    }
+    // Partition refinement: a state's block is decided by its acceptance and, round by round,
+    // by the blocks its byte classes and calls lead to.
+    std::vector<int> block(order.size());
+    for (size_t k = 0; k < order.size(); ++k) block[k] = dfa.states[size_t(order[k])].accepting ? 1 : 0;
+    int num_blocks = 0;
+    for (;;) {
+      std::map<std::vector<int>, int> ids;
+      std::vector<int> next_block(order.size());
+      for (size_t k = 0; k < order.size(); ++k) {
+        const DfaState& st = dfa.states[size_t(order[k])];
+        std::vector<int> sig{block[k]};
+        for (int t : st.next) sig.push_back(t < 0 ? -1 : block[size_t(index[size_t(t)])]);
+        sig.push_back(-2);
+        for (const auto& [r, t] : st.calls) {
+          sig.push_back(r);
+          sig.push_back(block[size_t(index[size_t(t)])]);
+        }
+        next_block[k] = ids.emplace(std::move(sig), int(ids.size())).first->second;
+      }
+      const int count = int(ids.size());
+      block = std::move(next_block);
+      if (count == num_blocks) break;
+      num_blocks = count;
+    }
+    // The start's block becomes state 0; blocks are numbered in order of first appearance.
+    std::vector<int> renumber(size_t(num_blocks), -1);
+    int next_id = 0;
+    for (size_t k = 0; k < order.size(); ++k)
+      if (renumber[size_t(block[k])] < 0) renumber[size_t(block[k])] = next_id++;
+    std::vector<DfaState> merged(static_cast<size_t>(next_id));
+    std::vector<uint8_t> done(static_cast<size_t>(next_id), 0);
+    for (size_t k = 0; k < order.size(); ++k) {
+      const int b = renumber[size_t(block[k])];
+      if (done[size_t(b)]) continue;
+      done[size_t(b)] = 1;
+      DfaState st = dfa.states[size_t(order[k])];
+      for (int& t : st.next)
+        if (t >= 0) t = renumber[size_t(block[size_t(index[size_t(t)])])];
+      for (auto& [r, t] : st.calls) t = renumber[size_t(block[size_t(index[size_t(t)])])];
+      merged[size_t(b)] = std::move(st);
+    }
+    total_states_ -= int(n) - next_id;
+    dfa.states = std::move(merged);
+  }
 
   // ---- Left recursion: rule R calls Q before consuming a byte (through nullable calls).
   void check_left_recursion() {

@@ -52,7 +52,16 @@ bool PushdownParser::step(FramePool& pool, const ParseState& in, uint8_t byte, P
   raw_.clear();
   for (const StackTop& t : in.tops) {
     const StateId next = a_.next(t.state, byte);
-    if (next != GrammarAutomaton::kNoState) raw_.push_back({next, t.parent});
+    if (next == GrammarAutomaton::kNoState) continue;
+    // The common step (inside a string, a number, a literal): a state that only reads bytes
+    // needs no expansion (and, from a single top, no duplicate check).
+    if (a_.has_byte_edges(next) && !a_.accepting(next) && a_.calls(next).empty()) {
+      const StackTop top{next, t.parent};
+      if (in.tops.size() == 1 || std::find(out.tops.begin(), out.tops.end(), top) == out.tops.end())
+        out.tops.push_back(top);
+    } else {
+      raw_.push_back({next, t.parent});
+    }
   }
   if (!raw_.empty()) expand(pool, raw_, out);
   return out.alive();
