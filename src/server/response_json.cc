@@ -25,18 +25,24 @@ Json completion_choice_json(int index, std::string text, Json logprobs, Json fin
 }
 
 Json chat_message_choice_json(int index, std::string content, Json logprobs, Json finish_reason, Json stop_reason) {
-  Json message = Json::object();
-  message["role"] = "assistant";
-  message["content"] = std::move(content);
-  message["tool_calls"] = Json::array();
+  return chat_message_choice_json(index, ShapedMessage{{}, std::move(content), {}}, std::move(logprobs),
+                                  std::move(finish_reason), std::move(stop_reason));
+}
+
+namespace {
+
+// A choice of a chat chunk around its delta.
+Json delta_choice(int index, Json delta, Json logprobs, Json finish_reason, Json stop_reason) {
   Json choice = Json::object();
   choice["index"] = index;
-  choice["message"] = std::move(message);
+  choice["delta"] = std::move(delta);
   choice["logprobs"] = std::move(logprobs);
   choice["finish_reason"] = std::move(finish_reason);
   choice["stop_reason"] = std::move(stop_reason);
   return choice;
 }
+
+}  // namespace
 
 Json chat_message_choice_json(int index, ShapedMessage shaped, Json logprobs, Json finish_reason, Json stop_reason) {
   Json message = Json::object();
@@ -79,13 +85,7 @@ Json chat_shaped_delta_choice_json(int index, const ShapedDelta& shaped, Json lo
     }
     delta["tool_calls"] = std::move(calls);
   }
-  Json choice = Json::object();
-  choice["index"] = index;
-  choice["delta"] = std::move(delta);
-  choice["logprobs"] = std::move(logprobs);
-  choice["finish_reason"] = std::move(finish_reason);
-  choice["stop_reason"] = std::move(stop_reason);
-  return choice;
+  return delta_choice(index, std::move(delta), std::move(logprobs), std::move(finish_reason), std::move(stop_reason));
 }
 
 Json chat_delta_choice_json(int index, const std::optional<std::string>& role, const std::optional<std::string>& content,
@@ -93,13 +93,7 @@ Json chat_delta_choice_json(int index, const std::optional<std::string>& role, c
   Json delta = Json::object();
   if (role) delta["role"] = *role;
   if (content) delta["content"] = *content;
-  Json choice = Json::object();
-  choice["index"] = index;
-  choice["delta"] = std::move(delta);
-  choice["logprobs"] = std::move(logprobs);
-  choice["finish_reason"] = std::move(finish_reason);
-  choice["stop_reason"] = std::move(stop_reason);
-  return choice;
+  return delta_choice(index, std::move(delta), std::move(logprobs), std::move(finish_reason), std::move(stop_reason));
 }
 
 Json response_json(const GenerationPlan& plan, bool chunk, Json choices, Json usage) {

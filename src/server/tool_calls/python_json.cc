@@ -5,26 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tokenizer/utf8.h"
+
 namespace turbine::server {
 namespace {
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
-}
 
 void append_u_escape(std::string& out, uint32_t unit) {
   char buf[8];
@@ -59,7 +43,7 @@ void append_python_json_code_point(std::string& out, uint32_t code_point) {
   } else if (code_point >= 0xD800 && code_point <= 0xDFFF) {
     append_u_escape(out, code_point);  // not encodable as UTF-8: keep it as JSON can say it
   } else {
-    append_utf8(out, code_point);
+    tokenizer::utf8::append(out, code_point);
   }
 }
 
