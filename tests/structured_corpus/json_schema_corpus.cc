@@ -141,6 +141,7 @@ class Watchdog {
   void begin(const std::string& name) {
     std::lock_guard lock(mutex_);
     name_ = name;
+    phase_ = "compiling";
     start_ = Clock::now();
     start_cpu_ = cpu_seconds(clock_);
     active_ = true;
@@ -148,6 +149,11 @@ class Watchdog {
   void end() {
     std::lock_guard lock(mutex_);
     active_ = false;
+  }
+  // What the schema's time is going into (named in the TIMEOUT line).
+  void phase(std::string what) {
+    std::lock_guard lock(mutex_);
+    phase_ = std::move(what);
   }
 
  private:
@@ -159,8 +165,8 @@ class Watchdog {
       const double cpu = cpu_seconds(clock_) - start_cpu_;
       const double wall = std::chrono::duration<double>(Clock::now() - start_).count();
       if (cpu > limit_ || wall > 5 * limit_) {
-        std::fprintf(stderr, "TIMEOUT %s: still running after %.1f s of CPU time (%.1f s wall)\n", name_.c_str(), cpu,
-                     wall);
+        std::fprintf(stderr, "TIMEOUT %s: still running after %.1f s of CPU time (%.1f s wall), %s\n", name_.c_str(),
+                     cpu, wall, phase_.c_str());
         std::fflush(stderr);
         _exit(124);
       }
@@ -172,7 +178,7 @@ class Watchdog {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stop_ = false, active_ = false;
-  std::string name_;
+  std::string name_, phase_;
   Clock::time_point start_;
   std::thread thread_;
 };
@@ -326,6 +332,7 @@ int main(int argc, char** argv) try {
       }
       std::mt19937_64 rng(o.seed * 1000003 + index);
       nlohmann::json samples = nlohmann::json::array();
+      watchdog.phase(fmt::format("walking (compiled in {:.1f} s of CPU time)", 1e-3 * record["compile_cpu_ms"].get<double>()));
       for (int k = 0; k < o.samples; ++k) {
         Walk w = walk(grammar, o, rng, problems);
         if (w.finished && fault("corrupt", name)) w.text = "\"corrupted\"";

@@ -131,7 +131,8 @@ for (let next = 0; next < names.length;) {
     process.exit(1);
   }
   const culprit = begun[begun.length - 1];
-  const why = run.status === 124 ? `TIMEOUT ${culprit}: over ${timeLimit} s of CPU time`
+  const why = run.status === 124
+    ? `TIMEOUT ${culprit}: over ${timeLimit} s of CPU time, ${(run.stderr.match(/^TIMEOUT .*\), (.*)$/m) || [, '?'])[1]}`
     : `CRASH ${culprit}: ${run.signal ? 'signal ' + run.signal : 'exit status ' + run.status}` +
       `; stderr tail: ${run.stderr.trim().split('\n').filter((l) => !l.startsWith('BEGIN ')).slice(-3).join(' | ')}`;
   lost.set(culprit, why);
