@@ -16,9 +16,9 @@
 // "refused": compile threw turbine::Error (allowed; the message names the keyword). "error":
 // anything else thrown. "problems": walk failures (an empty mask before the end, a masked-in
 // token that accept_token refuses, stop ids masked in where the grammar cannot end, ...).
-// A schema that takes longer than --time-limit seconds of CPU time (compile plus walks; CPU time,
-// so that other work on a shared machine does not count; and at most 5x that in wall-clock time)
-// ends the process with status 124 after printing "TIMEOUT <name>" to stderr. "BEGIN <name>" goes to stderr before each
+// A compile or a walk that takes longer than --time-limit seconds of CPU time (CPU time, so that
+// other work on a shared machine does not count; and at most 5x that in wall-clock time) ends the
+// process with status 124 after printing "TIMEOUT <name>" to stderr. "BEGIN <name>" goes to stderr before each
 // schema, so a crash can be pinned on it.
 //
 // TURBINE_CORPUS_FAULTS=corrupt:NAME,hang:NAME,abort:NAME injects faults (the harness's self-test):
@@ -150,10 +150,12 @@ class Watchdog {
     std::lock_guard lock(mutex_);
     active_ = false;
   }
-  // What the schema's time is going into (named in the TIMEOUT line).
+  // A new phase of the same schema (one walk), with its own time limit; named in the TIMEOUT line.
   void phase(std::string what) {
     std::lock_guard lock(mutex_);
     phase_ = std::move(what);
+    start_ = Clock::now();
+    start_cpu_ = cpu_seconds(clock_);
   }
 
  private:
@@ -332,8 +334,9 @@ int main(int argc, char** argv) try {
       }
       std::mt19937_64 rng(o.seed * 1000003 + index);
       nlohmann::json samples = nlohmann::json::array();
-      watchdog.phase(fmt::format("walking (compiled in {:.1f} s of CPU time)", 1e-3 * record["compile_cpu_ms"].get<double>()));
       for (int k = 0; k < o.samples; ++k) {
+        watchdog.phase(fmt::format("in walk {} of {} (compiled in {:.1f} s of CPU time)", k + 1, o.samples,
+                                   1e-3 * record["compile_cpu_ms"].get<double>()));
         Walk w = walk(grammar, o, rng, problems);
         if (w.finished && fault("corrupt", name)) w.text = "\"corrupted\"";
         samples.push_back({{"hex", hex(w.text)}, {"finished", w.finished}, {"tokens", w.tokens}});

@@ -12,9 +12,11 @@
 // report names it) so that the part covered is a sample of the whole corpus, not its first folder.
 // Without --budget every schema runs, in path order.
 //
-// Fails (exit 1) on: a crash or a hang (one schema past --time-limit seconds), a compile error
-// that is not a turbine::Error, a broken matcher invariant during a walk, a finished output that
-// is not UTF-8, not JSON or not valid under its schema, or a compiled schema ajv cannot compile.
+// Fails (exit 1) on: a crash or a hang (a compile, or one walk, past --time-limit seconds of CPU
+// time; default 10), a compile error that is not a turbine::Error, a refusal whose message names
+// neither a keyword (quoted) nor a location (" at /pointer"), a broken matcher invariant
+// during a walk, a finished output that is not UTF-8, not JSON or not valid under its schema, or a
+// compiled schema ajv cannot compile.
 // Refusals (turbine::Error naming a keyword) are allowed and reported by reason.
 // Exit 77 (ctest "skipped") when the tokenizer fixture or ajv is missing.
 import { spawnSync } from 'node:child_process';
@@ -165,7 +167,7 @@ const draftOf = (schema) => {
 };
 
 // --- checks --------------------------------------------------------------------------------------
-const failures = { CRASH: [], TIMEOUT: [], ERROR: [], PROBLEM: [], UNVERIFIABLE: [], INVALID: [] };
+const failures = { CRASH: [], TIMEOUT: [], ERROR: [], UNNAMED: [], PROBLEM: [], UNVERIFIABLE: [], INVALID: [] };
 const refusals = new Map();  // reason -> [names]
 let compiled = 0, refused = 0, outputs = 0, finished = 0, valid = 0, unfinished = 0, tokens = 0;
 const compileMs = [];
@@ -189,6 +191,9 @@ for (const r of records) {
   compileMs.push(r.compile_cpu_ms);
   if (r.status === 'refused') {
     refused++;
+    // A refusal must say what to change: a quoted keyword or a JSON pointer into the schema.
+    if (!/'[^']+'|"[^"]+"| at \/|^json schema: .* at \//.test(r.error))
+      failures.UNNAMED.push(`UNNAMED ${r.name}: the refusal names no keyword or location: ${r.error}`);
     const reason = reasonOf(r.error);
     if (!refusals.has(reason)) refusals.set(reason, []);
     refusals.get(reason).push(r);
@@ -274,7 +279,8 @@ console.log(`compile CPU time: mean ${(compileMs.reduce((a, b) => a + b, 0) / Ma
 const summary = `${names.length - notRun.length} schemas: ${compiled} compiled, ${refused} refused, ` +
   `${failures.ERROR.length} errors, ${failures.CRASH.length} crashed, ${failures.TIMEOUT.length} timed out; ` +
   `${outputs} outputs (${tokens} tokens): ${finished} finished, ${valid} valid, ${failures.INVALID.length} invalid, ` +
-  `${unfinished} cut at the length cap; ${failures.PROBLEM.length} matcher problems, ${failures.UNVERIFIABLE.length} unverifiable`;
+  `${unfinished} cut at the length cap; ${failures.PROBLEM.length} matcher problems, ${failures.UNVERIFIABLE.length} unverifiable, ` +
+  `${failures.UNNAMED.length} refusals naming no keyword`;
 console.log(summary);
 if (option('--json')) {
   writeFileSync(option('--json'), JSON.stringify({
