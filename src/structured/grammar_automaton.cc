@@ -41,8 +41,7 @@ class AutomatonBuilder {
 
   int new_node() {
     nfa_.emplace_back();
-    if (nfa_.size() > size_t(limits_.max_states) * 4)
-      fail("grammar: too large (its automaton passes {} states; simplify the schema or grammar)", limits_.max_states);
+    if (nfa_.size() > size_t(limits_.max_states) * 4) too_large();
     return int(nfa_.size() - 1);
   }
 
@@ -164,7 +163,14 @@ class AutomatonBuilder {
     set.erase(std::unique(set.begin(), set.end()), set.end());
   }
 
+  [[noreturn]] void too_large() const {
+    fail("grammar: too large: its automaton passes {} states while compiling rule '{}' (for a JSON Schema, the "
+         "rule names the part of the schema: bound its lengths and counts, or simplify it)",
+         limits_.max_states, g_.rule_name(current_rule_));
+  }
+
   void build_rule(RuleId rule) {
+    current_rule_ = rule;
     nfa_.clear();
     seen_.clear();  // node ids restart per rule
     const int start = new_node();
@@ -179,9 +185,7 @@ class AutomatonBuilder {
       if (inserted) {
         sets.push_back(std::move(set));
         dfa.states.emplace_back();
-        if (++total_states_ > limits_.max_states)
-          fail("grammar: too large (its automaton passes {} states; simplify the schema or grammar)",
-               limits_.max_states);
+        if (++total_states_ > limits_.max_states) too_large();
       }
       return it->second;
     };
@@ -450,6 +454,7 @@ class AutomatonBuilder {
   std::vector<uint32_t> seen_;
   uint32_t stamp_ = 0;
   int total_states_ = 0;
+  RuleId current_rule_ = 0;
 };
 
 GrammarAutomaton GrammarAutomaton::build(const Grammar& grammar, const AutomatonLimits& limits) {

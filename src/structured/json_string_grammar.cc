@@ -172,7 +172,9 @@ ExprId json_string(Grammar& g, int min_length, std::optional<int> max_length) {
 
 ExprId json_string_matching(Grammar& g, std::string_view pattern) {
   Grammar scratch;
-  const ExprId e = add_regex(scratch, pattern);
+  RegexOptions options;
+  options.ecmascript_whitespace = true;  // JSON Schema patterns are ECMA-262 regular expressions
+  const ExprId e = add_regex(scratch, pattern, options);
   EscapingCopy copy(scratch, g);
   return seq(g, {g.byte('"'), copy.copy(e), g.byte('"')});
 }

@@ -70,6 +70,11 @@ int decode_utf8(std::string_view s, size_t pos, uint32_t& cp) {
 const std::vector<CodepointRange> kDigit = {{'0', '9'}};
 const std::vector<CodepointRange> kWord = {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}};
 const std::vector<CodepointRange> kSpace = {{'\t', '\r'}, {' ', ' '}};  // \t \n \v \f \r and space
+// ECMAScript's \s: WhiteSpace (TAB VT FF SP NBSP ZWNBSP and category Zs) and LineTerminator.
+const std::vector<CodepointRange> kEcmaSpace = {{'\t', '\r'},     {' ', ' '},       {0xA0, 0xA0},
+                                                {0x1680, 0x1680}, {0x2000, 0x200A}, {0x2028, 0x2029},
+                                                {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000},
+                                                {0xFEFF, 0xFEFF}};
 
 std::vector<CodepointRange> complement(const std::vector<CodepointRange>& sorted) {
   std::vector<CodepointRange> out;
@@ -86,6 +91,8 @@ class Parser {
  public:
   Parser(Grammar& g, std::string_view pattern, const RegexOptions& options)
       : g_(g), p_(pattern), options_(options) {}
+
+  const std::vector<CodepointRange>& space() const { return options_.ecmascript_whitespace ? kEcmaSpace : kSpace; }
 
   ExprId parse() {
     // Validate the whole pattern up front so every later step can decode blindly.
@@ -364,8 +371,8 @@ class Parser {
       case 'D': ++pos_; return g_.codepoints_except(kDigit);
       case 'w': ++pos_; return g_.codepoints(kWord);
       case 'W': ++pos_; return g_.codepoints_except(kWord);
-      case 's': ++pos_; return g_.codepoints(kSpace);
-      case 'S': ++pos_; return g_.codepoints_except(kSpace);
+      case 's': ++pos_; return g_.codepoints(space());
+      case 'S': ++pos_; return g_.codepoints_except(space());
       case 'b': error(at, "word boundary \\b is not supported");
       case 'B': error(at, "non-word-boundary \\B is not supported");
       default: break;
@@ -529,8 +536,8 @@ class Parser {
       case 'D': pos_ += 2; set = complement(kDigit); return false;
       case 'w': pos_ += 2; set = kWord; return false;
       case 'W': pos_ += 2; set = complement(kWord); return false;
-      case 's': pos_ += 2; set = kSpace; return false;
-      case 'S': pos_ += 2; set = complement(kSpace); return false;
+      case 's': pos_ += 2; set = space(); return false;
+      case 'S': pos_ += 2; set = complement(space()); return false;
       default: break;
     }
     cp = parse_escaped_codepoint(/*in_class=*/true);

@@ -40,6 +40,9 @@ struct RegexOptions {
   // would expand to that many copies); * and + are fine. Nested bounds multiply: the compiler's
   // state budget is what refuses (a{10000}){10000}.
   int max_repeat = 10000;
+  // \s and \S as ECMAScript defines them (JSON Schema's "pattern" dialect): White_Space and the
+  // line terminators, U+00A0, U+FEFF, U+2028... included. Off: the ASCII set (Python's re.ASCII).
+  bool ecmascript_whitespace = false;
 };
 
 // Appends the expression matching exactly the strings `pattern` matches in full (as
