@@ -56,6 +56,10 @@ void RequestParams::validate(int64_t vocab_size) const {
 }
 
 void RequestParams::validate_banned_tokens(int64_t vocab_size) const {
+  // A grammar's mask and the bans are applied apart, and together they could leave no token to
+  // sample; until the runner reconciles them, the two do not go together.
+  if (structured && !bad_words_token_ids.empty())
+    fail("bad words cannot be combined with a structured-output constraint yet");
   std::vector<int32_t> banned;
   for (size_t i = 0; i < bad_words_token_ids.size(); ++i) {
     const std::vector<int32_t>& word = bad_words_token_ids[i];

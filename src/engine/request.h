@@ -84,8 +84,9 @@ struct RequestParams {
   // one place parameters are validated (the server's parser checks only what it parses).
   void validate(int64_t vocab_size) const;
   // The part of validate() about banned tokens: bad_words_token_ids (non-empty, in the
-  // vocabulary), and what bad words and stop tokens (before min_tokens) may ban at one step,
-  // which must leave at least half the vocabulary: a step must always have a token to sample.
+  // vocabulary, not beside a structured-output constraint), and what bad words and stop tokens
+  // (before min_tokens) may ban at one step, which must leave at least half the vocabulary: a
+  // step must always have a token to sample.
   void validate_banned_tokens(int64_t vocab_size) const;
 
   // Whether sampling reads the tokens generated so far (penalties, bad words): the runner keeps

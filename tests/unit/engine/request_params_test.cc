@@ -51,6 +51,9 @@ TEST(RequestParams, BadWordsAreNonEmptyAndInTheVocabulary) {
   expect_rejected(RequestParams{.bad_words_token_ids = {{3, kVocab}}}, "outside the vocabulary");
   expect_rejected(RequestParams{.bad_words_token_ids = {{-1}}}, "token id -1");
   EXPECT_NO_THROW((RequestParams{.bad_words_token_ids = {{3}, {4, 5, kVocab - 1}}}.validate(kVocab)));
+  RequestParams constrained{.bad_words_token_ids = {{3}}};
+  constrained.structured = structured::ConstraintSpec{structured::ConstraintKind::kRegex, "a+"};
+  expect_rejected(constrained, "structured-output constraint");
 }
 
 TEST(RequestParams, AStepMustKeepHalfTheVocabularySamplable) {
