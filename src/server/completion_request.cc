@@ -63,7 +63,7 @@ CompletionRequest parse_completion_request(const Json& body_json) {
     r.generation.sampling.logprobs = int(*logprobs);
   }
   if (body.find("suffix")) fail_param("suffix", "'suffix' is not supported");
-  if (body.find("prompt_logprobs")) fail_param("prompt_logprobs", "'prompt_logprobs' is not supported");
+  reject_unsupported_fields(body);
   return r;
 }
 
