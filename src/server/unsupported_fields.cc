@@ -38,7 +38,6 @@ void reject_unsupported_fields(const JsonObjectReader& body) {
   reject_if_true(body, "return_token_ids", "responses do not carry token ids");
   reject_if_given(body, "prompt_logprobs", "only echo with logprobs reports the prompt's logprobs");
   reject_if_given(body, "logprob_token_ids", "logprobs come for the top tokens only");
-  reject_if_given(body, "prompt_embeds", "prompts are text or token ids");
   reject_if_given(body, "repetition_detection", "generation does not stop on repeated patterns");
   reject_if_given(body, "logits_processors", "custom logits processors cannot be loaded");
   // -1 means unlimited, which is what a model without a thinking budget does anyway.

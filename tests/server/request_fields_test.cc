@@ -254,7 +254,6 @@ TEST(UnsupportedFields, ANonDefaultValueIsA400NamingTheField) {
       {R"("return_token_ids": true)", "return_token_ids"},
       {R"("prompt_logprobs": 1)", "prompt_logprobs"},
       {R"("logprob_token_ids": [1])", "logprob_token_ids"},
-      {R"("prompt_embeds": "AAAA")", "prompt_embeds"},
       {R"("repetition_detection": {"max_pattern_size": 4})", "repetition_detection"},
       {R"("logits_processors": ["my.Processor"])", "logits_processors"},
       {R"("thinking_token_budget": 100)", "thinking_token_budget"},
@@ -266,6 +265,7 @@ TEST(UnsupportedFields, ANonDefaultValueIsA400NamingTheField) {
   const ApiError beam = error_of([] { parse_completion_request(parse_json_object(R"({"prompt": "x", "use_beam_search": true})")); });
   EXPECT_NE(std::string(beam.what()).find("beam search is not supported yet"), std::string::npos) << beam.what();
   EXPECT_EQ(param_of_chat(R"("return_prompt_text": true)"), "return_prompt_text");
+  EXPECT_EQ(param_of_completion(R"("prompt_embeds": "AAAA")"), "prompt_embeds");
   // Their defaults (and null) are accepted.
   EXPECT_NO_THROW(parse_completion_request(parse_json_object(
       R"({"prompt": "x", "use_beam_search": false, "length_penalty": 1, "early_stopping": false, "watermarking": false,
