@@ -357,13 +357,14 @@ const shared = {
   thinking_token_budget: rejected(100),
   logits_processors: rejected(['my.Processor']),
 
-  response_format: structured({ type: 'json_object' }, 'response_format'),
-  structured_outputs: structured({ regex: 'a+' }, 'structured_outputs'),
-  guided_json: structured({ type: 'object' }, 'guided_json'),
-  guided_regex: structured('a+', 'guided_regex'),
-  guided_choice: structured(['yes', 'no'], 'guided_choice'),
-  guided_grammar: structured('root ::= "a"', 'guided_grammar'),
-  guided_decoding_backend: structured('xgrammar', 'guided_decoding_backend'),
+  // Output constraints (tests/e2e/structured.test.mjs checks what they do).
+  response_format: structured({ type: 'json_object' }, 200),
+  structured_outputs: structured({ regex: 'a+' }, 200),
+  guided_json: structured({ type: 'object' }, 200),
+  guided_regex: structured('a+', 200),
+  guided_choice: structured(['yes', 'no'], 200),
+  guided_grammar: structured('root ::= "a"+', 200),
+  guided_decoding_backend: structured('xgrammar', 200),  // one backend: accepted, no effect
   guided_whitespace_pattern: structured(' ', 'guided_whitespace_pattern'),
   structural_tag: structured('{}', 'structural_tag'),
   allowed_token_ids: structured([1, 2, 3], 'allowed_token_ids'),
@@ -522,7 +523,7 @@ describe(`request fields of vLLM ${kVllm.commit.slice(0, 12)}`, () => {
             assert.equal(response.usage.completion_tokens, 2);
           } else {
             const call = greedy(ep, { max_tokens: 2, [field]: entry.value });
-            if (entry.expect === 200) assert.equal((await call).usage.completion_tokens, 2);
+            if (entry.expect === 200) assert.ok((await call).usage.completion_tokens >= 1);
             else await assertApiError(call, 400, entry.expect);
             if (entry.check) await entry.check(ep);
           }
