@@ -169,10 +169,13 @@ async function prefixHits(ep, body) {
 async function finishOrder(ep) {
   const order = [];
   const run = (name, priority) =>
-    ep.ownCreate(ep.ownBody({ max_tokens: 400, priority })).then(() => order.push(name));
-  const lows = Array.from({ length: 8 }, (_, i) => run(`low${i}`, 5));
+    ep.ownCreate(ep.ownBody({ max_tokens: 480, priority })).then(() => order.push(name));
+  // Enough work queued (each request some tens of ms) that the high one surely comes while
+  // several low ones still wait.
+  const lows = Array.from({ length: 16 }, (_, i) => run(`low${i}`, 5));
   const queued = await waitForMetrics(own, (m) => m.turbine_requests_waiting >= 4);
-  assert.ok(queued.turbine_requests_waiting >= 4, 'the low-priority requests should queue up');
+  assert.ok(queued.turbine_requests_waiting >= 4,
+            `the low-priority requests should queue up (waiting: ${queued.turbine_requests_waiting})`);
   await Promise.all([...lows, run('high', -5)]);
   return order;
 }
@@ -184,10 +187,10 @@ const ignored = (value) => ({ kind: 'ignored', value });
 // `expect`: 200, or the param a 400 names; `check`, when given, what an accepted one does today.
 const structured = (value, expect, check) => ({ kind: 'structured', value, expect, check });
 
-// The own server's template renders the field: the prompt grows by it.
-const rendered = (field, value) => async (ep) => {
+// The own server's template renders these fields: the prompt grows by them.
+const rendered = (fields) => async (ep) => {
   const count = async (extra) => (await ep.ownCreate(ep.ownBody({ max_tokens: 2, ...extra }))).usage.prompt_tokens;
-  assert.ok(await count({ [field]: value }) > await count({}), `${field} did not reach the template`);
+  assert.ok(await count(fields) > await count({}), `${JSON.stringify(fields)} did not reach the template`);
 };
 
 const shared = {
@@ -450,20 +453,21 @@ const chatFields = {
     const count = async (extra) => (await greedy(ep, { max_tokens: 2, ...extra })).usage.prompt_tokens;
     assert.equal(await count({ add_special_tokens: true }), await count({}) + 1);  // a BOS on top of the template's
   }),
-  documents: honored(rendered('documents', [{ title: 'Cats', text: 'Cats like milk.' }])),
+  documents: honored(rendered({ documents: [{ title: 'Cats', text: 'Cats like milk.' }] })),
   chat_template: rejected('{{ messages }}'),
   return_prompt_text: rejected(true),
   media_io_kwargs: ignored({ image: { num_frames: 1 } }),
   mm_processor_kwargs: ignored({ do_resize: false }),
 
-  // Passed to the template; tool calls are not parsed out of the reply yet.
-  tools: structured(kTools, 200, rendered('tools', kTools)),
-  tool_choice: structured('required', 'tool_choice'),
-  // Accepted and without effect today (no tool-call or reasoning parsing yet).
+  // Tools alone mean tool_choice "auto", which needs --enable-auto-tool-choice and a parser; with
+  // "none" they are passed to the template.
+  tools: structured(kTools, 'tool_choice', rendered({ tools: kTools, tool_choice: 'none' })),
+  tool_choice: structured('required', 'tool_choice'),  // without tools
+  // Accepted today; replies are not parsed into tool calls or reasoning yet.
   parallel_tool_calls: structured(false, 200),
   reasoning_effort: structured('low', 200),
   include_reasoning: structured(false, 200),
-  chat_template_kwargs: structured({ story_style: 'short' }, 200, rendered('chat_template_kwargs', { story_style: 'short' })),
+  chat_template_kwargs: structured({ story_style: 'short' }, 200, rendered({ chat_template_kwargs: { story_style: 'short' } })),
 };
 
 const tables = { completions: completionFields, chat: chatFields };
