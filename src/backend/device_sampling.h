@@ -56,7 +56,7 @@ struct DeviceSamplingBatch {
   Tensor logits;  // F32 [rows, vocab]; overwritten (the transforms are applied in place)
   std::span<const SamplingRow> rows;                      // one per logits row
   std::span<const SamplingTokenAdjustment> adjustments;   // ranges per row
-  std::span<const int32_t> suppressed;                    // ranges per row (EOS/stop ids before min_tokens)
+  std::span<const int32_t> suppressed;                    // ranges per row (EOS/stop ids, bad words)
   // Packed allowed-token masks, bitmask_words words per mask row (backend/token_bitmask.h): a row
   // with bitmask_row >= 0 first sets every logit whose bit is clear to -inf (ids past
   // 32 * bitmask_words too), as the host path does with apply_token_bitmask. Empty: no masks.

@@ -1,5 +1,7 @@
 #include "engine/request.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace turbine {
@@ -50,6 +52,32 @@ void RequestParams::validate(int64_t vocab_size) const {
   for (size_t i = 0; i < stop_token_ids.size(); ++i)
     if (stop_token_ids[i] < 0 || stop_token_ids[i] >= vocab_size)
       fail("stop token id {} (at index {}) is outside the vocabulary [0, {})", stop_token_ids[i], i, vocab_size);
+  validate_banned_tokens(vocab_size);
+}
+
+void RequestParams::validate_banned_tokens(int64_t vocab_size) const {
+  // A grammar's mask and the bans are applied apart, and together they could leave no token to
+  // sample; until the runner reconciles them, the two do not go together.
+  if (structured && !bad_words_token_ids.empty())
+    fail("bad words cannot be combined with a structured-output constraint yet");
+  std::vector<int32_t> banned;
+  for (size_t i = 0; i < bad_words_token_ids.size(); ++i) {
+    const std::vector<int32_t>& word = bad_words_token_ids[i];
+    if (word.empty()) fail("bad word {} has no tokens", i);
+    for (const int32_t id : word)
+      if (id < 0 || id >= vocab_size)
+        fail("bad word {} has token id {}, outside the vocabulary [0, {})", i, id, vocab_size);
+    banned.push_back(word.back());
+  }
+  // The sampler needs one token left to sample: bound what one step can ban (EOS, a few ids, may
+  // be banned besides these before min_tokens).
+  if (min_tokens > 0) banned.insert(banned.end(), stop_token_ids.begin(), stop_token_ids.end());
+  std::ranges::sort(banned);
+  const auto distinct = std::distance(banned.begin(), std::ranges::unique(banned).begin());
+  if (distinct > vocab_size / 2)
+    fail("bad words{} may ban {} distinct tokens at one step; at most half the vocabulary ({}) may be banned",
+         min_tokens > 0 && !stop_token_ids.empty() ? " and stop tokens (before min_tokens)" : "", distinct,
+         vocab_size / 2);
 }
 
 Request::Request(std::string id_, std::vector<int32_t> prompt_token_ids, RequestParams params_)

@@ -61,6 +61,10 @@ struct RequestParams {
   int min_tokens = 0;       // in [0, max_tokens]: EOS, stop tokens and stop strings are ignored before
   bool ignore_eos = false;
   std::vector<int32_t> stop_token_ids;  // finish with "stop" when sampled (and kept in the output)
+  // Token sequences the output must not contain (vLLM's bad_words, tokenized by the submitter):
+  // at each step, a sequence's last token is banned when the output so far ends with the rest of
+  // it, so a one-token sequence is always banned. Only the output is matched, never the prompt.
+  std::vector<std::vector<int32_t>> bad_words_token_ids;
   int priority = 0;         // lower runs first under the priority policy; ignored under FCFS
   int n = 1;                // samples to generate from the one prompt
   // Log-probabilities of the prompt's own tokens (each given the tokens before it), with this
@@ -79,6 +83,17 @@ struct RequestParams {
   // turbine::Error naming the first bad one. LlmEngine::submit calls it, once per request: the
   // one place parameters are validated (the server's parser checks only what it parses).
   void validate(int64_t vocab_size) const;
+  // The part of validate() about banned tokens: bad_words_token_ids (non-empty, in the
+  // vocabulary, not beside a structured-output constraint), and what bad words and stop tokens
+  // (before min_tokens) may ban at one step, which must leave at least half the vocabulary: a
+  // step must always have a token to sample.
+  void validate_banned_tokens(int64_t vocab_size) const;
+
+  // Whether sampling reads the tokens generated so far (penalties, bad words): the runner keeps
+  // such a sequence's output, and no step is scheduled ahead while its token is in flight.
+  bool reads_output_tokens() const {
+    return sampling.repetition_enabled() || sampling.presence_or_frequency_enabled() || !bad_words_token_ids.empty();
+  }
 };
 
 struct Request {

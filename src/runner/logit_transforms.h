@@ -34,7 +34,7 @@ namespace turbine {
 struct SamplingContext {
   std::span<const int32_t> prompt_ids;      // read by repetition_penalty
   std::span<const int32_t> output_ids;      // read by every penalty
-  std::span<const int32_t> suppressed_ids;  // set to -inf for this step (EOS before min_tokens)
+  std::span<const int32_t> suppressed_ids;  // set to -inf for this step (EOS before min_tokens, bad words)
 };
 
 class LogitTransforms {

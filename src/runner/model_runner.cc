@@ -5,6 +5,7 @@
 
 #include "backend/token_bitmask.h"
 #include "common/error.h"
+#include "runner/bad_words.h"
 
 namespace turbine {
 namespace {
@@ -146,13 +147,14 @@ void ModelRunner::adopt(SequenceState& state, const NewSequence& fresh) const {
   if (!params.ignore_eos) state.suppressed_before_min_tokens = model_.config().eos_token_ids;
   state.suppressed_before_min_tokens.insert(state.suppressed_before_min_tokens.end(), params.stop_token_ids.begin(),
                                             params.stop_token_ids.end());
+  state.bad_words = params.bad_words_token_ids;
   state.prompt_logprobs = params.prompt_logprobs;
   state.num_prompt_tokens = int(fresh.prompt_token_ids.size());
-  state.keeps_history =
-      params.sampling.repetition_enabled() || params.sampling.presence_or_frequency_enabled();
+  state.keeps_history = params.reads_output_tokens();
+  const bool penalised = params.sampling.repetition_enabled() || params.sampling.presence_or_frequency_enabled();
   state.prompt.clear();
   state.output.clear();
-  if (state.keeps_history || state.prompt_logprobs) state.prompt = fresh.prompt_token_ids;
+  if (penalised || state.prompt_logprobs) state.prompt = fresh.prompt_token_ids;
   if (state.keeps_history) state.output = fresh.output_token_ids;
   state.grammar.reset();
   if (params.structured) {
@@ -314,11 +316,19 @@ RandomGenerator& ModelRunner::random_stream(const ScheduledSequence& seq, Sequen
   return *state.rng;
 }
 
-std::span<const int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& seq, const SequenceState& state, int j) {
+std::span<const int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& seq, const SequenceState& state,
+                                                     std::span<const int32_t> output, int j) {
   // Before min_tokens, EOS (unless ignore_eos) and stop tokens are masked so that the output
   // really has min_tokens tokens before a stop (vLLM's rule; stop_conditions.h is the backstop).
-  if (seq.num_prior_output_tokens + j < state.min_tokens) return state.suppressed_before_min_tokens;
-  return {};
+  const bool before_min_tokens = seq.num_prior_output_tokens + j < state.min_tokens;
+  if (state.bad_words.empty()) {
+    if (before_min_tokens) return state.suppressed_before_min_tokens;
+    return {};
+  }
+  step_suppressed_.clear();
+  if (before_min_tokens) step_suppressed_ = state.suppressed_before_min_tokens;
+  append_banned_by_bad_words(state.bad_words, output, step_suppressed_);
+  return step_suppressed_;
 }
 
 SamplingContext ModelRunner::sampling_context(const ScheduledSequence& seq, const SequenceState& state,
@@ -329,7 +339,7 @@ SamplingContext ModelRunner::sampling_context(const ScheduledSequence& seq, cons
     draft_history_.insert(draft_history_.end(), drafts.begin(), drafts.begin() + j);
     output = draft_history_;
   }
-  return SamplingContext{state.prompt, output, suppressed_ids(seq, state, j)};
+  return SamplingContext{state.prompt, output, suppressed_ids(seq, state, output, j)};
 }
 
 SampledToken ModelRunner::sample(const ScheduledSequence& seq, SequenceState& state, std::span<const int32_t> drafts,
@@ -379,7 +389,8 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
         token_bitmask_.resize(token_bitmask_.size() + size_t(mask_words));
         keep_stops = fill_grammar_mask(state, std::span(token_bitmask_).last(size_t(mask_words)));
       }
-      if (!state.needs_adjustments && (keep_stops || seq.num_prior_output_tokens + j >= state.min_tokens)) {
+      if (!state.needs_adjustments && state.bad_words.empty() &&
+          (keep_stops || seq.num_prior_output_tokens + j >= state.min_tokens)) {
         // Nothing per token and nothing suppressed: the row is the request's constant one.
         device_sampling_.add_plain_row(state.sampling_row, uniform);
       } else {
@@ -621,8 +632,8 @@ StepResult ModelRunner::collect() {
     }
     result.tokens.end_sequence();
   }
-  // Penalised sequences step in order (no launch between this step's and its collect), so their
-  // state is still here unless the engine ended them.
+  // Sequences that keep their output step in order (no launch between this step's and its
+  // collect), so their state is still here unless the engine ended them.
   for (const int i : step.history_rows) {
     auto it = sequences_.find(step.seq_ids[size_t(i)]);
     if (it == sequences_.end()) continue;

@@ -108,17 +108,19 @@ class ModelRunner {
     // What the runner keeps of the sequence, taken from its NewSequence (adopt()) so that a step's
     // rows never go back to the engine: its parameters, its device sampling row (the per-step
     // draw and list ranges aside), whether that row needs per-token adjustments (penalties or
-    // logit_bias), and the ids it suppresses before min_tokens.
+    // logit_bias), the ids it suppresses before min_tokens, and its bad words.
     bool has_params = false;
     SamplingParams sampling;
     SamplingRow sampling_row;
     bool needs_adjustments = false;
     int min_tokens = 0;
     std::vector<int32_t> suppressed_before_min_tokens;  // EOS (unless ignore_eos) and stop ids
+    std::vector<std::vector<int32_t>> bad_words;         // bad_words.h
     std::optional<int> prompt_logprobs;
     int num_prompt_tokens = 0;
-    // The tokens penalties read, kept only for a sequence that has penalties (keeps_history), or
-    // the prompt alone for one that scores its prompt: the runner appends its own samples.
+    // The output, kept only for a sequence whose sampling reads it (keeps_history: penalties, bad
+    // words), and the prompt for one with penalties or that scores its prompt: the runner appends
+    // its own samples.
     bool keeps_history = false;
     std::vector<int32_t> prompt;
     std::vector<int32_t> output;
@@ -182,10 +184,12 @@ class ModelRunner {
   // The sequence's random stream, positioned for this step's sample at position j (a seeded
   // stream is a function of the output length, so the draws match plain decoding's).
   RandomGenerator& random_stream(const ScheduledSequence& seq, SequenceState& state, int j = 0);
-  // EOS and stop ids masked for the sample at position j (before min_tokens).
-  static std::span<const int32_t> suppressed_ids(const ScheduledSequence& seq, const SequenceState& state, int j);
-  // The penalties' view of the sequence at position j: its output, then drafts[0, j) (kept in
-  // draft_history_ when j > 0, so the span lives until the next call).
+  // The ids masked for the sample at position j: EOS and stop ids before min_tokens, and what the
+  // bad words ban after `output` (the output and drafts before j). Lives until the next call.
+  std::span<const int32_t> suppressed_ids(const ScheduledSequence& seq, const SequenceState& state,
+                                          std::span<const int32_t> output, int j);
+  // The sampling view of the sequence at position j: its output, then drafts[0, j) (kept in
+  // draft_history_ when j > 0), and the ids suppressed there; the spans live until the next call.
   SamplingContext sampling_context(const ScheduledSequence& seq, const SequenceState& state,
                                    std::span<const int32_t> drafts, int j);
   // How many of a sequence's samples (one per position, k + 1 for k drafts) it keeps: the
@@ -245,6 +249,7 @@ class ModelRunner {
   bool graph_tables_stale_ = true;
   std::vector<float> host_logits_;
   std::vector<int32_t> draft_history_;  // sampling_context's output + drafts, for a drafted position
+  std::vector<int32_t> step_suppressed_;  // suppressed_ids' list when bad words add to it
   DeviceSamplingInputs device_sampling_;  // reused every step
   std::shared_ptr<structured::GrammarCompiler> grammars_;
   std::vector<uint32_t> token_bitmask_;  // a step's grammar masks, one row per masked position

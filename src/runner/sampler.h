@@ -14,8 +14,8 @@
 //  2. Logit transforms (logit_transforms.h), on a working copy of the row so that greedy and
 //     random sampling both see them while step 1 stays raw: logit_bias, then the repetition,
 //     frequency and presence penalties, then suppression of SamplingContext::suppressed_ids
-//     (EOS and stop tokens before min_tokens) to -inf. With none active (the common case) no
-//     copy is made and the raw row is read in place.
+//     (EOS and stop tokens before min_tokens, tokens that bad words ban) to -inf. With none
+//     active (the common case) no copy is made and the raw row is read in place.
 //  3. Greedy (temperature < kGreedyTemperatureEpsilon): argmax, ties to the lowest id like
 //     torch.argmax. O(V); draws nothing from the generator.
 //  4. Otherwise, in Hugging Face's logits-processor order:
@@ -35,8 +35,8 @@
 //     next_double() per call), walking the survivors best first when top-p sorted them and
 //     in id order otherwise. That walk order is part of what a seed reproduces.
 //
-// Suppressing every token that has a finite logit is a caller bug (the suppressed set is a
-// handful of EOS and stop ids) and fails a TURBINE_CHECK.
+// Suppressing every token that has a finite logit is a caller bug (RequestParams::validate keeps
+// what one step may suppress under half the vocabulary) and fails a TURBINE_CHECK.
 //
 // Cost: O(V) for every call (max, log-sum-exp, weights); top-k adds an O(V) selection. Top-p
 // first drops every token too light to ever be in the nucleus (one O(V) pass, exact), then

@@ -99,6 +99,11 @@ ChatCompletionRequest parse_chat_completion_request(const Json& body_json) {
                  r.generation.constraint->param);
     r.generation.constraint = std::move(tool_constraint);
   }
+  r.echo = body.boolean("echo").value_or(false);
+  if (body.boolean("return_prompt_text").value_or(false))
+    fail_param("return_prompt_text", "'return_prompt_text' is not supported yet (responses do not carry the "
+                                     "rendered prompt); only false is accepted");
+  reject_unsupported_fields(body);
   return r;
 }
 

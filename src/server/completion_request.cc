@@ -63,7 +63,9 @@ CompletionRequest parse_completion_request(const Json& body_json) {
     r.generation.sampling.logprobs = int(*logprobs);
   }
   if (body.find("suffix")) fail_param("suffix", "'suffix' is not supported");
-  if (body.find("prompt_logprobs")) fail_param("prompt_logprobs", "'prompt_logprobs' is not supported");
+  if (body.find("prompt_embeds"))
+    fail_param("prompt_embeds", "'prompt_embeds' is not supported yet (prompts are text or token ids)");
+  reject_unsupported_fields(body);
   return r;
 }
 

@@ -63,6 +63,57 @@ std::vector<std::string> parse_stop(const JsonObjectReader& body) {
   return stop;
 }
 
+std::vector<std::string> parse_bad_words(const JsonObjectReader& body) {
+  std::vector<std::string> words;
+  const Json* value = body.find("bad_words");
+  if (!value) return words;
+  if (!value->is_array()) fail_param("bad_words", "'bad_words' must be a list of strings");
+  if (value->size() > size_t(kMaxBadWords))
+    fail_param("bad_words", "at most {} bad words are allowed, got {}", kMaxBadWords, value->size());
+  for (size_t i = 0; i < value->size(); ++i) {
+    const std::string param = fmt::format("bad_words[{}]", i);
+    const Json& item = (*value)[i];
+    if (!item.is_string()) fail_param(param, "'{}' must be a string, got {}", param, describe_json(item));
+    if (item.get_ref<const std::string&>().size() > kMaxStopStringBytes)
+      fail_param(param, "bad words must be at most {} bytes, '{}' has {}", kMaxStopStringBytes, param,
+                 item.get_ref<const std::string&>().size());
+    words.push_back(item.get<std::string>());
+  }
+  return words;
+}
+
+// truncate_prompt_tokens: -1 (as many as fit) or a count >= 1; truncation_side "left" or "right".
+void parse_truncation(const JsonObjectReader& body, GenerationFields& g) {
+  g.truncate_prompt_tokens = body.integer("truncate_prompt_tokens", -1);
+  if (g.truncate_prompt_tokens == 0)
+    fail_param("truncate_prompt_tokens", "'truncate_prompt_tokens' must be -1 (as many as fit) or at least 1, got 0");
+  if (const auto side = body.string("truncation_side")) {
+    if (*side != "left" && *side != "right")
+      fail_param("truncation_side", "'truncation_side' must be \"left\" or \"right\", got \"{}\"", *side);
+    g.truncate_keeps_first = *side == "right";
+  }
+}
+
+// request_id becomes part of the response id (and the access log line): printable ASCII only.
+std::optional<std::string> parse_request_id(const JsonObjectReader& body) {
+  std::optional<std::string> id = body.string("request_id");
+  if (!id || id->empty()) return std::nullopt;  // vLLM: an empty id means "make one"
+  if (id->size() > kMaxRequestIdBytes)
+    fail_param("request_id", "'request_id' must be at most {} characters, got {}", kMaxRequestIdBytes, id->size());
+  for (const char c : *id)
+    if (c < 0x21 || c > 0x7e)
+      fail_param("request_id", "'request_id' may hold only printable ASCII characters without spaces");
+  return id;
+}
+
+std::optional<std::string> parse_cache_salt(const JsonObjectReader& body) {
+  std::optional<std::string> salt = body.string("cache_salt");
+  if (salt && (salt->empty() || salt->size() > kMaxCacheSaltBytes))
+    fail_param("cache_salt", "'cache_salt' must be a string of 1 to {} bytes, got {} bytes", kMaxCacheSaltBytes,
+               salt->size());
+  return salt;
+}
+
 float number_in(const JsonObjectReader& body, const char* key, float fallback, double min, double max,
                 bool min_open = false) {
   const std::optional<double> v = body.number(key);
@@ -139,6 +190,14 @@ GenerationFields parse_generation_fields(const JsonObjectReader& body) {
   s.logit_bias = parse_logit_bias(body);
 
   g.constraint = parse_output_constraint(body);
+
+  g.bad_words = parse_bad_words(body);
+  parse_truncation(body, g);
+  g.return_tokens_as_token_ids = body.boolean("return_tokens_as_token_ids").value_or(false);
+  g.request_id = parse_request_id(body);
+  g.cache_salt = parse_cache_salt(body);
+  // Ignored without streaming, as vLLM does.
+  g.stream_interval = int(body.integer("stream_interval", 1, std::numeric_limits<int32_t>::max()).value_or(1));
   return g;
 }
 

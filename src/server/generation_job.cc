@@ -31,20 +31,30 @@ void GenerationJob::start() {
   for (size_t i = 0; i < plan_.prompts.size(); ++i) {
     const PlannedPrompt& planned = plan_.prompts[i];
     PromptState prompt;
-    prompt.engine_id = plan_.prompts.size() == 1 ? plan_.id : fmt::format("{}-{}", plan_.id, i);
+    prompt.engine_id = plan_.prompts.size() == 1 ? plan_.engine_id : fmt::format("{}-{}", plan_.engine_id, i);
     prompt.text_config = std::make_shared<const TextStreamConfig>(
         tokenizer, plan_.skip_special_tokens, planned.token_ids, plan_.stop, plan_.include_stop_str_in_output);
     prompt.num_prompt_tokens = planned.token_ids.size();
     prompt.min_tokens = planned.params.min_tokens;
     prompt.samples_left = plan_.n;
     for (int s = 0; s < plan_.n; ++s) {
-      Choice choice(prompt.text_config, LogprobsBuilder(plan_.logprobs, plan_.top_logprobs, &tokenizer));
+      Choice choice(prompt.text_config,
+                    LogprobsBuilder(plan_.logprobs, plan_.top_logprobs, &tokenizer, 0, plan_.tokens_as_ids));
       // Echo without logprobs goes out at once; with them it waits for the prompt's logprobs.
       if (plan_.echo && plan_.logprobs == LogprobsFormat::kNone) choice.pending_text = planned.text;
       choice.echo_pending = plan_.echo && plan_.logprobs != LogprobsFormat::kNone;
       if (plan_.endpoint == ApiEndpoint::kChatCompletions) {
         auto shaper = std::make_shared<ChatOutputShaper>(plan_, plan_.tools);
         if (shaper->active()) choice.shaper = std::move(shaper);
+      }
+      // Chat's echo: a stream sends it alone, right after the role (vLLM); else the content starts
+      // with it (after shaping, when the reply is shaped).
+      if (!plan_.chat_echo.empty()) {
+        if (plan_.stream) {
+          choice.chat_echo_pending = true;
+        } else if (!choice.shaper) {
+          choice.pending_text = plan_.chat_echo;
+        }
       }
       choices_.push_back(std::move(choice));
     }
@@ -263,8 +273,18 @@ std::string GenerationJob::build_stream_chunks(bool all_finished) {
       Json choice = chat_delta_choice_json(int(i), "assistant", "", nullptr, nullptr, nullptr);
       append_sse_event(out, dump_json(response_json(plan_, true, Json::array({std::move(choice)}), chunk_usage())));
     }
+    if (c.chat_echo_pending) {
+      c.chat_echo_pending = false;
+      Json choice = chat_delta_choice_json(int(i), std::nullopt, plan_.chat_echo, nullptr, nullptr, nullptr);
+      append_sse_event(out, dump_json(response_json(plan_, true, Json::array({std::move(choice)}), chunk_usage())));
+    }
     const bool finishing = c.finish_reason && !c.finish_sent;
     if (c.pending_text.empty() && c.logprobs.empty() && !finishing) continue;
+    // stream_interval: after the first chunk with tokens, a choice's tokens go out in groups of
+    // at least that many; its last chunk goes at once (vLLM).
+    const bool first_tokens = c.num_tokens_sent == 0;
+    if (!finishing && !first_tokens && c.num_tokens - c.num_tokens_sent < plan_.stream_interval) continue;
+    c.num_tokens_sent = c.num_tokens;
     if (chat && c.shaper) {
       ShapedDelta shaped = c.shaper->feed(c.pending_text);
       c.pending_text.clear();
@@ -324,6 +344,7 @@ void GenerationJob::send_whole_response() {
     Json reason = finish_reason_json(c.finish_reason);
     if (chat && c.shaper) {
       ShapedMessage message = c.shaper->whole(c.pending_text);
+      if (!plan_.chat_echo.empty()) message.content = plan_.chat_echo + message.content.value_or("");
       choices.push_back(chat_message_choice_json(int(i), std::move(message), c.logprobs.take(), shaped_finish_reason(c),
                                                  c.stop_reason));
       continue;

@@ -86,7 +86,9 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
     std::string pending_text;  // not yet sent (stream) / the whole text (non-stream)
     bool role_sent = false;    // chat stream: the first delta carries the role
     bool echo_pending = false; // echo with logprobs: the prompt goes out with its logprobs
+    bool chat_echo_pending = false;  // chat stream: the echoed message goes out after the role
     int num_tokens = 0;
+    int num_tokens_sent = 0;   // stream: tokens whose text and logprobs went out in chunks
     std::optional<Clock::time_point> last_token_at;
     std::optional<RequestFinishReason> finish_reason;
     Json stop_reason = nullptr;

@@ -6,6 +6,9 @@
 
 #include "common/error.h"
 #include "server/api_error.h"
+#include "server/bad_word_tokens.h"
+#include "server/cache_salt.h"
+#include "server/prompt_truncation.h"
 
 namespace turbine::server {
 namespace {
@@ -38,9 +41,28 @@ void check_text_may_fit(std::string_view text, const ServedModel& model, const s
                  param, "context_length_exceeded");
 }
 
+// What every prompt of a request shares beyond GenerationFields: its tokenized bad words and its
+// prefix-cache keys.
+struct SharedParams {
+  std::vector<std::vector<int32_t>> bad_words_token_ids;
+  std::vector<uint64_t> cache_extra_keys;
+};
+
+SharedParams shared_params(const GenerationFields& g, const ServedModel& model) {
+  SharedParams shared;
+  shared.bad_words_token_ids = bad_word_token_ids(g.bad_words, model.tokenizer);
+  for (const std::vector<int32_t>& word : shared.bad_words_token_ids)
+    for (const int32_t id : word)
+      if (id >= model.vocab_size)
+        fail_param("bad_words", "a bad word has token id {}, outside the model's vocabulary [0, {})", id,
+                   model.vocab_size);
+  if (g.cache_salt) shared.cache_extra_keys = cache_salt_keys(*g.cache_salt);
+  return shared;
+}
+
 // Completes one prompt's parameters: context length, max_tokens default and range, min_tokens.
-RequestParams params_for_prompt(const GenerationFields& g, size_t prompt_len, int default_max_tokens,
-                                const ServedModel& model, const std::string& prompt_param) {
+RequestParams params_for_prompt(const GenerationFields& g, const SharedParams& shared, size_t prompt_len,
+                                int default_max_tokens, const ServedModel& model, const std::string& prompt_param) {
   const int64_t limit = model.max_model_len;
   if (prompt_len == 0) fail_param(prompt_param, "the prompt is empty (it has no tokens)");
   if (int64_t(prompt_len) >= limit)
@@ -71,6 +93,13 @@ RequestParams params_for_prompt(const GenerationFields& g, size_t prompt_len, in
   p.n = g.n;
   p.sampling = g.sampling;
   if (g.constraint) p.structured = g.constraint->spec;
+  p.bad_words_token_ids = shared.bad_words_token_ids;
+  p.cache_extra_keys = shared.cache_extra_keys;
+  try {
+    p.validate_banned_tokens(model.vocab_size);
+  } catch (const Error& e) {
+    fail_param(p.bad_words_token_ids.empty() ? "stop_token_ids" : "bad_words", "{}", e.what());
+  }
   return p;
 }
 
@@ -102,7 +131,9 @@ GenerationPlan common_plan(const GenerationFields& g, const ServedModel& model, 
   check_generation_fields(g, model);
   GenerationPlan plan;
   plan.endpoint = endpoint;
-  plan.id = make_request_id(endpoint == ApiEndpoint::kCompletions ? "cmpl-" : "chatcmpl-");
+  const std::string_view prefix = endpoint == ApiEndpoint::kCompletions ? "cmpl-" : "chatcmpl-";
+  plan.engine_id = make_request_id(prefix);
+  plan.id = g.request_id ? fmt::format("{}{}", prefix, *g.request_id) : plan.engine_id;
   plan.created = unix_seconds();
   plan.model_name = model.name();
   plan.n = g.n;
@@ -112,6 +143,8 @@ GenerationPlan common_plan(const GenerationFields& g, const ServedModel& model, 
   plan.include_stop_str_in_output = g.include_stop_str_in_output;
   plan.skip_special_tokens = g.skip_special_tokens;
   plan.ignore_eos = g.ignore_eos;
+  plan.tokens_as_ids = g.return_tokens_as_token_ids;
+  plan.stream_interval = g.stream_interval;
   return plan;
 }
 
@@ -138,25 +171,31 @@ GenerationPlan plan_completion(const CompletionRequest& request, const ServedMod
     plan.top_logprobs = *request.logprobs;
   }
   const bool add_special = g.add_special_tokens.value_or(true);
+  const std::optional<int64_t> keep = prompt_keep_length(g, model.max_model_len,
+                                                         g.max_tokens.value_or(kDefaultCompletionMaxTokens));
+  const SharedParams shared = shared_params(g, model);
   for (size_t i = 0; i < request.prompts.size(); ++i) {
     const std::string param = request.prompts.size() == 1 ? "prompt" : fmt::format("prompt[{}]", i);
     PlannedPrompt prompt;
-    if (const auto* text = std::get_if<std::string>(&request.prompts[i])) {
-      check_text_may_fit(*text, model, param);
+    const auto* text = std::get_if<std::string>(&request.prompts[i]);
+    if (text) {
+      if (!keep) check_text_may_fit(*text, model, param);
       prompt.token_ids = model.tokenizer.encode(*text, add_special);
       prompt.text = *text;
     } else {
       prompt.token_ids = std::get<std::vector<int32_t>>(request.prompts[i]);
       check_token_ids(prompt.token_ids, model, param);
-      if (request.echo) {
-        try {
-          prompt.text = model.tokenizer.decode(prompt.token_ids, g.skip_special_tokens);
-        } catch (const Error& e) {
-          fail_param(param, "cannot echo the prompt: {}", e.what());
-        }
+    }
+    // Echo shows the prompt the model saw: the given text unless it was cut, else its tokens.
+    const bool truncated = keep && truncate_prompt(prompt.token_ids, *keep, g.truncate_keeps_first);
+    if (request.echo && (!text || truncated)) {
+      try {
+        prompt.text = model.tokenizer.decode(prompt.token_ids, g.skip_special_tokens);
+      } catch (const Error& e) {
+        fail_param(param, "cannot echo the prompt: {}", e.what());
       }
     }
-    prompt.params = params_for_prompt(g, prompt.token_ids.size(), kDefaultCompletionMaxTokens, model, param);
+    prompt.params = params_for_prompt(g, shared, prompt.token_ids.size(), kDefaultCompletionMaxTokens, model, param);
     if (request.echo && request.logprobs) prompt.params.prompt_logprobs = *request.logprobs;  // OpenAI's echo
     plan.prompts.push_back(std::move(prompt));
   }
@@ -184,12 +223,19 @@ GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const 
     plan.skip_special_tokens = false;
   }
   plan.reasoning_parser = model.reasoning_parser;
+  // vLLM's chat echo: the reply continues the last message when that message is the assistant's.
+  const Json& last = request.prompt.messages.back();
+  if (request.echo && last["role"] == "assistant" && last["content"].is_string())
+    plan.chat_echo = last["content"].get<std::string>();
+  const std::optional<int64_t> keep = prompt_keep_length(g, model.max_model_len, g.max_tokens.value_or(0));
+  const SharedParams shared = shared_params(g, model);
   PlannedPrompt prompt;
   prompt.text = model.chat->render(request.prompt);
-  check_text_may_fit(prompt.text, model, "messages");
+  if (!keep) check_text_may_fit(prompt.text, model, "messages");
   // The template writes the special tokens itself (BOS included), so none are added by default.
   prompt.token_ids = model.tokenizer.encode(prompt.text, g.add_special_tokens.value_or(false));
-  prompt.params = params_for_prompt(g, prompt.token_ids.size(), model.max_model_len, model, "messages");
+  if (keep) truncate_prompt(prompt.token_ids, *keep, g.truncate_keeps_first);
+  prompt.params = params_for_prompt(g, shared, prompt.token_ids.size(), model.max_model_len, model, "messages");
   if (!model.reasoning_parser.empty()) {
     // Thinking is on unless the request turned it off for the template (Qwen 3's enable_thinking).
     const Json& kwargs = request.prompt.chat_template_kwargs;

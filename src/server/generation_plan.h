@@ -6,6 +6,9 @@
 // its default (completions: 16, chat: the rest of the context; both capped by the context), and
 // the engine's own parameter validation runs, so that LlmEngine::submit only fails for reasons
 // of its own. Everything a client can get wrong is an ApiError (400; 404 for an unknown model).
+// Token-level request options are applied here too: truncate_prompt_tokens cuts each tokenized
+// prompt (prompt_truncation.h), bad_words become token sequences (bad_word_tokens.h), cache_salt
+// becomes prefix-cache keys (cache_salt.h).
 #pragma once
 
 #include <cstdint>
@@ -22,14 +25,17 @@ enum class ApiEndpoint { kCompletions, kChatCompletions };
 enum class LogprobsFormat { kNone, kCompletions, kChat };
 
 struct PlannedPrompt {
-  std::vector<int32_t> token_ids;
-  std::string text;      // the prompt as text (given, or decoded from ids), for echo
+  std::vector<int32_t> token_ids;  // after truncate_prompt_tokens
+  std::string text;      // the prompt as text (given, or decoded from ids or a truncation), for echo
   RequestParams params;  // this prompt's engine parameters (max_tokens depends on its length)
 };
 
 struct GenerationPlan {
   ApiEndpoint endpoint = ApiEndpoint::kCompletions;
-  std::string id;  // "cmpl-..." or "chatcmpl-..."
+  std::string id;  // "cmpl-..." or "chatcmpl-...": random, or the client's request_id after the prefix
+  // The engine's id of the request (of its prompts, with "-i" after it when there are several):
+  // always random, so that clients choosing their request_id never collide in the engine.
+  std::string engine_id;
   int64_t created = 0;  // Unix seconds
   std::string model_name;
   std::vector<PlannedPrompt> prompts;  // each gives n choices: index = prompt * n + sample
@@ -37,8 +43,13 @@ struct GenerationPlan {
   bool stream = false;
   StreamOptions stream_options;
   bool echo = false;
+  // Chat echo: the last message's content, which every choice's content starts with (vLLM: when
+  // that message has the response's role, "assistant").
+  std::string chat_echo;
   LogprobsFormat logprobs = LogprobsFormat::kNone;
   int top_logprobs = 0;
+  bool tokens_as_ids = false;  // return_tokens_as_token_ids: logprobs name tokens "token_id:{id}"
+  int stream_interval = 1;     // a stream sends a choice's text once it has this many new tokens
   std::vector<std::string> stop;
   bool include_stop_str_in_output = false;
   bool skip_special_tokens = true;

@@ -28,13 +28,15 @@ double json_logprob(float logprob) {
   return std::max(double(logprob), kMinLogprob);
 }
 
-LogprobsBuilder::LogprobsBuilder(LogprobsFormat format, int top_n, const Tokenizer* tokenizer, size_t text_offset)
-    : format_(format), top_n_(top_n), tokenizer_(tokenizer), text_offset_(text_offset) {
+LogprobsBuilder::LogprobsBuilder(LogprobsFormat format, int top_n, const Tokenizer* tokenizer, size_t text_offset,
+                                 bool tokens_as_ids)
+    : format_(format), top_n_(top_n), tokenizer_(tokenizer), text_offset_(text_offset), tokens_as_ids_(tokens_as_ids) {
   TURBINE_CHECK(format == LogprobsFormat::kNone || tokenizer != nullptr);
   take();  // start with empty lists
 }
 
 std::string LogprobsBuilder::token_string(int32_t id) const {
+  if (tokens_as_ids_) return fmt::format("token_id:{}", id);
   if (!tokenizer_->is_valid_id(id)) return {};
   const int32_t ids[] = {id};
   return tokenizer_->decode(ids, /*skip_special_tokens=*/false);

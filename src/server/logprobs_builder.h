@@ -7,8 +7,11 @@
 //                text starts in the choice's text, in characters (code points) as Python counts.
 //  chat:        {"content": [{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob",
 //                "bytes"}]}]} with exactly N alternatives.
-// A token's string is the token decoded alone, special tokens included. Logprobs are clamped to
-// -9999 (vLLM's floor), so -inf never reaches JSON.
+// A token's string is the token decoded alone, special tokens included, or with
+// return_tokens_as_token_ids "token_id:{id}" (vLLM's form, for tokens whose text is not valid
+// UTF-8 alone), in top_logprobs too; chat's "bytes" are then those of that string, and text
+// offsets count its characters, as vLLM's do. Logprobs are clamped to -9999 (vLLM's floor), so
+// -inf never reaches JSON.
 //
 // Streaming takes the entries gathered since the last chunk (take()); the text offsets keep
 // counting across chunks. Not thread-safe: one per choice.
@@ -26,8 +29,10 @@ namespace turbine::server {
 
 class LogprobsBuilder {
  public:
-  // `text_offset`: characters before the first token's text (an echoed prompt).
-  LogprobsBuilder(LogprobsFormat format, int top_n, const Tokenizer* tokenizer, size_t text_offset = 0);
+  // `text_offset`: characters before the first token's text (an echoed prompt). `tokens_as_ids`:
+  // name tokens "token_id:{id}" instead of their text.
+  LogprobsBuilder(LogprobsFormat format, int top_n, const Tokenizer* tokenizer, size_t text_offset = 0,
+                  bool tokens_as_ids = false);
 
   bool enabled() const { return format_ != LogprobsFormat::kNone; }
   void add(const GeneratedTokenInfo& token);
@@ -45,6 +50,7 @@ class LogprobsBuilder {
   int top_n_;
   const Tokenizer* tokenizer_;
   size_t text_offset_;
+  bool tokens_as_ids_;
   size_t count_ = 0;
   Json tokens_, token_logprobs_, top_logprobs_, text_offsets_;  // completions
   Json content_;                                                 // chat

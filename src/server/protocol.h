@@ -6,10 +6,14 @@
 // prompt length - is checked when the request is turned into engine requests
 // (engine_request_builder.h). Every function here throws ApiError (400) naming the field.
 //
-// Fields follow vLLM's OpenAI server: the OpenAI ones plus vLLM's sampling extras (top_k, min_p,
+// Fields follow vLLM's OpenAI server: the OpenAI ones plus vLLM's extras (top_k, min_p,
 // repetition_penalty, min_tokens, ignore_eos, stop_token_ids, priority, skip_special_tokens,
 // include_stop_str_in_output, add_special_tokens, add_generation_prompt, continue_final_message,
-// chat_template_kwargs). Unknown fields are ignored, as vLLM does.
+// chat_template_kwargs, bad_words, truncate_prompt_tokens, return_tokens_as_token_ids, chat echo,
+// request_id, cache_salt, stream_interval...). A vLLM field we do not implement is a 400 naming
+// it when given a non-default value (unsupported_fields.cc); the few vLLM itself accepts and
+// ignores are listed in src/server/README.md ("Fields accepted and ignored"), as are unknown
+// fields, which are ignored as vLLM does.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +35,9 @@ inline constexpr int kMaxPromptsPerRequest = 1024;
 inline constexpr int kMaxSamplesPerRequest = 256;
 inline constexpr int kMaxStopStrings = 64;
 inline constexpr size_t kMaxStopStringBytes = 4096;
+inline constexpr int kMaxBadWords = 1024;         // each at most kMaxStopStringBytes
+inline constexpr size_t kMaxRequestIdBytes = 256;  // request_id: printable ASCII, no spaces
+inline constexpr size_t kMaxCacheSaltBytes = 1024;  // vLLM's bound
 // Most text one generation request may bring: all its text prompts together (completions), or
 // every string the chat template may render (chat: messages, tools, documents, kwargs). Far
 // above any context length in bytes; prompts that cannot fit the context are refused earlier
@@ -66,6 +73,16 @@ struct GenerationFields {
   // response_format / structured_outputs / guided_*: the output's required form (structured
   // output), compiled against the model's vocabulary when the request is planned.
   std::optional<OutputConstraint> constraint;
+  // Words the output must not contain, tokenized by the planner (bad_word_tokens.h).
+  std::vector<std::string> bad_words;
+  // Keep only this many prompt tokens (-1: as many as the context leaves after max_tokens), the
+  // last ones, or the first ones with truncation_side "right" (vLLM's TokenizeParams).
+  std::optional<int64_t> truncate_prompt_tokens;
+  bool truncate_keeps_first = false;  // truncation_side "right"
+  bool return_tokens_as_token_ids = false;  // logprobs name tokens "token_id:{id}"
+  std::optional<std::string> request_id;    // the response id's suffix ("cmpl-" + request_id)
+  std::optional<std::string> cache_salt;    // only requests with the same salt share cached KV
+  int stream_interval = 1;  // a stream sends a choice's text once it has this many new tokens
 };
 
 // A completions prompt: text to tokenize, or token ids.
@@ -98,6 +115,8 @@ struct ChatCompletionRequest {
   bool logprobs = false;
   int top_logprobs = 0;  // alternatives per token when logprobs is set
   ToolChoice tool_choice;  // from tools / tool_choice / parallel_tool_calls (tool_choice.h)
+  // vLLM's chat echo: when the last message is the assistant's, the reply's content starts with it.
+  bool echo = false;
 };
 
 // vLLM's /tokenize: a text prompt or a conversation.
@@ -120,8 +139,11 @@ ChatCompletionRequest parse_chat_completion_request(const Json& body);
 TokenizeRequest parse_tokenize_request(const Json& body);
 DetokenizeRequest parse_detokenize_request(const Json& body);
 
-// Pieces shared by the parsers above (generation_fields.cc, chat_prompt_fields.cc).
+// Pieces shared by the parsers above (generation_fields.cc, chat_request.cc, unsupported_fields.cc).
 GenerationFields parse_generation_fields(const JsonObjectReader& body);
+// Throws ApiError 400 naming the first vLLM field we do not implement that holds a non-default
+// value (beam search, structured outputs, ...; unsupported_fields.cc).
+void reject_unsupported_fields(const JsonObjectReader& body);
 ChatPrompt parse_chat_prompt(const JsonObjectReader& body);
 // A list of token ids (each in [0, INT32_MAX]) named `param` in errors.
 std::vector<int32_t> parse_token_ids(const Json& value, const std::string& param);

@@ -3,6 +3,7 @@
 // budget still completes everything, aborts and n > 1 work, and the pool is empty afterwards.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -537,6 +538,59 @@ TEST(EngineIntegration, SpeculativeDecodingRefusesAsyncSchedulingAndBadConfigs) 
   EXPECT_THROW(Harness{options}, Error);
 }
 
+bool contains(std::span<const int32_t> ids, std::span<const int32_t> word) {
+  return !std::ranges::search(ids, word).empty();
+}
+
+// Bad words (RequestParams::bad_words_token_ids): words the free greedy output has never appear
+// once banned, greedy or sampled, stepping ahead or verifying drafts; and only the output is
+// matched, so a word that would start in the prompt changes nothing.
+TEST(EngineIntegration, BadWordsNeverAppearWhileTheyDoWithoutTheBan) {
+  const std::vector<int32_t> prompt = {1, 403, 407, 261, 378};
+  Harness reference(EngineOptions{});
+  reference.submit("free", prompt, greedy(40));
+  reference.wait();
+  const std::vector<int32_t> free = reference.ids("free");
+  ASSERT_EQ(free.size(), 40u);
+  const std::vector<int32_t> one_token = {free[6]};
+  const std::vector<int32_t> two_tokens = {free[10], free[11]};
+  ASSERT_TRUE(contains(free, one_token) && contains(free, two_tokens));
+  const std::vector<int32_t> from_prompt = {prompt.back(), free[0]};
+  ASSERT_FALSE(contains(free, from_prompt));  // so the ban could only bite across the prompt
+
+  RequestParams banned = greedy(40);
+  banned.bad_words_token_ids = {one_token, two_tokens};
+  RequestParams sampled = banned;
+  sampled.sampling.temperature = 1.0f;
+  sampled.sampling.seed = 3;
+  sampled.n = 3;
+  RequestParams prompt_word = greedy(40);
+  prompt_word.bad_words_token_ids = {from_prompt};
+
+  EngineOptions drafting;
+  drafting.async_scheduling = EngineOptions::AsyncScheduling::kOff;
+  drafting.speculative = {.method = SpeculativeConfig::Method::kNgram, .num_speculative_tokens = 4,
+                          .prompt_lookup_min = 1, .prompt_lookup_max = 3};
+  for (const EngineOptions& options : {EngineOptions{}, drafting}) {
+    const std::string mode = options.speculative.num_speculative_tokens > 0 ? "drafting" : "plain";
+    Harness h(options);
+    h.submit("banned", prompt, banned);
+    h.submit("sampled", prompt, sampled);
+    h.submit("prompt_word", prompt, prompt_word);
+    h.wait();
+    const std::vector<int32_t> out = h.ids("banned");
+    EXPECT_EQ(out.size(), 40u) << mode;
+    EXPECT_NE(out, free) << mode;
+    EXPECT_FALSE(contains(out, one_token)) << mode;
+    EXPECT_FALSE(contains(out, two_tokens)) << mode;
+    for (int s = 0; s < 3; ++s) {
+      EXPECT_FALSE(contains(h.ids("sampled", s), one_token)) << mode << " sample " << s;
+      EXPECT_FALSE(contains(h.ids("sampled", s), two_tokens)) << mode << " sample " << s;
+    }
+    EXPECT_EQ(h.ids("prompt_word"), free) << mode;
+    h.expect_pool_empty();
+  }
+}
 
 }  // namespace
 }  // namespace turbine

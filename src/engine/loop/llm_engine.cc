@@ -273,7 +273,8 @@ void LlmEngine::step() {
   const bool ahead = launched && in_flight_;
   // A turn counts as a decode step by what it launched: in order, that is the step it also
   // finished; ahead, it finished the previous one (a turn that only finishes the step in flight,
-  // at the end of a run or before a penalised request's next step, launches nothing).
+  // at the end of a run or before the next step of a request that reads its output, launches
+  // nothing).
   const bool decode_only = launched && launched->decode_only;
   const size_t rows = launched ? launched->output.scheduled.size() : 0;
   double ahead_wait = 0;

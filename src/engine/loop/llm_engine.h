@@ -11,8 +11,9 @@
 // (scheduling, building inputs, launching, updating requests, emitting) runs while the device
 // computes the previous one, and the device does not wait for the host between steps (see
 // Scheduler, "Scheduling ahead", for what that costs: a stopped request's one wasted row). It
-// steps in order while a penalised request has a token in flight, and on the CPU backend, whose
-// ops run on the engine thread itself (nothing to overlap, and streams would lag a step).
+// steps in order while a request that reads its output (penalties, bad words) has a token in
+// flight, and on the CPU backend, whose ops run on the engine thread itself (nothing to overlap,
+// and streams would lag a step).
 //
 // KV capacity comes from a memory budget (EngineOptions::kv_cache_memory, or on a GPU the memory
 // planner's share of the device), turned into blocks once at construction; `capacity()` reports

@@ -29,7 +29,7 @@
 //  - finished_seq_ids / preempted_seq_ids: drop those sequences' runner state (finished ones
 //    finished since the previous step; preempted ones in this step).
 // The runner learns a sequence's new tokens from its own samples (it keeps the output history it
-// needs, for penalties), never from the engine.
+// needs, for penalties and bad words), never from the engine.
 #pragma once
 
 #include <cstdint>

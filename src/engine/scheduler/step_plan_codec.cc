@@ -10,13 +10,13 @@ namespace turbine {
 namespace {
 
 constexpr uint32_t kMagic = 0x54504c4e;  // "TPLN"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: RequestParams::structured and bad_words_token_ids
 
 // A tripwire: a field added to the plan must be added to the codec (and its round-trip test).
 // These are the sizes on x86-64 Linux with GCC/Clang, the only targets; update them with the codec.
 static_assert(sizeof(ScheduledSequence) == 56, "ScheduledSequence changed: update the step plan codec");
-static_assert(sizeof(NewSequence) == 328, "NewSequence changed: update the step plan codec");
-static_assert(sizeof(RequestParams) == 264, "RequestParams changed: update the step plan codec");
+static_assert(sizeof(NewSequence) == 352, "NewSequence changed: update the step plan codec");
+static_assert(sizeof(RequestParams) == 288, "RequestParams changed: update the step plan codec");
 static_assert(sizeof(SamplingParams) == 96, "SamplingParams changed: update the step plan codec");
 static_assert(sizeof(SchedulerOutput) == 184, "SchedulerOutput changed: update the step plan codec");
 
@@ -73,6 +73,7 @@ class Reader {
     return get<T>();
   }
   bool done() const { return at_ == in_.size(); }
+  size_t remaining() const { return in_.size() - at_; }
 
  private:
   void need(size_t bytes) const {
@@ -102,6 +103,8 @@ void put_params(Writer& w, const RequestParams& p) {
   w.put(p.min_tokens);
   w.put(uint8_t(p.ignore_eos));
   w.put_vector(p.stop_token_ids);
+  w.put(uint64_t(p.bad_words_token_ids.size()));
+  for (const std::vector<int32_t>& word : p.bad_words_token_ids) w.put_vector(word);
   w.put(p.priority);
   w.put(p.n);
   w.put_optional(p.prompt_logprobs);
@@ -136,6 +139,12 @@ RequestParams get_params(Reader& r) {
   p.min_tokens = r.get<int>();
   p.ignore_eos = r.get<uint8_t>() != 0;
   p.stop_token_ids = r.get_vector<int32_t>();
+  const uint64_t num_bad_words = r.get<uint64_t>();
+  // Each entry takes at least its 8-byte length, which bounds a corrupt count before allocating.
+  if (num_bad_words > r.remaining() / sizeof(uint64_t))
+    fail("step plan: {} bad words run past the message", num_bad_words);
+  p.bad_words_token_ids.resize(num_bad_words);
+  for (std::vector<int32_t>& word : p.bad_words_token_ids) word = r.get_vector<int32_t>();
   p.priority = r.get<int>();
   p.n = r.get<int>();
   p.prompt_logprobs = r.get_optional<int>();

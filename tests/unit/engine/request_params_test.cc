@@ -46,5 +46,44 @@ TEST(RequestParams, SamplingIsCheckedWithTheVocabulary) {
   EXPECT_NO_THROW(p.validate(kVocab));
 }
 
+TEST(RequestParams, BadWordsAreNonEmptyAndInTheVocabulary) {
+  expect_rejected(RequestParams{.bad_words_token_ids = {{3}, {}}}, "bad word 1 has no tokens");
+  expect_rejected(RequestParams{.bad_words_token_ids = {{3, kVocab}}}, "outside the vocabulary");
+  expect_rejected(RequestParams{.bad_words_token_ids = {{-1}}}, "token id -1");
+  EXPECT_NO_THROW((RequestParams{.bad_words_token_ids = {{3}, {4, 5, kVocab - 1}}}.validate(kVocab)));
+  RequestParams constrained{.bad_words_token_ids = {{3}}};
+  constrained.structured = structured::ConstraintSpec{structured::ConstraintKind::kRegex, "a+"};
+  expect_rejected(constrained, "structured-output constraint");
+}
+
+TEST(RequestParams, AStepMustKeepHalfTheVocabularySamplable) {
+  // Bad words ban their last tokens; before min_tokens, stop tokens are banned too.
+  RequestParams p;
+  for (int32_t id = 0; id < kVocab / 2; ++id) p.bad_words_token_ids.push_back({7, id});
+  EXPECT_NO_THROW(p.validate(kVocab));
+  p.bad_words_token_ids.push_back({kVocab - 1});
+  expect_rejected(p, "at most half the vocabulary");
+  p.bad_words_token_ids.pop_back();
+  p.stop_token_ids = {kVocab - 1};
+  EXPECT_NO_THROW(p.validate(kVocab));  // stop tokens are banned only before min_tokens
+  p.min_tokens = 1;
+  expect_rejected(p, "stop tokens");
+  p.bad_words_token_ids.clear();
+  p.stop_token_ids.clear();
+  for (int32_t id = 0; id < kVocab; ++id) p.stop_token_ids.push_back(id);
+  expect_rejected(p, "at most half the vocabulary");
+}
+
+TEST(RequestParams, WhatReadsTheOutput) {
+  EXPECT_FALSE(RequestParams{}.reads_output_tokens());
+  EXPECT_TRUE(RequestParams{.bad_words_token_ids = {{3}}}.reads_output_tokens());
+  RequestParams penalised;
+  penalised.sampling.frequency_penalty = 0.5f;
+  EXPECT_TRUE(penalised.reads_output_tokens());
+  RequestParams biased;
+  biased.sampling.logit_bias[3] = 1.0f;  // per token, not per output: nothing to read
+  EXPECT_FALSE(biased.reads_output_tokens());
+}
+
 }  // namespace
 }  // namespace turbine

@@ -17,6 +17,7 @@ class SchedulerAheadTest : public SchedulerFixture {
     for (int i = 0; i < 100 && result(id).tokens.empty(); ++i) step();
     ASSERT_FALSE(result(id).tokens.empty());
   }
+  void expect_steps_in_order(const RequestParams& params);
 };
 
 SchedulerConfig config_with(int budget, int max_num_seqs, int max_model_len = 1024) {
@@ -128,13 +129,13 @@ TEST_F(SchedulerAheadTest, AnAbortWhileATokenIsInFlightDropsTheToken) {
   EXPECT_EQ(scheduler->kv_cache().num_free_blocks(), scheduler->kv_cache().pool().num_usable_blocks());
 }
 
-TEST_F(SchedulerAheadTest, PenaltiesKeepStepsInOrder) {
+// A request whose sampling reads its output (RequestParams::reads_output_tokens) keeps the
+// steps in order while its token is in flight, and still gets its whole output.
+void SchedulerAheadTest::expect_steps_in_order(const RequestParams& params) {
   start(config_with(256, 4), 65);
-  RequestParams params{.max_tokens = 6};
-  params.sampling.repetition_penalty = 1.2f;
-  submit("penalised", make_prompt(10, 1), params);
+  submit("reader", make_prompt(10, 1), params);
   submit("plain", 10, 6, 2);
-  run_until_decoding("penalised");
+  run_until_decoding("reader");
   const SchedulerOutput out = scheduler->schedule();
   const auto sampled = model->step(out);
   EXPECT_FALSE(scheduler->can_schedule_ahead());  // its next sample reads the token in flight
@@ -143,8 +144,18 @@ TEST_F(SchedulerAheadTest, PenaltiesKeepStepsInOrder) {
   EXPECT_TRUE(scheduler->can_schedule_ahead());
   ahead = true;
   run();
-  expect_full_output("penalised", 10, 6);
+  expect_full_output("reader", 10, 6);
   expect_full_output("plain", 10, 6);
+}
+
+TEST_F(SchedulerAheadTest, PenaltiesKeepStepsInOrder) {
+  RequestParams params{.max_tokens = 6};
+  params.sampling.repetition_penalty = 1.2f;
+  expect_steps_in_order(params);
+}
+
+TEST_F(SchedulerAheadTest, BadWordsKeepStepsInOrder) {
+  expect_steps_in_order(RequestParams{.max_tokens = 6, .bad_words_token_ids = {{7, 8}}});
 }
 
 TEST_F(SchedulerAheadTest, PreemptionKeepsTheInFlightTokenAndResumesAfterIt) {
