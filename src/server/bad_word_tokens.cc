@@ -40,7 +40,9 @@ std::vector<std::vector<int32_t>> bad_word_token_ids(const std::vector<std::stri
     std::vector<int32_t> plain = tokenizer.encode(word, /*add_special_tokens=*/false);
     if (plain.empty())
       fail_param(fmt::format("bad_words[{}]", i), "'bad_words[{}]' encodes to no token to ban (is it blank?)", i);
-    std::vector<int32_t> spaced = tokenizer.encode(" " + std::string(word), /*add_special_tokens=*/false);
+    std::string with_space(1, ' ');  // (GCC 12's -Wrestrict misfires on " " + std::string)
+    with_space += word;
+    std::vector<int32_t> spaced = tokenizer.encode(with_space, /*add_special_tokens=*/false);
     const bool new_spelling = !spaced.empty() && spaced.front() != plain.front() && spaced.size() == plain.size();
     sequences.push_back(std::move(plain));
     if (new_spelling) sequences.push_back(std::move(spaced));

@@ -1,4 +1,7 @@
 // RequestParams::validate(vocab_size): the one validation of a request's parameters (LlmEngine::submit).
+// GCC 12 warns, wrongly, that the designated initializers below leave the std::map inside
+// SamplingParams uninitialized (a false positive of -Wmaybe-uninitialized on large aggregates).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <gtest/gtest.h>
 
 #include <string>
