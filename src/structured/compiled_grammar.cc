@@ -88,23 +88,37 @@ std::shared_ptr<const CompiledGrammar> CompiledGrammar::compile(const Grammar& g
   g->automaton_ = GrammarAutomaton::build(grammar, limits);
   g->vocabulary_ = std::move(vocabulary);
   g->tokens_.resize(size_t(g->automaton_.num_states()));
+  g->built_ = std::make_unique<std::once_flag[]>(size_t(g->automaton_.num_states()));
   std::vector<StateId> states;
   for (StateId s = 0; s < g->automaton_.num_states(); ++s)
     if (g->automaton_.has_byte_edges(s)) states.push_back(s);
+  if (states.size() > size_t(kEagerTableStates)) return g;  // built on demand (see the header)
   // States are independent walks: split them over a few threads (the compile runs on a request's
   // worker thread, and its time is the first such request's wait).
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const size_t workers = std::min<size_t>({size_t(hw), size_t(8), (states.size() + 15) / 16});
   std::atomic<size_t> next{0};
+  const CompiledGrammar& cg = *g;
   auto work = [&] {
-    StateTokenWalk walk(g->automaton_, *g->vocabulary_);
-    for (size_t i = next++; i < states.size(); i = next++) g->tokens_[size_t(states[i])] = walk.run(states[i]);
+    for (size_t i = next++; i < states.size(); i = next++) cg.tokens(states[i]);
   };
   std::vector<std::thread> threads;
   for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
   work();
   for (std::thread& t : threads) t.join();
   return g;
+}
+
+const CompiledGrammar::StateTokens& CompiledGrammar::tokens(StateId s) const {
+  std::call_once(built_[size_t(s)], [&] {
+    if (automaton_.has_byte_edges(s)) tokens_[size_t(s)] = build_tokens(s);
+  });
+  return tokens_[size_t(s)];
+}
+
+CompiledGrammar::StateTokens CompiledGrammar::build_tokens(StateId s) const {
+  StateTokenWalk walk(automaton_, *vocabulary_);  // its buffers cost little beside the walk itself
+  return walk.run(s);
 }
 
 size_t CompiledGrammar::num_uncertain() const {

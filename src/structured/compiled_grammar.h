@@ -9,11 +9,15 @@
 //    decide). Only these are parsed against the full stack at each step.
 // This is the split XGrammar published (context-independent vs context-dependent tokens); the
 // tables are built once per (grammar, vocabulary) by one trie walk per state and shared by every
-// request using the grammar (grammar_compiler.h caches them).
+// request using the grammar (grammar_compiler.h caches them). A grammar of up to
+// kEagerTableStates states gets all its tables at compile time (on a few threads); a larger one
+// (a big schema, most of whose states one output never visits) gets each table the first time a
+// mask needs it, which makes that mask slower once.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -40,16 +44,24 @@ class CompiledGrammar {
 
   const GrammarAutomaton& automaton() const { return automaton_; }
   const TokenVocabulary& vocabulary() const { return *vocabulary_; }
-  const StateTokens& tokens(GrammarAutomaton::StateId s) const { return tokens_[size_t(s)]; }
+  // The state's table (built now if it is not yet; thread-safe).
+  const StateTokens& tokens(GrammarAutomaton::StateId s) const;
 
-  // Sizes, for logs and benchmarks.
+  static constexpr int kEagerTableStates = 4096;
+
+  // Sizes of the tables built so far, for logs and benchmarks (not while another thread may be
+  // building one).
   size_t num_uncertain() const;
   size_t memory_bytes() const;
 
  private:
   GrammarAutomaton automaton_;
   std::shared_ptr<const TokenVocabulary> vocabulary_;
-  std::vector<StateTokens> tokens_;  // by state; empty for states without byte edges
+  StateTokens build_tokens(GrammarAutomaton::StateId s) const;
+
+  // By state; empty for states without byte edges. Each is written once, under its once_flag.
+  mutable std::vector<StateTokens> tokens_;
+  mutable std::unique_ptr<std::once_flag[]> built_;
 };
 
 }  // namespace turbine::structured

@@ -126,7 +126,7 @@ TEST(StructuredOutput, RegexGreedyAndSampled) {
   const std::string pattern = "[a-z]+( [a-z]+){2,4}\\.";
   h.submit("greedy", "Once upon a time", constrained(structured::ConstraintKind::kRegex, pattern, 0.0f, 60));
   for (int i = 0; i < 4; ++i)
-    h.submit("sampled" + std::to_string(i), "The little dog",
+    h.submit(fmt::format("sampled{}", i), "The little dog",
              constrained(structured::ConstraintKind::kRegex, pattern, 1.0f, 60, 100 + uint64_t(i)));
   h.wait();
   const std::regex re(pattern);
@@ -176,11 +176,11 @@ TEST(StructuredOutput, JsonSchemaWithSeveralSamplesAndUnconstrainedNeighbours) {
 TEST(StructuredOutput, ChoiceGivesExactlyOneOption) {
   StructuredHarness h;
   for (int i = 0; i < 6; ++i)
-    h.submit("c" + std::to_string(i), "Is the sky blue?",
+    h.submit(fmt::format("c{}", i), "Is the sky blue?",
              constrained(structured::ConstraintKind::kChoice, R"(["yes", "no", "maybe not"])", 1.0f, 20, uint64_t(i)));
   h.wait();
   for (int i = 0; i < 6; ++i) {
-    const Output o = h.output("c" + std::to_string(i));
+    const Output o = h.output(fmt::format("c{}", i));
     EXPECT_EQ(o.finish, RequestFinishReason::kStop);
     const std::string text = h.text(o);
     EXPECT_TRUE(text == "yes" || text == "no" || text == "maybe not") << text;
@@ -194,11 +194,11 @@ TEST(StructuredOutput, AsyncSchedulingDraftsAndPreemptionKeepOutputsValid) {
   auto run = [](EngineOptions options) {
     StructuredHarness h(options);
     for (int i = 0; i < 6; ++i)
-      h.submit("j" + std::to_string(i), "Tom and Ben" + std::string(size_t(i), '!'),
+      h.submit(fmt::format("j{}", i), fmt::format("Tom and Ben{}", std::string(size_t(i), '!')),
                constrained(structured::ConstraintKind::kJsonSchema, kPersonSchema, 0.0f, 80));
     h.wait();
     std::vector<Output> out;
-    for (int i = 0; i < 6; ++i) out.push_back(h.output("j" + std::to_string(i)));
+    for (int i = 0; i < 6; ++i) out.push_back(h.output(fmt::format("j{}", i)));
     for (const Output& o : out)
       if (o.finish == RequestFinishReason::kStop) expect_person(h.text(o));
     return out;

@@ -121,7 +121,7 @@ TEST(BadWords, ReachEveryPromptsParametersAndAreChecked) {
   EXPECT_NE(std::string(e.what()).find("half the vocabulary"), std::string::npos) << e.what();
   // So would stop tokens alone.
   std::string all_stops = "[3";
-  for (int id = 4; id < 400; ++id) all_stops += "," + std::to_string(id);
+  for (int id = 4; id < 400; ++id) all_stops += fmt::format(",{}", id);
   EXPECT_EQ(error_of([&] { completion(model, R"({"prompt": "x", "min_tokens": 1, "stop_token_ids": )" + all_stops + "]}"); })
                 .param(),
             "stop_token_ids");

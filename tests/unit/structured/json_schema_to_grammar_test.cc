@@ -295,7 +295,7 @@ TEST(JsonSchemaToGrammar, PropertiesFollowTheSchemaOrder) {
 TEST(JsonSchemaToGrammar, ManyOptionalPropertiesStayLinear) {
   for (int n : {10, 40}) {
     Json props = Json::object();
-    for (int i = 0; i < n; ++i) props["p" + std::to_string(i)] = Json{{"type", "object"}, {"properties", {{"x", {{"type", "integer"}}}}}};
+    for (int i = 0; i < n; ++i) props[fmt::format("p{}", i)] = Json{{"type", "object"}, {"properties", {{"x", {{"type", "integer"}}}}}};
     const Grammar g = json_schema_grammar(Json{{"type", "object"}, {"properties", props}});
     EXPECT_LT(g.num_exprs(), size_t(n) * 120) << n;
     EXPECT_TRUE(grammar_accepts(g, "{}"));
