@@ -192,6 +192,12 @@ class Converter {
       Json rest = s;
       rest.erase("nullable");
       if (!s["nullable"].get<bool>()) return compile(rest, ptr);
+      // OpenAPI 3.0.3: an enum (or const) that does not list null still excludes it.
+      const bool listed_values_exclude_null =
+          (rest.contains("enum") && rest["enum"].is_array() &&
+           std::none_of(rest["enum"].begin(), rest["enum"].end(), [](const Json& v) { return v.is_null(); })) ||
+          (rest.contains("const") && !rest["const"].is_null());
+      if (listed_values_exclude_null) return compile(rest, ptr);
       return alt(g_, {compile(rest, ptr), g_.literal("null")});
     }
     if (s.contains("$ref")) {

@@ -220,6 +220,9 @@ const std::vector<Case>& cases() {
       {"pattern_unanchored", R"({"type":"string","pattern":"ab"})", {R"("ab")", R"("xxabyy")", R"("ab\"\n")"}, {R"("a")", R"("ba")"}, {}},
       {"pattern_specials", R"({"type":"string","pattern":"^a[\"\\\\]\\n$"})", {R"("a\"\n")", R"("a\\\n")"}, {R"("a\n")", R"("a\"n")"}, {}},
       {"nullable", R"({"type":"string","nullable":true})", {R"("x")", "null"}, {"1"}, {}, "none"},
+      // OpenAPI 3.0.3: nullable does not add null to an enum that does not list it.
+      {"nullable_enum", R"({"type":"string","nullable":true,"enum":["a","b"]})", {R"("a")"}, {"null", R"("c")"}, {}, "none"},
+      {"nullable_enum_with_null", R"({"nullable":true,"enum":["a",null]})", {R"("a")", "null"}, {R"("b")"}, {}, "none"},
       {"type_list", R"({"type":["string","null","boolean"]})", {R"("x")", "null", "true", "false"}, {"1", "{}", "[]"}, {}},
       {"inferred_type", R"({"properties":{"a":{"type":"integer"}},"required":["a"]})", {R"({"a":1})"}, {R"({})", R"({"a":"x"})"}, {R"("x")"}},
       {"any_value", R"({})", {"1", R"("x")", "null", R"({"a":[1,{"b":[]}],"c":"\u00e9"})", "[]", "{}"}, {"[1,]", "{a:1}", "tru"}, {}},
