@@ -72,8 +72,9 @@ void RequestParams::validate_banned_tokens(int64_t vocab_size) const {
   // The sampler needs one token left to sample: bound what one step can ban (EOS, a few ids, may
   // be banned besides these before min_tokens).
   if (min_tokens > 0) banned.insert(banned.end(), stop_token_ids.begin(), stop_token_ids.end());
-  std::ranges::sort(banned);
-  const auto distinct = std::distance(banned.begin(), std::ranges::unique(banned).begin());
+  // (std::sort/unique: the fuzz build's clang cannot compile libstdc++ 12's ranges::unique.)
+  std::sort(banned.begin(), banned.end());
+  const auto distinct = std::distance(banned.begin(), std::unique(banned.begin(), banned.end()));
   if (distinct > vocab_size / 2)
     fail("bad words{} may ban {} distinct tokens at one step; at most half the vocabulary ({}) may be banned",
          min_tokens > 0 && !stop_token_ids.empty() ? " and stop tokens (before min_tokens)" : "", distinct,
