@@ -29,7 +29,9 @@ const weatherParams = {
   additionalProperties: false,
 };
 const addParams = {
-  type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'], additionalProperties: false,
+  // Bounded, so that every call fits the tests' max_tokens whatever digits the model picks.
+  type: 'object', properties: { a: { type: 'integer', minimum: -1000, maximum: 1000 }, b: { type: 'integer', minimum: -1000, maximum: 1000 } },
+  required: ['a', 'b'], additionalProperties: false,
 };
 const tools = [
   { type: 'function', function: { name: 'get_weather', description: 'The weather in a city', parameters: weatherParams } },
@@ -85,16 +87,16 @@ describe('tool calling (demo model, hermes)', () => {
 
   test('tool_choice required: calls to known tools, finish_reason tool_calls; parallel_tool_calls false gives one', async () => {
     for (const seed of [1, 2, 3]) {
-      const r = await openai.chat.completions.create({ model, messages, tools, tool_choice: 'required', max_tokens: 150, temperature: 0.8, seed });
+      const r = await openai.chat.completions.create({ model, messages, tools, tool_choice: 'required', max_tokens: 300, temperature: 0.8, seed });
       if (r.choices[0].finish_reason === 'length') continue;
       assert.equal(r.choices[0].finish_reason, 'tool_calls');
       assert.ok(r.choices[0].message.tool_calls.length >= 1);
       for (const call of r.choices[0].message.tool_calls) assertCall(call);
     }
-    const one = await openai.chat.completions.create({ model, messages, tools, tool_choice: 'required', parallel_tool_calls: false, max_tokens: 150, temperature: 0 });
+    const one = await openai.chat.completions.create({ model, messages, tools, tool_choice: 'required', parallel_tool_calls: false, max_tokens: 300, temperature: 0 });
     assert.equal(one.choices[0].message.tool_calls.length, 1);
     assertCall(one.choices[0].message.tool_calls[0]);
-    const streamed = await collectToolStream(await openai.chat.completions.create({ model, messages, tools, tool_choice: 'required', parallel_tool_calls: false, max_tokens: 150, temperature: 0, stream: true }));
+    const streamed = await collectToolStream(await openai.chat.completions.create({ model, messages, tools, tool_choice: 'required', parallel_tool_calls: false, max_tokens: 300, temperature: 0, stream: true }));
     assert.equal(streamed.calls.length, 1);
     assert.equal(streamed.calls[0].function.name, one.choices[0].message.tool_calls[0].function.name);
     assert.equal(streamed.calls[0].function.arguments, one.choices[0].message.tool_calls[0].function.arguments);
