@@ -41,10 +41,7 @@ int GrammarMatcher::fill_mask(std::span<uint32_t> words) {
       for (int32_t id : t.uncertain_ids) {
         if (test(id)) continue;
         const std::string& bytes = vocab.bytes(id);
-        ParseState result;
-        if (parser_.consume(pool_, top, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
-                            result) &&
-            (!result.tops.empty() || result.can_end))
+        if (parser_.consume(pool_, top, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())))
           set(id);
       }
     }

@@ -67,21 +67,16 @@ bool PushdownParser::step(FramePool& pool, const ParseState& in, uint8_t byte, P
   return out.alive();
 }
 
-bool PushdownParser::consume(FramePool& pool, StackTop from, std::span<const uint8_t> bytes, ParseState& out) {
+bool PushdownParser::consume(FramePool& pool, StackTop from, std::span<const uint8_t> bytes) {
   ParseState* cur = &scratch_[0];
   ParseState* next = &scratch_[1];
   cur->clear();
   cur->tops.push_back(from);
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (!step(pool, *cur, bytes[i], *next)) {
-      out.clear();
-      return false;
-    }
-    // Returning past the bottom with bytes left: only a full-context parse can say more.
+  for (const uint8_t b : bytes) {
+    if (!step(pool, *cur, b, *next)) return false;
     std::swap(cur, next);
   }
-  out = *cur;
-  return true;
+  return !cur->tops.empty() || cur->can_end;
 }
 
 }  // namespace turbine::structured

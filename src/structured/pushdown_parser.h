@@ -70,8 +70,10 @@ class PushdownParser {
   ParseState initial(FramePool& pool);
   // Consumes one byte from `in` into `out` (cleared first). Returns out.alive().
   bool step(FramePool& pool, const ParseState& in, uint8_t byte, ParseState& out);
-  // Consumes `bytes` from a single top, into `out`; stops early (false) when every stack died.
-  bool consume(FramePool& pool, StackTop from, std::span<const uint8_t> bytes, ParseState& out);
+  // Whether `bytes`, from the single stack `from`, leave a stack alive (one that can read on, or
+  // a complete parse): the test of an uncertain token. Stops at the first byte that kills every
+  // stack; keeps its states in the parser's scratch, so the hot loop allocates nothing.
+  bool consume(FramePool& pool, StackTop from, std::span<const uint8_t> bytes);
 
   const GrammarAutomaton& automaton() const { return a_; }
 
