@@ -332,22 +332,22 @@ std::span<const int32_t> ModelRunner::suppressed_ids(const ScheduledSequence& se
 }
 
 SamplingContext ModelRunner::sampling_context(const ScheduledSequence& seq, const SequenceState& state,
-                                              std::span<const int32_t> drafts, int j) {
+                                              std::span<const int32_t> drafts, int j, bool keep_stops) {
   std::span<const int32_t> output = state.output;
   if (j > 0 && state.keeps_history) {
     draft_history_.assign(state.output.begin(), state.output.end());
     draft_history_.insert(draft_history_.end(), drafts.begin(), drafts.begin() + j);
     output = draft_history_;
   }
+  // A grammar that allows only stop tokens wins over min_tokens (the sampler needs a finite logit).
+  if (keep_stops) return SamplingContext{state.prompt, output, {}};
   return SamplingContext{state.prompt, output, suppressed_ids(seq, state, output, j)};
 }
 
 SampledToken ModelRunner::sample(const ScheduledSequence& seq, SequenceState& state, std::span<const int32_t> drafts,
                                  int j, std::span<const float> logits, bool keep_stops) {
   RandomGenerator& rng = random_stream(seq, state, j);
-  SamplingContext context = sampling_context(seq, state, drafts, j);
-  if (keep_stops) context.suppressed_ids = {};
-  const SampleResult r = sampler_.sample(logits, state.sampling, context, rng);
+  const SampleResult r = sampler_.sample(logits, state.sampling, sampling_context(seq, state, drafts, j, keep_stops), rng);
   return {r.token, r.logprob, r.top_logprobs};
 }
 
@@ -394,9 +394,7 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
         // Nothing per token and nothing suppressed: the row is the request's constant one.
         device_sampling_.add_plain_row(state.sampling_row, uniform);
       } else {
-        SamplingContext context = sampling_context(seq, state, drafts, j);
-        if (keep_stops) context.suppressed_ids = {};
-        device_sampling_.add_row(state.sampling, context, uniform);
+        device_sampling_.add_row(state.sampling, sampling_context(seq, state, drafts, j, keep_stops), uniform);
       }
       device_sampling_.rows.back().bitmask_row = mask_row;
     }

@@ -189,9 +189,10 @@ class ModelRunner {
   std::span<const int32_t> suppressed_ids(const ScheduledSequence& seq, const SequenceState& state,
                                           std::span<const int32_t> output, int j);
   // The sampling view of the sequence at position j: its output, then drafts[0, j) (kept in
-  // draft_history_ when j > 0), and the ids suppressed there; the spans live until the next call.
+  // draft_history_ when j > 0), and the ids suppressed there (none with `keep_stops`: the row's
+  // grammar allows only stop tokens); the spans live until the next call.
   SamplingContext sampling_context(const ScheduledSequence& seq, const SequenceState& state,
-                                   std::span<const int32_t> drafts, int j);
+                                   std::span<const int32_t> drafts, int j, bool keep_stops = false);
   // How many of a sequence's samples (one per position, k + 1 for k drafts) it keeps: the
   // samples up to and including the first that differs from the draft after it (all k + 1 when
   // every draft matched). Sample j was drawn as if drafts[0, j) had been accepted, which they were
