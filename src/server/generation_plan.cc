@@ -203,8 +203,20 @@ GenerationPlan plan_completion(const CompletionRequest& request, const ServedMod
 }
 
 GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const ServedModel& model) {
-  const GenerationFields& g = request.generation;
+  // With a reasoning parser, thinking is on unless the request turned it off for the template
+  // (Qwen 3's enable_thinking); a constraint then applies to the answer, after the closing tag,
+  // and is compiled (once, by common_plan) in that form.
+  const Json& kwargs = request.prompt.chat_template_kwargs;
+  const bool thinking = !model.reasoning_parser.empty() &&
+                        !(kwargs.contains("enable_thinking") && kwargs["enable_thinking"] == false);
+  std::optional<GenerationFields> reasoned;
+  if (thinking && request.generation.constraint) {
+    reasoned = request.generation;
+    reasoned->constraint->spec.reasoning_end = "</think>";
+  }
+  const GenerationFields& g = reasoned ? *reasoned : request.generation;
   GenerationPlan plan = common_plan(g, model, ApiEndpoint::kChatCompletions);
+  plan.thinking_in_prompt = thinking;
   if (request.logprobs) {
     plan.logprobs = LogprobsFormat::kChat;
     plan.top_logprobs = request.top_logprobs;
@@ -236,20 +248,6 @@ GenerationPlan plan_chat_completion(const ChatCompletionRequest& request, const 
   prompt.token_ids = model.tokenizer.encode(prompt.text, g.add_special_tokens.value_or(false));
   if (keep) truncate_prompt(prompt.token_ids, *keep, g.truncate_keeps_first);
   prompt.params = params_for_prompt(g, shared, prompt.token_ids.size(), model.max_model_len, model, "messages");
-  if (!model.reasoning_parser.empty()) {
-    // Thinking is on unless the request turned it off for the template (Qwen 3's enable_thinking).
-    const Json& kwargs = request.prompt.chat_template_kwargs;
-    plan.thinking_in_prompt = !(kwargs.contains("enable_thinking") && kwargs["enable_thinking"] == false);
-    // A constraint applies to the answer: the model may reason freely up to its closing tag.
-    if (plan.thinking_in_prompt && prompt.params.structured) {
-      prompt.params.structured->reasoning_end = "</think>";
-      try {
-        model.grammars->get(*prompt.params.structured);
-      } catch (const Error& e) {
-        fail_param(g.constraint->param, "'{}' is invalid: {}", g.constraint->param, e.what());
-      }
-    }
-  }
   plan.prompts.push_back(std::move(prompt));
   return plan;
 }

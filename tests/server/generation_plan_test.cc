@@ -249,3 +249,40 @@ TEST(ResponseJson, VllmShapes) {
 
 }  // namespace
 }  // namespace turbine::server
+
+namespace turbine::server {
+namespace {
+
+// With a reasoning parser, a constraint is planned (and compiled) for the answer after
+// "</think>", unless the request turned thinking off; a bad one is a 400 naming its field.
+TEST(ChatPlan, ReasoningParserPutsTheConstraintAfterTheThinking) {
+  ServedModel model = stories_model("{% for m in messages %}{{ m['content'] }}{% endfor %}");
+  std::vector<std::string> bytes;
+  for (int32_t id = 0; id < int32_t(model.vocab_size); ++id) bytes.push_back(model.tokenizer.token_bytes(id));
+  model.grammars = std::make_shared<structured::GrammarCompiler>(
+      std::make_shared<structured::TokenVocabulary>(bytes, model.eos_token_ids, int32_t(model.vocab_size)));
+  model.reasoning_parser = "qwen3";
+  auto plan = [&](const std::string& extra) {
+    return plan_chat_completion(parse_chat_completion_request(parse_json_object(
+                                    R"({"messages": [{"role": "user", "content": "hi"}], "guided_regex": "[a-z]+")" +
+                                    extra + "}")),
+                                model);
+  };
+  const GenerationPlan thinking = plan("");
+  EXPECT_TRUE(thinking.thinking_in_prompt);
+  EXPECT_EQ(thinking.prompts[0].params.structured->reasoning_end, "</think>");
+  const GenerationPlan plain = plan(R"(, "chat_template_kwargs": {"enable_thinking": false})");
+  EXPECT_FALSE(plain.thinking_in_prompt);
+  EXPECT_EQ(plain.prompts[0].params.structured->reasoning_end, "");
+  model.reasoning_parser.clear();
+  EXPECT_EQ(plan("").prompts[0].params.structured->reasoning_end, "");
+  EXPECT_EQ(error_of([&] {
+              plan_chat_completion(parse_chat_completion_request(parse_json_object(
+                                       R"({"messages": [{"role": "user", "content": "hi"}], "guided_regex": "(a"})")),
+                                   model);
+            }).param(),
+            "guided_regex");
+}
+
+}  // namespace
+}  // namespace turbine::server
