@@ -89,27 +89,20 @@ void ChatOutputShaper::content_to_tools(std::string_view content, bool at_end, S
   }
 }
 
-ShapedDelta ChatOutputShaper::feed(std::string_view text) {
+ShapedDelta ChatOutputShaper::feed(std::string_view text, bool last) {
   ShapedDelta out;
-  if (reasoning_) {
-    ReasoningDelta r = reasoning_->feed(text);
-    out.reasoning = std::move(r.reasoning);
-    content_to_tools(r.content, false, out);
-  } else {
-    content_to_tools(text, false, out);
+  if (!reasoning_) {
+    content_to_tools(text, last, out);
+    return out;
   }
-  return out;
-}
-
-ShapedDelta ChatOutputShaper::finish() {
-  ShapedDelta out;
-  if (reasoning_) {
-    ReasoningDelta r = reasoning_->finish();
-    out.reasoning = std::move(r.reasoning);
-    content_to_tools(r.content, true, out);
-  } else {
-    content_to_tools("", true, out);
+  ReasoningDelta r = reasoning_->feed(text);
+  if (last) {
+    ReasoningDelta rest = reasoning_->finish();
+    r.reasoning += rest.reasoning;
+    r.content += rest.content;
   }
+  out.reasoning = std::move(r.reasoning);
+  content_to_tools(r.content, last, out);
   return out;
 }
 

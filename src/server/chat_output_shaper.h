@@ -42,9 +42,9 @@ class ChatOutputShaper {
   // Whether there is anything to shape (else the text is the content, unchanged).
   bool active() const { return reasoning_ != nullptr || tool_mode_ != ToolChoice::Mode::kNone; }
 
-  // Streaming: the next piece of text; the end of the output.
-  ShapedDelta feed(std::string_view text);
-  ShapedDelta finish();
+  // Streaming: the next piece of text; `last`: the output ends with it (held-back text is
+  // flushed). Nothing may be fed after the last piece.
+  ShapedDelta feed(std::string_view text, bool last);
   // Non-streaming: the whole output.
   ShapedMessage whole(std::string_view text);
 

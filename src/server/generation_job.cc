@@ -286,14 +286,8 @@ std::string GenerationJob::build_stream_chunks(bool all_finished) {
     if (!finishing && !first_tokens && c.num_tokens - c.num_tokens_sent < plan_.stream_interval) continue;
     c.num_tokens_sent = c.num_tokens;
     if (chat && c.shaper) {
-      ShapedDelta shaped = c.shaper->feed(c.pending_text);
+      ShapedDelta shaped = c.shaper->feed(c.pending_text, finishing);
       c.pending_text.clear();
-      if (finishing) {
-        ShapedDelta rest = c.shaper->finish();
-        shaped.reasoning += rest.reasoning;
-        shaped.content += rest.content;
-        shaped.tool_calls.insert(shaped.tool_calls.end(), rest.tool_calls.begin(), rest.tool_calls.end());
-      }
       Json logprobs = c.logprobs.take();
       if (shaped.empty() && logprobs.is_null() && !finishing) continue;
       Json reason = finishing ? shaped_finish_reason(c) : Json(nullptr);
