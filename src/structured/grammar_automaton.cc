@@ -425,7 +425,6 @@ class AutomatonBuilder {
     for (size_t r = 0; r < rule_dfas_.size(); ++r) {
       a.rule_start_.push_back(base[r]);
       a.rule_names_.push_back(g_.rule_name(RuleId(r)));
-      a.nullable_.push_back(nullable_[r]);
       const RuleDfa& dfa = rule_dfas_[r];
       for (size_t s = 0; s < dfa.states.size(); ++s) {
         const size_t id = size_t(base[r]) + s;

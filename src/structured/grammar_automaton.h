@@ -59,8 +59,6 @@ class GrammarAutomaton {
   std::span<const Call> calls(StateId s) const {
     return {calls_.data() + call_begin_[size_t(s)], size_t(call_begin_[size_t(s) + 1] - call_begin_[size_t(s)])};
   }
-  // Whether the rule can match the empty string.
-  bool nullable(RuleId rule) const { return nullable_[size_t(rule)]; }
 
  private:
   RuleId root_ = -1;
@@ -74,7 +72,6 @@ class GrammarAutomaton {
   std::vector<StateId> rule_start_;
   std::vector<RuleId> state_rule_;
   std::vector<std::string> rule_names_;
-  std::vector<uint8_t> nullable_;
 
   friend class AutomatonBuilder;
 };

@@ -1,6 +1,5 @@
 #include "structured/grammar_compiler.h"
 
-#include <chrono>
 
 namespace turbine::structured {
 
@@ -15,7 +14,6 @@ std::shared_ptr<const CompiledGrammar> GrammarCompiler::get(const ConstraintSpec
     std::lock_guard lock(mutex_);
     if (auto it = cache_.find(key); it != cache_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.position);
-      ++stats_.hits;
       result = it->second.result;
     }
   }
@@ -33,22 +31,17 @@ std::shared_ptr<const CompiledGrammar> GrammarCompiler::get(const ConstraintSpec
         cache_.erase(lru_.back());
         lru_.pop_back();
       }
-      ++stats_.compiles;
     }
   }
   if (result.valid()) return result.get();
 
-  const auto start = std::chrono::steady_clock::now();
   try {
     auto compiled = CompiledGrammar::compile(grammar_of(spec), vocabulary_);
     promise.set_value(compiled);
-    std::lock_guard lock(mutex_);
-    stats_.compile_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return compiled;
   } catch (...) {
     promise.set_exception(std::current_exception());
     std::lock_guard lock(mutex_);
-    ++stats_.errors;
     // An invalid spec is not kept: it would only crowd out good ones.
     if (auto it = cache_.find(key); it != cache_.end()) {
       lru_.erase(it->second.position);
@@ -56,11 +49,6 @@ std::shared_ptr<const CompiledGrammar> GrammarCompiler::get(const ConstraintSpec
     }
     throw;
   }
-}
-
-GrammarCompiler::Stats GrammarCompiler::stats() const {
-  std::lock_guard lock(mutex_);
-  return stats_;
 }
 
 }  // namespace turbine::structured

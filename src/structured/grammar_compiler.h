@@ -30,15 +30,6 @@ class GrammarCompiler {
   std::shared_ptr<const CompiledGrammar> get(const ConstraintSpec& spec);
 
   const TokenVocabulary& vocabulary() const { return *vocabulary_; }
-  const std::shared_ptr<const TokenVocabulary>& shared_vocabulary() const { return vocabulary_; }
-
-  struct Stats {
-    uint64_t hits = 0;
-    uint64_t compiles = 0;
-    uint64_t errors = 0;
-    double compile_seconds = 0;
-  };
-  Stats stats() const;
 
  private:
   using Result = std::shared_future<std::shared_ptr<const CompiledGrammar>>;
@@ -51,7 +42,6 @@ class GrammarCompiler {
     std::list<std::string>::iterator position;
   };
   std::unordered_map<std::string, Entry> cache_;
-  Stats stats_;
 };
 
 }  // namespace turbine::structured
