@@ -49,6 +49,22 @@ bool decode_utf8(std::string_view text, size_t& pos, uint32_t& codepoint) {
   return true;
 }
 
+uint32_t SourceText::hex_escape(size_t& pos, int digits, size_t escape_start) const {
+  uint32_t v = 0;
+  for (int i = 0; i < digits; ++i, ++pos) {
+    const char c = pos < text_.size() ? text_[pos] : '\0';
+    int d = 0;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    else fail_at(escape_start, fmt::format("escape needs {} hex digits", digits));
+    v = v * 16 + uint32_t(d);
+  }
+  if (!is_scalar_value(v))
+    fail_at(escape_start, fmt::format("escape U+{:04X} is not a Unicode scalar value (no UTF-8 for it)", v));
+  return v;
+}
+
 void append_utf8(std::string& out, uint32_t codepoint) { tokenizer::utf8::append(out, char32_t(codepoint)); }
 
 }  // namespace turbine::structured::ebnf

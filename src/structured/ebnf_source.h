@@ -22,6 +22,10 @@ class SourceText {
   // Throws turbine::Error "grammar: <what> at line L column C".
   [[noreturn]] void fail_at(size_t offset, const std::string& what) const;
 
+  // The `digits` hex digits of an escape (\xHH, \uHHHH, ...) at `pos`, advancing it: a Unicode
+  // scalar value, else an Error at `escape_start`.
+  uint32_t hex_escape(size_t& pos, int digits, size_t escape_start) const;
+
  private:
   std::string_view text_;
 };

@@ -144,22 +144,7 @@ class Lexer {
     }
   }
 
-  uint32_t hex(int digits, size_t start) {
-    uint32_t v = 0;
-    for (int i = 0; i < digits; ++i) {
-      const char c = pos_ < text_.size() ? text_[pos_] : '\0';
-      int d;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else src_.fail_at(start, fmt::format("escape needs {} hex digits", digits));
-      v = v * 16 + uint32_t(d);
-      ++pos_;
-    }
-    if (!is_scalar_value(v))
-      src_.fail_at(start, fmt::format("escape U+{:04X} is not a Unicode scalar value (no UTF-8 for it)", v));
-    return v;
-  }
+  uint32_t hex(int digits, size_t start) { return src_.hex_escape(pos_, digits, start); }
 
   // "..." with Python's string escapes, then an optional i flag.
   void lex_string(Token& t) {
