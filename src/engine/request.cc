@@ -60,6 +60,14 @@ void RequestParams::validate_banned_tokens(int64_t vocab_size) const {
   // sample; until the runner reconciles them, the two do not go together.
   if (structured && !bad_words_token_ids.empty())
     fail("bad words cannot be combined with a structured-output constraint yet");
+  for (size_t i = 0; i < allowed_token_ids.size(); ++i)
+    if (allowed_token_ids[i] < 0 || allowed_token_ids[i] >= vocab_size)
+      fail("allowed token id {} (at index {}) is outside the vocabulary [0, {})", allowed_token_ids[i], i, vocab_size);
+  // Either could leave no allowed token to sample at some step.
+  if (!allowed_token_ids.empty() && structured)
+    fail("allowed_token_ids cannot be combined with a structured-output constraint yet");
+  if (!allowed_token_ids.empty() && !bad_words_token_ids.empty())
+    fail("allowed_token_ids cannot be combined with bad words yet");
   std::vector<int32_t> banned;
   for (size_t i = 0; i < bad_words_token_ids.size(); ++i) {
     const std::vector<int32_t>& word = bad_words_token_ids[i];

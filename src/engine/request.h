@@ -65,6 +65,9 @@ struct RequestParams {
   // at each step, a sequence's last token is banned when the output so far ends with the rest of
   // it, so a one-token sequence is always banned. Only the output is matched, never the prompt.
   std::vector<std::vector<int32_t>> bad_words_token_ids;
+  // The only tokens sampling may pick (vLLM's allowed_token_ids); empty: any. The runner masks
+  // every sampled position with them, as it masks a structured-output grammar's.
+  std::vector<int32_t> allowed_token_ids;
   int priority = 0;         // lower runs first under the priority policy; ignored under FCFS
   int n = 1;                // samples to generate from the one prompt
   // Log-probabilities of the prompt's own tokens (each given the tokens before it), with this
@@ -84,7 +87,8 @@ struct RequestParams {
   // one place parameters are validated (the server's parser checks only what it parses).
   void validate(int64_t vocab_size) const;
   // The part of validate() about banned tokens: bad_words_token_ids (non-empty, in the
-  // vocabulary, not beside a structured-output constraint), and what bad words and stop tokens
+  // vocabulary, not beside a structured-output constraint), allowed_token_ids (in the vocabulary,
+  // beside neither bad words nor a constraint), and what bad words and stop tokens
   // (before min_tokens) may ban at one step, which must leave at least half the vocabulary: a
   // step must always have a token to sample.
   void validate_banned_tokens(int64_t vocab_size) const;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
+#include <mutex>
 
 #include "backend/token_bitmask.h"
 #include "common/error.h"
@@ -156,6 +158,17 @@ void ModelRunner::adopt(SequenceState& state, const NewSequence& fresh) const {
   state.output.clear();
   if (penalised || state.prompt_logprobs) state.prompt = fresh.prompt_token_ids;
   if (state.keeps_history) state.output = fresh.output_token_ids;
+  state.allowed_mask.clear();
+  state.allowed_only_stops = false;
+  if (!params.allowed_token_ids.empty()) {
+    state.allowed_mask.assign(size_t(token_bitmask_words(model_.config().vocab_size)), 0);
+    for (const int32_t id : params.allowed_token_ids) state.allowed_mask[size_t(id) / 32] |= 1u << (uint32_t(id) % 32);
+    // Allowed only what min_tokens would suppress: the suppression gives way (the sampler needs a
+    // finite logit), as it does for a grammar that allows only stop tokens.
+    state.allowed_only_stops = std::ranges::all_of(params.allowed_token_ids, [&](int32_t id) {
+      return std::ranges::find(state.suppressed_before_min_tokens, id) != state.suppressed_before_min_tokens.end();
+    });
+  }
   state.grammar.reset();
   if (params.structured) {
     if (!grammars_) fail("sequence {} asks for structured output but the runner has no grammar compiler", fresh.seq_id);
@@ -363,10 +376,75 @@ int ModelRunner::accepted_count(std::span<const int32_t> sampled, std::span<cons
 
 static_assert(kMaxLogprobs <= kMaxDeviceLogprobs, "a device sampler must return every logprob a request may ask for");
 
+void ModelRunner::fill_grammar_masks(const SchedulerOutput& output, int32_t mask_words) {
+  const size_t n = output.scheduled.size();
+  grammar_mask_first_.assign(n, -1);
+  grammar_jobs_.clear();
+  int rows = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const ScheduledSequence& seq = output.scheduled[i];
+    const SequenceState& state = *step_states_[i];
+    if (!seq.samples_token || (!state.grammar && state.allowed_mask.empty())) continue;
+    grammar_mask_first_[i] = rows;
+    rows += 1 + seq.num_draft_tokens;
+    if (state.grammar) grammar_jobs_.push_back(int(i));
+  }
+  token_bitmask_.resize(size_t(rows) * size_t(mask_words));  // every row is written below
+  grammar_keeps_stops_.assign(size_t(rows), 0);
+  if (rows == 0) return;
+  // allowed_token_ids: the same mask at every position (never beside a grammar: RequestParams).
+  for (size_t i = 0; i < n; ++i) {
+    const SequenceState& state = *step_states_[i];
+    if (grammar_mask_first_[i] < 0 || state.grammar) continue;
+    for (int j = 0; j <= output.scheduled[i].num_draft_tokens; ++j) {
+      const size_t row = size_t(grammar_mask_first_[i] + j);
+      std::ranges::copy(state.allowed_mask, token_bitmask_.begin() + ptrdiff_t(row * size_t(mask_words)));
+      grammar_keeps_stops_[row] = state.allowed_only_stops ? 1 : 0;
+    }
+  }
+  if (grammar_jobs_.empty()) return;
+  // One sequence's positions in order: position j is masked as if drafts[0, j) were accepted; a
+  // draft the grammar refuses can never be matched by the (masked) sample before it, so later
+  // positions are never kept and keep the mask before it.
+  auto fill_sequence = [&](size_t i) {
+    const ScheduledSequence& seq = output.scheduled[i];
+    SequenceState& state = *step_states_[i];
+    const std::span<const int32_t> drafts = drafts_of(output, seq);
+    int tentative = 0;
+    for (int j = 0; j <= seq.num_draft_tokens; ++j) {
+      if (j > 0 && tentative == j - 1 && state.grammar->accept_token(drafts[size_t(j - 1)])) ++tentative;
+      const size_t row = size_t(grammar_mask_first_[i] + j);
+      const std::span<uint32_t> mask(token_bitmask_.data() + row * size_t(mask_words), size_t(mask_words));
+      grammar_keeps_stops_[row] = fill_grammar_mask(state, mask) ? 1 : 0;
+    }
+    state.grammar->rollback(tentative);
+  };
+  // Sequences in parallel (each matcher is its own; a grammar they share computes its token
+  // tables once), so that a batch of constrained rows costs about its slowest mask, not their sum.
+  if (grammar_jobs_.size() < 2) {
+    fill_sequence(size_t(grammar_jobs_[0]));
+    return;
+  }
+  if (!mask_pool_) mask_pool_ = std::make_unique<ThreadPool>(std::clamp(ThreadPool::default_thread_count() / 2, 2, 8));
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  mask_pool_->parallel_for(int64_t(grammar_jobs_.size()), [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      try {
+        fill_sequence(size_t(grammar_jobs_[size_t(k)]));
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  });
+  if (failure) std::rethrow_exception(failure);
+}
+
 void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& logits, LaunchedStep& step) {
   device_sampling_.clear();
-  token_bitmask_.clear();
   const int32_t mask_words = token_bitmask_words(model_.config().vocab_size);
+  fill_grammar_masks(output, mask_words);
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     if (!seq.samples_token) continue;
@@ -376,19 +454,10 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
     // would at that output length (the same single draw the host sampler makes, none when
     // greedy, so a seeded request consumes its stream identically on either path).
     const bool greedy = state.sampling_row.temperature < kGreedyTemperatureEpsilon;
-    int tentative = 0;  // drafts the grammar took to mask the positions after them
     for (int j = 0; j <= seq.num_draft_tokens; ++j) {
       const double uniform = greedy ? 0.0 : random_stream(seq, state, j).next_double();
-      int32_t mask_row = -1;
-      bool keep_stops = false;
-      if (state.grammar) {
-        // Position j is sampled as if drafts[0, j) were accepted; a draft the grammar refuses can
-        // never be matched by the (masked) sample before it, so later positions are never kept.
-        if (j > 0 && tentative == j - 1 && state.grammar->accept_token(drafts[size_t(j - 1)])) ++tentative;
-        mask_row = int32_t(token_bitmask_.size() / size_t(mask_words));
-        token_bitmask_.resize(token_bitmask_.size() + size_t(mask_words));
-        keep_stops = fill_grammar_mask(state, std::span(token_bitmask_).last(size_t(mask_words)));
-      }
+      const int32_t mask_row = grammar_mask_first_[i] < 0 ? -1 : grammar_mask_first_[i] + j;
+      const bool keep_stops = mask_row >= 0 && grammar_keeps_stops_[size_t(mask_row)] != 0;
       if (!state.needs_adjustments && state.bad_words.empty() &&
           (keep_stops || seq.num_prior_output_tokens + j >= state.min_tokens)) {
         // Nothing per token and nothing suppressed: the row is the request's constant one.
@@ -398,7 +467,6 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
       }
       device_sampling_.rows.back().bitmask_row = mask_row;
     }
-    if (state.grammar) state.grammar->rollback(tentative);
     remember_row(seq, state, step.sampling_row[i]);
   }
   TURBINE_CHECK(int64_t(device_sampling_.rows.size()) == logits.rows, "{} sampling rows for {} rows of logits",
@@ -454,6 +522,9 @@ void ModelRunner::sample_on_host(const SchedulerOutput& output, const Tensor& lo
           token_bitmask_.resize(size_t(token_bitmask_words(vocab)));
           keep_stops = fill_grammar_mask(state, token_bitmask_);
           apply_token_bitmask(row_logits, token_bitmask_);
+        } else if (!state.allowed_mask.empty()) {
+          keep_stops = state.allowed_only_stops;
+          apply_token_bitmask(row_logits, state.allowed_mask);
         }
         SampledToken s = sample(seq, state, drafts, j, row_logits, keep_stops);
         // Every sample up to the first rejected draft is kept; the grammar advances with each, so
@@ -572,7 +643,12 @@ void ModelRunner::launch(const SchedulerOutput& output) {
   // sample queues an empty sample, so that collect() waits for the step's work and the staging
   // it read); a step with prompt_logprobs rows (which need whole rows on the host) takes the
   // host path.
-  if (backend_.supports_sampling() && !shape.any_prompt_logprobs) {
+  if (num_logits > 0 && samples_need_previous_step(output)) {
+    // The masks (or penalties) of some row need its token in flight: sampling waits for the
+    // previous step's collect(), while the device runs this step's forward pass.
+    deferred_ = DeferredSampling{output, logits, num_logits, !backend_.supports_sampling() || shape.any_prompt_logprobs};
+    lap(&HostTimes::rows);
+  } else if (backend_.supports_sampling() && !shape.any_prompt_logprobs) {
     sample_on_device(output, logits.slice_rows(0, num_logits), step);
   } else if (num_logits > 0) {
     sample_on_host(output, logits, num_logits, step);
@@ -645,7 +721,34 @@ StepResult ModelRunner::collect() {
     for (const int32_t token : result.tokens.of(size_t(i))) it->second.grammar->accept_token(token);
   }
   lap(&HostTimes::collect);
+  if (deferred_) run_deferred_sampling();
   return result;
+}
+
+bool ModelRunner::samples_need_previous_step(const SchedulerOutput& output) const {
+  // Only a step launched ahead of one whose samples are still on the device can lack a token:
+  // host sampling advances grammars and histories as it samples.
+  if (launched_.size() < 2 || !launched_.front().on_device) return false;
+  for (size_t i = 0; i < output.scheduled.size(); ++i) {
+    const ScheduledSequence& seq = output.scheduled[i];
+    const SequenceState& state = *step_states_[i];
+    if (seq.samples_token && seq.last_token_in_flight && (state.grammar || state.keeps_history)) return true;
+  }
+  return false;
+}
+
+void ModelRunner::run_deferred_sampling() {
+  // The step launched ahead is now the only one uncollected, and no launch came in between, so
+  // step_states_ and the previous launch's bookkeeping are still its own.
+  TURBINE_CHECK(launched_.size() == 1, "deferred sampling with {} steps uncollected", launched_.size());
+  DeferredSampling deferred = std::move(*deferred_);
+  deferred_.reset();
+  restart_lap();
+  if (deferred.on_host) {
+    sample_on_host(deferred.output, deferred.logits, deferred.num_logits, launched_.front());
+  } else {
+    sample_on_device(deferred.output, deferred.logits.slice_rows(0, deferred.num_logits), launched_.front());
+  }
 }
 
 }  // namespace turbine

@@ -14,6 +14,12 @@
 // the same reason. On a backend that does not sample (the CPU), launch() does all the work and
 // collect() only hands the results over.
 //
+// A row whose sampling reads its own output (a structured-output grammar's mask, penalties, bad
+// words) cannot be sampled before its in-flight token is known. A step launched ahead with such
+// a row queues only its forward pass; its sampling (masks filled on the host, constrained
+// sequences in parallel) is queued at the end of the previous step's collect(), while the device
+// still runs that forward pass. Only the step's sampling waits, never the scheduling.
+//
 // Only the engine thread uses a ModelRunner.
 #pragma once
 
@@ -27,6 +33,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "common/thread_pool.h"
 #include "engine/scheduler/scheduler_output.h"
 #include "model/model.h"
 #include "runner/decode_graphs.h"
@@ -127,6 +134,10 @@ class ModelRunner {
     // Structured output: the grammar's progress over the output (advanced by every kept token),
     // which masks each sampled position. Null: unconstrained.
     std::unique_ptr<structured::GrammarMatcher> grammar;
+    // allowed_token_ids as a token bitmask (empty: none), and whether it allows only ids that
+    // min_tokens suppresses.
+    std::vector<uint32_t> allowed_mask;
+    bool allowed_only_stops = false;
   };
 
   // What update_states() found about the step being launched.
@@ -161,6 +172,14 @@ class ModelRunner {
   ForwardBatch build_batch(const SchedulerOutput& output, int num_logits);
   // Feeds in-flight tokens into the uploaded ids (sources[i] < 0: none), when there are any.
   void feed_in_flight_tokens(int32_t* device_ids, const int32_t* device_sources, int n, bool any);
+  // Whether some sampling row of the step being launched needs the token of the uncollected step
+  // before it (its grammar's mask or its penalties read it): then the step's sampling is deferred.
+  bool samples_need_previous_step(const SchedulerOutput& output) const;
+  // The deferred sampling of the step launched ahead, at the end of the previous step's collect().
+  void run_deferred_sampling();
+  // Fills token_bitmask_ with every masked sampling row's mask (grammar_mask_first_,
+  // grammar_keeps_stops_): a grammar's (sequences in parallel on mask_pool_) or allowed_token_ids'.
+  void fill_grammar_masks(const SchedulerOutput& output, int32_t mask_words);
   // Samples on the host (prompt-logprob steps, backends that do not sample): all of it now.
   void sample_on_host(const SchedulerOutput& output, const Tensor& logits, int num_logits, LaunchedStep& step);
   // Takes what the runner keeps of a sequence from its NewSequence.
@@ -254,6 +273,20 @@ class ModelRunner {
   DeviceSamplingInputs device_sampling_;  // reused every step
   std::shared_ptr<structured::GrammarCompiler> grammars_;
   std::vector<uint32_t> token_bitmask_;  // a step's grammar masks, one row per masked position
+  std::vector<int> grammar_mask_first_;     // per scheduled sequence: its first mask row, or -1
+  std::vector<uint8_t> grammar_keeps_stops_;  // per mask row: the mask allows only stop tokens
+  std::vector<int> grammar_jobs_;           // the scheduled sequences that fill_grammar_masks masks
+  std::unique_ptr<ThreadPool> mask_pool_;   // made on the first step with two constrained rows
+
+  // A launched step whose sampling waits for the previous step's samples (launch(), "deferred").
+  // It keeps its own copy of the step: a worker's decoded plan does not outlive launch().
+  struct DeferredSampling {
+    SchedulerOutput output;
+    Tensor logits;
+    int num_logits = 0;
+    bool on_host = false;
+  };
+  std::optional<DeferredSampling> deferred_;
 };
 
 }  // namespace turbine

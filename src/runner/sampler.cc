@@ -71,6 +71,11 @@ Sampler::SamplingRow Sampler::sampling_row(std::span<const float> logits,
 
 SampleResult Sampler::sample(std::span<const float> logits, const SamplingParams& params,
                              const SamplingContext& context, RandomGenerator& rng) {
+  return sample(logits, params, context, params.is_greedy() ? 0.0 : rng.next_double());
+}
+
+SampleResult Sampler::sample(std::span<const float> logits, const SamplingParams& params,
+                             const SamplingContext& context, double uniform) {
   TURBINE_CHECK(logits.size() <= size_t(std::numeric_limits<int32_t>::max()));
   const LogSoftmaxStats stats = log_softmax_stats(logits);
   SampleResult result;
@@ -81,7 +86,7 @@ SampleResult Sampler::sample(std::span<const float> logits, const SamplingParams
     result.token = argmax(row.logits);
   } else {
     const double total = filter_candidates(row.logits, row.max_logit, params);
-    const double target = rng.next_double() * total;
+    const double target = uniform * total;
     // Rounding can leave target a hair above the last cumulative sum: fall back to the last.
     result.token = candidates_.back().id;
     double cumulative = 0.0;

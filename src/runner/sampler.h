@@ -84,6 +84,10 @@ class Sampler {
   // `params` must have passed validate(logits.size()). Draws from `rng` only when not greedy.
   SampleResult sample(std::span<const float> logits, const SamplingParams& params,
                       const SamplingContext& context, RandomGenerator& rng);
+  // The same with the uniform draw given (in [0, 1), unused when greedy): what a device sampler
+  // gets per row (SamplingRow::uniform).
+  SampleResult sample(std::span<const float> logits, const SamplingParams& params,
+                      const SamplingContext& context, double uniform);
   // No prompt, no output, nothing suppressed: only logit_bias applies among the transforms.
   SampleResult sample(std::span<const float> logits, const SamplingParams& params,
                       RandomGenerator& rng) {

@@ -192,6 +192,15 @@ GenerationFields parse_generation_fields(const JsonObjectReader& body) {
   g.constraint = parse_output_constraint(body);
 
   g.bad_words = parse_bad_words(body);
+  if (const Json* ids = body.find("allowed_token_ids"); ids && !ids->is_null()) {
+    g.allowed_token_ids = parse_token_ids(*ids, "allowed_token_ids");
+    if (g.allowed_token_ids.empty())
+      fail_param("allowed_token_ids", "'allowed_token_ids' is empty: it must list at least one token id");
+    // Each could leave no allowed token to sample at some step (RequestParams::validate_banned_tokens).
+    if (g.constraint)
+      fail_param("allowed_token_ids", "'allowed_token_ids' cannot be combined with structured output yet");
+    if (!g.bad_words.empty()) fail_param("allowed_token_ids", "'allowed_token_ids' cannot be combined with 'bad_words' yet");
+  }
   parse_truncation(body, g);
   g.return_tokens_as_token_ids = body.boolean("return_tokens_as_token_ids").value_or(false);
   g.request_id = parse_request_id(body);

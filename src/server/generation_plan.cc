@@ -94,6 +94,7 @@ RequestParams params_for_prompt(const GenerationFields& g, const SharedParams& s
   p.sampling = g.sampling;
   if (g.constraint) p.structured = g.constraint->spec;
   p.bad_words_token_ids = shared.bad_words_token_ids;
+  p.allowed_token_ids = g.allowed_token_ids;
   p.cache_extra_keys = shared.cache_extra_keys;
   try {
     p.validate_banned_tokens(model.vocab_size);
@@ -118,6 +119,7 @@ void check_generation_fields(const GenerationFields& g, const ServedModel& model
     }
   }
   check_token_ids(g.stop_token_ids, model, "stop_token_ids");
+  check_token_ids(g.allowed_token_ids, model, "allowed_token_ids");
   for (const auto& [id, bias] : g.sampling.logit_bias)
     if (id >= model.vocab_size)
       fail_param("logit_bias", "logit_bias token id {} is outside the vocabulary [0, {})", id, model.vocab_size);

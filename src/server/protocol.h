@@ -65,6 +65,7 @@ struct GenerationFields {
   bool ignore_eos = false;
   bool skip_special_tokens = true;
   std::vector<int32_t> stop_token_ids;
+  std::vector<int32_t> allowed_token_ids;  // the only tokens sampling may pick; empty: any
   int priority = 0;
   std::optional<bool> add_special_tokens;  // unset: the endpoint's default
   // temperature, top_p, top_k, min_p, seed, penalties, logit_bias (ids not yet checked against

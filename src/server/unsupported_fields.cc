@@ -30,9 +30,8 @@ void reject_unsupported_fields(const JsonObjectReader& body) {
   reject_if_true(body, "early_stopping", kNoBeamSearch);
 
   // Around structured output (structured_output_fields.cc has the constraints themselves): older
-  // vLLM's top-level structural_tag, and a plain list of the tokens sampling may pick.
+  // vLLM's top-level structural_tag.
   reject_if_given(body, "structural_tag", "structural tags are not supported yet");
-  reject_if_given(body, "allowed_token_ids", "restricting sampling to a token list is not supported yet");
 
   reject_if_true(body, "watermarking", "output watermarking is not implemented");
   reject_if_true(body, "return_token_ids", "responses do not carry token ids");

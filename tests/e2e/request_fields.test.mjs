@@ -298,6 +298,15 @@ const shared = {
     const text = ep.text(await greedy(ep, { max_tokens: 40, bad_words: banned }));
     for (const word of banned) assert.ok(!words(text).includes(word), `"${word}" in ${JSON.stringify(text)}`);
   }),
+  allowed_token_ids: honored(async (ep) => {
+    // Every id generated is an allowed one, and the greedy first token, left out, is never taken.
+    const base = await greedyIds(ep, { max_tokens: 12 });
+    const allowed = [...new Set(base.slice(1))].filter((id) => id !== base[0]);
+    assert.ok(allowed.length >= 2, `too few distinct ids in ${base}`);
+    const ids = await greedyIds(ep, { max_tokens: 12, allowed_token_ids: allowed });
+    assert.equal(ids.length, 12);
+    for (const id of ids) assert.ok(allowed.includes(id), `${id} is not in ${allowed}`);
+  }),
   priority: honored(async (ep) => {
     // Lower runs first: the high-priority request, sent last, passes the low ones still waiting.
     const order = await finishOrder(ep);
@@ -370,7 +379,6 @@ const shared = {
   guided_decoding_backend: structured('xgrammar', 200),  // one backend: accepted, no effect
   guided_whitespace_pattern: structured(' ', 'guided_whitespace_pattern'),
   structural_tag: structured('{}', 'structural_tag'),
-  allowed_token_ids: structured([1, 2, 3], 'allowed_token_ids'),
 };
 
 const completionFields = {

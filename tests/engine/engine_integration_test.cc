@@ -379,16 +379,18 @@ namespace turbine {
 namespace {
 
 // Asynchronous scheduling (each step launched before the previous one's results are back) gives
-// every request what stepping in order gives it: greedy, penalised (steps in order while it has a
-// token in flight), min_tokens, stop ids, n > 1, prompt logprobs, a seeded sample, and chunked
-// prefills mixed in; then an abort while steps are in flight.
+// every request what stepping in order gives it: greedy, penalised and with bad words (whose
+// sampling waits for the token in flight on a backend that samples), min_tokens, stop ids, n > 1,
+// prompt logprobs, a seeded sample, and chunked prefills mixed in; then an abort while steps are
+// in flight.
 TEST(EngineIntegration, AsyncSchedulingMatchesSteppingInOrder) {
   std::mt19937 rng(99);
   std::vector<std::pair<std::vector<int32_t>, RequestParams>> requests;
   for (int i = 0; i < 24; ++i) {
     RequestParams p = greedy(4 + int(rng() % 20));
-    switch (i % 6) {
+    switch (i % 7) {
       case 1: p.sampling.repetition_penalty = 1.3f; break;
+      case 6: p.bad_words_token_ids = {{int32_t(40 + i)}, {int32_t(7), int32_t(8)}}; break;
       case 2: p.ignore_eos = false, p.min_tokens = 3; break;
       case 3: p.stop_token_ids = {int32_t(300 + i)}; break;
       case 4: p.n = 2; break;
@@ -588,6 +590,57 @@ TEST(EngineIntegration, BadWordsNeverAppearWhileTheyDoWithoutTheBan) {
       EXPECT_FALSE(contains(h.ids("sampled", s), two_tokens)) << mode << " sample " << s;
     }
     EXPECT_EQ(h.ids("prompt_word"), free) << mode;
+    h.expect_pool_empty();
+  }
+}
+
+// allowed_token_ids: every sampled token is an allowed one, greedy or sampled (n > 1, steps
+// launched ahead, drafts verified). Allowing only EOS before min_tokens samples EOS (the
+// suppression gives way: the sampler needs a token), which ends the output at min_tokens.
+TEST(EngineIntegration, AllowedTokenIdsBoundEverySample) {
+  const std::vector<int32_t> prompt = {1, 403, 407, 261, 378};
+  Harness reference(EngineOptions{});
+  reference.submit("free", prompt, greedy(24));
+  reference.wait();
+  const std::vector<int32_t> free = reference.ids("free");
+  // The free output's later tokens, without its first: the first sample must change.
+  std::vector<int32_t> allowed(free.begin() + 1, free.end());
+  std::erase(allowed, free[0]);
+  std::sort(allowed.begin(), allowed.end());
+  allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  ASSERT_GE(allowed.size(), 3u);
+
+  RequestParams limited = greedy(24);
+  limited.allowed_token_ids = allowed;
+  RequestParams sampled = limited;
+  sampled.sampling.temperature = 1.5f;
+  sampled.sampling.seed = 11;
+  sampled.n = 3;
+  RequestParams only_eos = greedy(8);
+  only_eos.ignore_eos = false;
+  only_eos.min_tokens = 4;
+  only_eos.allowed_token_ids = {2};  // stories260K's </s>
+
+  EngineOptions ahead;
+  ahead.async_scheduling = EngineOptions::AsyncScheduling::kOn;
+  EngineOptions drafting;
+  drafting.async_scheduling = EngineOptions::AsyncScheduling::kOff;
+  drafting.speculative = {.method = SpeculativeConfig::Method::kNgram, .num_speculative_tokens = 3,
+                          .prompt_lookup_min = 1, .prompt_lookup_max = 3};
+  auto is_allowed = [&](int32_t id) { return std::binary_search(allowed.begin(), allowed.end(), id); };
+  for (const EngineOptions& options : {EngineOptions{}, ahead, drafting}) {
+    Harness h(options);
+    h.submit("limited", prompt, limited);
+    h.submit("sampled", prompt, sampled);
+    h.submit("only_eos", prompt, only_eos);
+    h.wait();
+    const std::vector<int32_t> out = h.ids("limited");
+    ASSERT_EQ(out.size(), 24u);
+    EXPECT_NE(out[0], free[0]);
+    for (const int32_t id : out) EXPECT_TRUE(is_allowed(id)) << id;
+    for (int s = 0; s < 3; ++s)
+      for (const int32_t id : h.ids("sampled", s)) EXPECT_TRUE(is_allowed(id)) << "sample " << s << ": " << id;
+    EXPECT_EQ(h.ids("only_eos"), std::vector<int32_t>(4, 2));
     h.expect_pool_empty();
   }
 }

@@ -89,6 +89,24 @@ TEST(BadWordTokens, LeadingWhitespaceIsStrippedAsPythonDoes) {
   EXPECT_EQ(strip_leading_whitespace(""), "");
 }
 
+TEST(AllowedTokenIds, ReachEveryPromptsParametersAndAreChecked) {
+  const ServedModel model = stories_model();
+  const GenerationPlan plan = completion(model, R"({"prompt": ["a", "b"], "allowed_token_ids": [5, 300, 7]})");
+  for (const PlannedPrompt& p : plan.prompts) EXPECT_EQ(p.params.allowed_token_ids, (std::vector<int32_t>{5, 300, 7}));
+  EXPECT_EQ(chat(model, R"({"messages": [{"role": "user", "content": "x"}], "allowed_token_ids": [9]})")
+                .prompts[0].params.allowed_token_ids,
+            std::vector<int32_t>{9});
+  EXPECT_TRUE(completion(model, R"({"prompt": "x", "allowed_token_ids": null})").prompts[0].params.allowed_token_ids.empty());
+  EXPECT_EQ(param_of_completion(R"("allowed_token_ids": [])"), "allowed_token_ids");
+  EXPECT_EQ(param_of_completion(R"("allowed_token_ids": [1, -1])"), "allowed_token_ids[1]");
+  EXPECT_EQ(param_of_completion(R"("allowed_token_ids": "5")"), "allowed_token_ids");
+  EXPECT_EQ(param_of_completion(R"("allowed_token_ids": [1], "bad_words": ["Lily"])"), "allowed_token_ids");
+  EXPECT_EQ(param_of_completion(R"("allowed_token_ids": [1], "structured_outputs": {"regex": "a+"})"), "allowed_token_ids");
+  const ApiError outside = error_of([&] { completion(model, R"({"prompt": "x", "allowed_token_ids": [3, 512]})"); });
+  EXPECT_EQ(outside.param(), "allowed_token_ids");
+  EXPECT_NE(std::string(outside.what()).find("token id 512 (at index 1"), std::string::npos) << outside.what();
+}
+
 TEST(BadWords, ReachEveryPromptsParametersAndAreChecked) {
   const ServedModel model = stories_model();
   const GenerationPlan plan = completion(model, R"({"prompt": ["a", "b"], "bad_words": ["Lily", "park"]})");
@@ -249,7 +267,6 @@ TEST(UnsupportedFields, ANonDefaultValueIsA400NamingTheField) {
       {R"("length_penalty": 0.5)", "length_penalty"},
       {R"("early_stopping": true)", "early_stopping"},
       {R"("structural_tag": "{}")", "structural_tag"},
-      {R"("allowed_token_ids": [1, 2])", "allowed_token_ids"},
       {R"("watermarking": true)", "watermarking"},
       {R"("return_token_ids": true)", "return_token_ids"},
       {R"("prompt_logprobs": 1)", "prompt_logprobs"},

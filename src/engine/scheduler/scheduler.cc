@@ -105,8 +105,7 @@ int Scheduler::seats_in_use() const {
 
 bool Scheduler::can_schedule_ahead() const {
   return std::ranges::none_of(running_, [](const Request* r) {
-    return r->num_in_flight_tokens > 0 &&
-           (r->num_in_flight_drafts > 0 || r->params.reads_output_tokens() || r->params.structured.has_value());
+    return r->num_in_flight_tokens > 0 && r->num_in_flight_drafts > 0;
   });
 }
 

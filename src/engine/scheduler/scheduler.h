@@ -30,9 +30,10 @@
 // whose token is still in flight then decodes kInFlightToken (the runner feeds the id from the
 // device). Two rules keep this exact: a sequence whose in-flight token certainly ends it
 // (max_tokens, the context) is not scheduled again, and no step is scheduled ahead while an
-// in-flight sequence samples with penalties or bad words, which read every output token, or
-// under a structured-output constraint, whose next mask needs the token in flight
-// (can_schedule_ahead()). A sequence that a stop or an abort ends meanwhile wastes its row of
+// in-flight sequence verifies drafts (can_schedule_ahead()). A sequence that samples with
+// penalties, bad words or a structured-output grammar, which read the token in flight, is
+// scheduled ahead too: the runner defers only that step's sampling until the token is known
+// (ModelRunner, "deferred"). A sequence that a stop or an abort ends meanwhile wastes its row of
 // the step already scheduled: its result is ignored and its K/V writes land, in stream order,
 // before any later step reuses the blocks. Preemption keeps the in-flight token: it arrives at
 // the update like any other.
@@ -96,8 +97,7 @@ class Scheduler {
   // ---- Engine thread.
   SchedulerOutput schedule();
   // Whether schedule() may run before the outstanding step's update: false while a sequence with
-  // a token in flight reads its output to sample (RequestParams::reads_output_tokens: penalties,
-  // bad words), samples under a structured-output constraint, or verifies drafts.
+  // a token in flight verifies drafts.
   bool can_schedule_ahead() const;
   // `sampled.of(i)` are the tokens the step produced for output.scheduled[i] (StepTokens). Returns
   // one delta per sample that got tokens or finished, including aborts processed by the last

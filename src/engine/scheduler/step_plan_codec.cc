@@ -10,13 +10,13 @@ namespace turbine {
 namespace {
 
 constexpr uint32_t kMagic = 0x54504c4e;  // "TPLN"
-constexpr uint32_t kVersion = 2;  // 2: RequestParams::structured and bad_words_token_ids
+constexpr uint32_t kVersion = 3;  // 2: RequestParams::structured and bad_words_token_ids; 3: allowed_token_ids
 
 // A tripwire: a field added to the plan must be added to the codec (and its round-trip test).
 // These are the sizes on x86-64 Linux with GCC/Clang, the only targets; update them with the codec.
 static_assert(sizeof(ScheduledSequence) == 56, "ScheduledSequence changed: update the step plan codec");
-static_assert(sizeof(NewSequence) == 352, "NewSequence changed: update the step plan codec");
-static_assert(sizeof(RequestParams) == 288, "RequestParams changed: update the step plan codec");
+static_assert(sizeof(NewSequence) == 376, "NewSequence changed: update the step plan codec");
+static_assert(sizeof(RequestParams) == 312, "RequestParams changed: update the step plan codec");
 static_assert(sizeof(SamplingParams) == 96, "SamplingParams changed: update the step plan codec");
 static_assert(sizeof(SchedulerOutput) == 184, "SchedulerOutput changed: update the step plan codec");
 
@@ -105,6 +105,7 @@ void put_params(Writer& w, const RequestParams& p) {
   w.put_vector(p.stop_token_ids);
   w.put(uint64_t(p.bad_words_token_ids.size()));
   for (const std::vector<int32_t>& word : p.bad_words_token_ids) w.put_vector(word);
+  w.put_vector(p.allowed_token_ids);
   w.put(p.priority);
   w.put(p.n);
   w.put_optional(p.prompt_logprobs);
@@ -145,6 +146,7 @@ RequestParams get_params(Reader& r) {
     fail("step plan: {} bad words run past the message", num_bad_words);
   p.bad_words_token_ids.resize(num_bad_words);
   for (std::vector<int32_t>& word : p.bad_words_token_ids) word = r.get_vector<int32_t>();
+  p.allowed_token_ids = r.get_vector<int32_t>();
   p.priority = r.get<int>();
   p.n = r.get<int>();
   p.prompt_logprobs = r.get_optional<int>();

@@ -59,6 +59,22 @@ TEST(RequestParams, BadWordsAreNonEmptyAndInTheVocabulary) {
   expect_rejected(constrained, "structured-output constraint");
 }
 
+TEST(RequestParams, AllowedTokensAreInTheVocabularyAndAlone) {
+  RequestParams p;
+  p.allowed_token_ids = {0, 5, kVocab - 1};
+  EXPECT_NO_THROW(p.validate(kVocab));
+  p.allowed_token_ids = {3, kVocab};
+  expect_rejected(p, "allowed token id 100 (at index 1) is outside the vocabulary");
+  p.allowed_token_ids = {-2};
+  expect_rejected(p, "allowed token id -2");
+  p.allowed_token_ids = {3};
+  p.bad_words_token_ids = {{4}};
+  expect_rejected(p, "cannot be combined with bad words");
+  p.bad_words_token_ids.clear();
+  p.structured = structured::ConstraintSpec{structured::ConstraintKind::kRegex, "a+"};
+  expect_rejected(p, "cannot be combined with a structured-output constraint");
+}
+
 TEST(RequestParams, AStepMustKeepHalfTheVocabularySamplable) {
   // Bad words ban their last tokens; before min_tokens, stop tokens are banned too.
   RequestParams p;

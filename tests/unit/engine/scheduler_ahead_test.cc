@@ -17,7 +17,7 @@ class SchedulerAheadTest : public SchedulerFixture {
     for (int i = 0; i < 100 && result(id).tokens.empty(); ++i) step();
     ASSERT_FALSE(result(id).tokens.empty());
   }
-  void expect_steps_in_order(const RequestParams& params);
+  void expect_scheduled_ahead(const RequestParams& params);
 };
 
 SchedulerConfig config_with(int budget, int max_num_seqs, int max_model_len = 1024) {
@@ -129,33 +129,37 @@ TEST_F(SchedulerAheadTest, AnAbortWhileATokenIsInFlightDropsTheToken) {
   EXPECT_EQ(scheduler->kv_cache().num_free_blocks(), scheduler->kv_cache().pool().num_usable_blocks());
 }
 
-// A request whose sampling reads its output (RequestParams::reads_output_tokens) keeps the
-// steps in order while its token is in flight, and still gets its whole output.
-void SchedulerAheadTest::expect_steps_in_order(const RequestParams& params) {
+// A request whose sampling reads its output (RequestParams::reads_output_tokens) is scheduled
+// ahead like any other (the runner defers only that step's sampling until its token is known),
+// and still gets its whole output.
+void SchedulerAheadTest::expect_scheduled_ahead(const RequestParams& params) {
   start(config_with(256, 4), 65);
   submit("reader", make_prompt(10, 1), params);
   submit("plain", 10, 6, 2);
   run_until_decoding("reader");
   const SchedulerOutput out = scheduler->schedule();
   const auto sampled = model->step(out);
-  EXPECT_FALSE(scheduler->can_schedule_ahead());  // its next sample reads the token in flight
-  EXPECT_DEATH(scheduler->schedule(), "1 updates outstanding");
-  fold(scheduler->update_from_output(out, sampled), sampled);
   EXPECT_TRUE(scheduler->can_schedule_ahead());
+  const SchedulerOutput next = scheduler->schedule();
+  ASSERT_EQ(next.scheduled.size(), 2u);
+  for (const ScheduledSequence& seq : next.scheduled) EXPECT_TRUE(seq.last_token_in_flight);
+  const auto next_sampled = model->step(next);
+  fold(scheduler->update_from_output(out, sampled), sampled);
+  fold(scheduler->update_from_output(next, next_sampled), next_sampled);
   ahead = true;
   run();
   expect_full_output("reader", 10, 6);
   expect_full_output("plain", 10, 6);
 }
 
-TEST_F(SchedulerAheadTest, PenaltiesKeepStepsInOrder) {
+TEST_F(SchedulerAheadTest, PenaltiesAreScheduledAhead) {
   RequestParams params{.max_tokens = 6};
   params.sampling.repetition_penalty = 1.2f;
-  expect_steps_in_order(params);
+  expect_scheduled_ahead(params);
 }
 
-TEST_F(SchedulerAheadTest, BadWordsKeepStepsInOrder) {
-  expect_steps_in_order(RequestParams{.max_tokens = 6, .bad_words_token_ids = {{7, 8}}});
+TEST_F(SchedulerAheadTest, BadWordsAreScheduledAhead) {
+  expect_scheduled_ahead(RequestParams{.max_tokens = 6, .bad_words_token_ids = {{7, 8}}});
 }
 
 TEST_F(SchedulerAheadTest, PreemptionKeepsTheInFlightTokenAndResumesAfterIt) {

@@ -27,6 +27,7 @@ void expect_same_params(const RequestParams& a, const RequestParams& b) {
   EXPECT_EQ(a.ignore_eos, b.ignore_eos);
   EXPECT_EQ(a.stop_token_ids, b.stop_token_ids);
   EXPECT_EQ(a.bad_words_token_ids, b.bad_words_token_ids);
+  EXPECT_EQ(a.allowed_token_ids, b.allowed_token_ids);
   EXPECT_EQ(a.priority, b.priority);
   EXPECT_EQ(a.n, b.n);
   EXPECT_EQ(a.prompt_logprobs, b.prompt_logprobs);
@@ -94,6 +95,7 @@ TEST_F(StepPlanCodecTest, EveryPlanOfABusyRunRoundTrips) {
     p.ignore_eos = i % 3 == 0;
     p.stop_token_ids = {int32_t(i), 42};
     if (i % 3 == 1) p.bad_words_token_ids = {{int32_t(i)}, {5, 6, int32_t(100 + i)}};
+    if (i % 3 == 2) p.allowed_token_ids = {int32_t(i), 9, 300};
     if (i % 4 == 0) p.prompt_logprobs = 2;
     p.cache_extra_keys = {uint64_t(i % 2)};
     if (i % 3 == 1)
