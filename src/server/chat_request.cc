@@ -97,6 +97,9 @@ ChatCompletionRequest parse_chat_completion_request(const Json& body_json) {
                  "'{}' cannot be combined with tool_choice \"required\" or a named tool (that choice constrains the "
                  "output already)",
                  r.generation.constraint->param);
+    if (r.generation.beam_search)
+      fail_param("tool_choice", "tool_choice \"required\" or a named tool constrains the output, which beam search "
+                                "(use_beam_search: true) does not support");
     r.generation.constraint = std::move(tool_constraint);
   }
   r.echo = body.boolean("echo").value_or(false);

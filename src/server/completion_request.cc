@@ -66,6 +66,9 @@ CompletionRequest parse_completion_request(const Json& body_json) {
   if (body.find("prompt_embeds"))
     fail_param("prompt_embeds", "'prompt_embeds' is not supported yet (prompts are text or token ids)");
   reject_unsupported_fields(body);
+  // vLLM's words: its completions return a beam search's result whole only.
+  if (r.generation.beam_search && r.generation.stream)
+    fail_param("stream", "Streaming is not currently supported with beam search");
   return r;
 }
 

@@ -207,6 +207,7 @@ GenerationFields parse_generation_fields(const JsonObjectReader& body) {
   g.cache_salt = parse_cache_salt(body);
   // Ignored without streaming, as vLLM does.
   g.stream_interval = int(body.integer("stream_interval", 1, std::numeric_limits<int32_t>::max()).value_or(1));
+  g.beam_search = parse_beam_search_fields(body, g);  // last: it checks the fields above
   return g;
 }
 

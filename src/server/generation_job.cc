@@ -58,6 +58,7 @@ void GenerationJob::start() {
       }
       choices_.push_back(std::move(choice));
     }
+    if (plan_.beam_search) prompt.beam_search = make_beam_search(i, planned, prompt.engine_id);
     prompts_.push_back(std::move(prompt));
   }
 
@@ -75,6 +76,10 @@ void GenerationJob::start() {
   size_t submitted = 0;
   try {
     for (; submitted < prompts_.size(); ++submitted) {
+      if (prompts_[submitted].beam_search) {
+        prompts_[submitted].beam_search->start();
+        continue;
+      }
       const PlannedPrompt& planned = plan_.prompts[submitted];
       auto request = std::make_unique<Request>(prompts_[submitted].engine_id, planned.token_ids, planned.params);
       if (!plan_.stop.empty())
@@ -86,7 +91,7 @@ void GenerationJob::start() {
     }
   } catch (const Error& e) {
     // The client is told the request failed, so none of it may keep running.
-    for (size_t i = 0; i < submitted; ++i) services_.engine.abort(prompts_[i].engine_id);
+    for (size_t i = 0; i < submitted; ++i) abort_prompt(prompts_[i]);
     services_.tracker.finish(*ticket_);
     if (services_.tracker.shutting_down()) throw ApiError(503, "the server is shutting down", {}, "shutting_down");
     throw ApiError(400, e.what(), {}, "invalid_value");
@@ -218,8 +223,10 @@ void GenerationJob::append_tokens(Choice& choice, const PromptState& prompt, con
     const bool may_stop = choice.num_tokens >= prompt.min_tokens;
     // The token that ended the sample as a stop token or EOS is counted but not shown (vLLM).
     const bool last = i + 1 == out.new_tokens.size();
+    // (A beam that an EOS ended names it as its stop token, but keeps it among its tokens only
+    // with include_stop_str_in_output.)
     const bool stop_token = last && out.finish_reason == RequestFinishReason::kStop &&
-                            (out.stop_token_id.has_value() ||
+                            (out.stop_token_id == token.token ||
                              (!plan_.ignore_eos && may_stop && std::ranges::find(eos, token.token) != eos.end()));
     choice.pending_text += choice.text.push(token.token, may_stop, /*visible=*/!stop_token);
     choice.logprobs.add(token);
@@ -373,7 +380,37 @@ void GenerationJob::on_client_gone() {
 }
 
 void GenerationJob::abort_engine_requests() {
-  for (const PromptState& prompt : prompts_) services_.engine.abort(prompt.engine_id);
+  for (const PromptState& prompt : prompts_) abort_prompt(prompt);
+}
+
+void GenerationJob::abort_prompt(const PromptState& prompt) {
+  if (prompt.beam_search) {
+    prompt.beam_search->abort();
+  } else {
+    services_.engine.abort(prompt.engine_id);
+  }
+}
+
+std::shared_ptr<BeamSearchRun> GenerationJob::make_beam_search(size_t index, const PlannedPrompt& planned,
+                                                               const std::string& engine_id) {
+  BeamSearchOptions options;
+  options.beam_width = plan_.n;
+  options.max_tokens = planned.params.max_tokens;
+  options.ignore_eos = plan_.ignore_eos;
+  options.include_stop_str_in_output = plan_.include_stop_str_in_output;
+  options.length_penalty = plan_.beam_search->length_penalty;
+  options.early_stopping = plan_.beam_search->early_stopping;
+  options.eos_token_ids = services_.model.eos_token_ids;
+  options.num_prompt_tokens = int(planned.token_ids.size());
+  options.last_prompt_token = planned.token_ids.back();
+  options.num_top_logprobs = plan_.logprobs == LogprobsFormat::kNone ? 0 : plan_.top_logprobs;
+  std::weak_ptr<GenerationJob> weak = weak_from_this();
+  return std::make_shared<BeamSearchRun>(
+      services_.engine, engine_id, planned.token_ids, planned.params, std::move(options),
+      [exchange = exchange_](std::function<void()> task) { exchange->post(std::move(task)); },
+      [weak, index](const RequestOutput& output) {
+        if (auto job = weak.lock()) job->on_engine_output(index, output);
+      });
 }
 
 bool GenerationJob::all_finished() const {

@@ -3,7 +3,9 @@
 // Threads and hand-offs:
 //  - start() runs on a request worker: admits the request (RequestTracker, 503 when full),
 //    submits one engine Request per prompt (with a DetokenizingStopMatcher when there are stop
-//    strings) and, for a stream, sends the response head.
+//    strings) - or, with beam search, starts one BeamSearchRun per prompt, whose result arrives
+//    as one output per beam, like a request's last output - and, for a stream, sends the
+//    response head.
 //  - The engine thread calls the sink with each output delta; the sink only queues it (with its
 //    arrival time, for the latency metrics) and, if no drain is under way, posts one to the I/O
 //    pool. It never detokenizes or formats.
@@ -31,6 +33,7 @@
 
 #include "engine/loop/llm_engine.h"
 #include "server/access_log.h"
+#include "server/beam_search_run.h"
 #include "server/chat_output_shaper.h"
 #include "server/generated_text_stream.h"
 #include "server/generation_plan.h"
@@ -77,6 +80,7 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
     std::vector<PromptTokenLogprobInfo> prompt_logprobs;
     bool first_token_seen = false;
     int samples_left = 0;
+    std::shared_ptr<BeamSearchRun> beam_search;  // use_beam_search: the prompt's search
   };
   struct Choice {
     explicit Choice(std::shared_ptr<const TextStreamConfig> config, LogprobsBuilder lp)
@@ -112,6 +116,10 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   void on_write_done(bool ok);
   void on_client_gone();
   void abort_engine_requests();
+  void abort_prompt(const PromptState& prompt);
+  // The beam search of prompt `index` (its result goes to on_engine_output like a request's).
+  std::shared_ptr<BeamSearchRun> make_beam_search(size_t index, const PlannedPrompt& planned,
+                                                  const std::string& engine_id);
   void finish();
   bool all_finished() const;
   int64_t prompt_token_total() const;

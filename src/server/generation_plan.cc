@@ -123,6 +123,9 @@ void check_generation_fields(const GenerationFields& g, const ServedModel& model
   for (const auto& [id, bias] : g.sampling.logit_bias)
     if (id >= model.vocab_size)
       fail_param("logit_bias", "logit_bias token id {} is outside the vocabulary [0, {})", id, model.vocab_size);
+  if (g.beam_search && 2 * int64_t(g.n) > model.vocab_size)
+    fail_param("n", "beam search with {} beams reads {} candidates per beam, more than this model's vocabulary ({})",
+               g.n, 2 * g.n, model.vocab_size);
   if (g.n > model.max_num_seqs)
     fail_param("n", "'n' ({}) exceeds the number of sequences this server runs at once ({})", g.n, model.max_num_seqs);
   if (g.priority != 0 && !model.priority_scheduling)
@@ -147,6 +150,7 @@ GenerationPlan common_plan(const GenerationFields& g, const ServedModel& model, 
   plan.ignore_eos = g.ignore_eos;
   plan.tokens_as_ids = g.return_tokens_as_token_ids;
   plan.stream_interval = g.stream_interval;
+  plan.beam_search = g.beam_search;
   return plan;
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,10 @@ struct GenerationPlan {
   std::string tool_call_parser;  // kAuto: the server's --tool-call-parser
   std::string reasoning_parser;  // the server's --reasoning-parser, or empty
   bool thinking_in_prompt = false;  // the template opened a reasoning block (enable_thinking)
+
+  // use_beam_search: each prompt's n choices are the n best beams of a beam search
+  // (beam_search_run.h), not samples.
+  std::optional<BeamSearchFields> beam_search;
 
   int num_choices() const { return int(prompts.size()) * n; }
 };

@@ -47,6 +47,16 @@ inline constexpr size_t kMaxPromptBytesPerRequest = size_t(8) << 20;
 // context length to refuse against, so this alone bounds the tokenization one call costs.
 inline constexpr size_t kMaxTokenizeInputBytes = size_t(1) << 20;
 
+// Most beams (n) a beam search may keep: each step asks the engine for the top 2 * n logprobs
+// of every beam, and it reports at most kMaxLogprobs (vLLM's default max_logprobs is the same 20).
+inline constexpr int kMaxBeamWidth = kMaxLogprobs / 2;
+
+// use_beam_search: vLLM's beam search (beam_search.h) with n beams instead of sampling.
+struct BeamSearchFields {
+  double length_penalty = 1.0;  // scores are cum_logprob / length ** length_penalty
+  bool early_stopping = false;  // end as soon as n beams have finished
+};
+
 struct StreamOptions {
   bool include_usage = false;           // a last chunk with usage and no choices
   bool continuous_usage_stats = false;  // usage in every chunk (vLLM)
@@ -84,6 +94,8 @@ struct GenerationFields {
   std::optional<std::string> request_id;    // the response id's suffix ("cmpl-" + request_id)
   std::optional<std::string> cache_salt;    // only requests with the same salt share cached KV
   int stream_interval = 1;  // a stream sends a choice's text once it has this many new tokens
+  // use_beam_search (with length_penalty, early_stopping); unset: sampling.
+  std::optional<BeamSearchFields> beam_search;
 };
 
 // A completions prompt: text to tokenize, or token ids.
@@ -143,8 +155,11 @@ DetokenizeRequest parse_detokenize_request(const Json& body);
 // Pieces shared by the parsers above (generation_fields.cc, chat_request.cc, unsupported_fields.cc).
 GenerationFields parse_generation_fields(const JsonObjectReader& body);
 // Throws ApiError 400 naming the first vLLM field we do not implement that holds a non-default
-// value (beam search, structured outputs, ...; unsupported_fields.cc).
+// value (watermarking, allowed_token_ids, ...; unsupported_fields.cc).
 void reject_unsupported_fields(const JsonObjectReader& body);
+// use_beam_search, length_penalty and early_stopping, checked against the other fields of `g`
+// (beam_search_fields.cc): the fields beam search cannot honor are a 400 naming them.
+std::optional<BeamSearchFields> parse_beam_search_fields(const JsonObjectReader& body, const GenerationFields& g);
 ChatPrompt parse_chat_prompt(const JsonObjectReader& body);
 // A list of token ids (each in [0, INT32_MAX]) named `param` in errors.
 std::vector<int32_t> parse_token_ids(const Json& value, const std::string& param);

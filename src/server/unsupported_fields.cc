@@ -18,17 +18,9 @@ void reject_if_true(const JsonObjectReader& body, const char* key, const char* w
     fail_param(key, "'{}' is not supported yet ({}); only false is accepted", key, why);
 }
 
-constexpr const char* kNoBeamSearch = "beam search is not supported yet";
-
 }  // namespace
 
 void reject_unsupported_fields(const JsonObjectReader& body) {
-  reject_if_true(body, "use_beam_search", kNoBeamSearch);
-  // Beam-only fields: their defaults mean "no beam search", anything else needs it.
-  if (const auto penalty = body.number("length_penalty"); penalty && *penalty != 1.0)
-    fail_param("length_penalty", "'length_penalty' is not supported yet ({}); only 1 is accepted", kNoBeamSearch);
-  reject_if_true(body, "early_stopping", kNoBeamSearch);
-
   // Around structured output (structured_output_fields.cc has the constraints themselves): older
   // vLLM's top-level structural_tag.
   reject_if_given(body, "structural_tag", "structural tags are not supported yet");

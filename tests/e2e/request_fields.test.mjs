@@ -85,6 +85,7 @@ function completionsEndpoint(openai, server, model) {
     text: (response, i = 0) => response.choices[i].text,
     logprobsOn: { logprobs: 2 },
     logprobTokens: (response) => response.choices[0].logprobs.tokens,
+    tokenLogprobs: (response, i = 0) => response.choices[i].logprobs.token_logprobs,
     topLogprobTokens: (response) => response.choices[0].logprobs.top_logprobs.flatMap((top) => Object.keys(top)),
     stream: async (body) => {
       const { texts, chunks, usage } = await collectCompletionStream(await openai.completions.create({ ...body, stream: true }));
@@ -107,6 +108,7 @@ function chatEndpoint(openai, server, model) {
     text: (response, i = 0) => response.choices[i].message.content,
     logprobsOn: { logprobs: true, top_logprobs: 2 },
     logprobTokens: (response) => response.choices[0].logprobs.content.map((e) => e.token),
+    tokenLogprobs: (response, i = 0) => response.choices[i].logprobs.content.map((e) => e.logprob),
     topLogprobTokens: (response) => response.choices[0].logprobs.content.flatMap((e) => e.top_logprobs.map((t) => t.token)),
     stream: async (body) => {
       const { texts, chunks, usage } = await collectChatStream(await openai.chat.completions.create({ ...body, stream: true }));
@@ -178,6 +180,24 @@ async function finishOrder(ep) {
             `the low-priority requests should queue up (waiting: ${queued.turbine_requests_waiting})`);
   await Promise.all([...lows, run('high', -5)]);
   return order;
+}
+
+// Beam search on the demo model, whose beams end (EOS) at different lengths; the EOS stays in the
+// tokens so that the logprobs add up to each beam's cumulative logprob
+// (tests/e2e/beam_search.test.mjs checks beam search further).
+const beamSearch = (ep, extra = {}) =>
+  ep.demo.create(ep.demo.body({ ...ep.demo.longPrompt('Tell me a story.'), ...ep.demo.logprobsOn, use_beam_search: true,
+                                n: 3, ignore_eos: false, include_stop_str_in_output: true, ...extra }));
+
+// Each choice's score as vLLM ranks beams: cum_logprob / length ** length_penalty, the length
+// counting the prompt and not an ending EOS.
+function beamScores(ep, response, penalty) {
+  return response.choices.map((choice, i) => {
+    const logprobs = ep.tokenLogprobs(response, i);
+    const cum = logprobs.reduce((a, b) => a + b, 0);
+    const length = response.usage.prompt_tokens + logprobs.length - (choice.finish_reason === 'stop' ? 1 : 0);
+    return cum / length ** penalty;
+  });
 }
 
 // ---- What each field does, per endpoint.
@@ -357,9 +377,31 @@ const shared = {
   prompt_cache_key: ignored('key-1'),
   safety_identifier: ignored('user-hash'),
 
-  use_beam_search: rejected(true),
-  length_penalty: rejected(0.5),
-  early_stopping: rejected(true),
+  use_beam_search: honored(async (ep) => {
+    assert.equal(ep.text(await greedy(ep, { use_beam_search: true })), ep.text(await greedy(ep)));  // one beam: greedy
+    const response = await greedy(ep, { use_beam_search: true, n: 3 });
+    assert.equal(new Set(response.choices.map((_, i) => ep.text(response, i))).size, 3);
+    assert.equal(response.usage.completion_tokens, 72);
+    await assertApiError(greedy(ep, { use_beam_search: true, stop: ['x'] }), 400, 'stop');
+  }),
+  length_penalty: honored(async (ep) => {
+    const texts = async (penalty) => {
+      const response = await beamSearch(ep, { length_penalty: penalty });
+      const scores = beamScores(ep.demo, response, penalty);
+      for (let i = 1; i < scores.length; ++i) assert.ok(scores[i] <= scores[i - 1] + 1e-6, `scores ${scores}`);
+      return response.choices.map((_, i) => ep.demo.text(response, i));
+    };
+    assert.notDeepEqual(await texts(0), await texts(2));
+    await assertApiError(greedy(ep, { length_penalty: 0.5 }), 400, 'length_penalty');  // without beam search
+  }),
+  early_stopping: honored(async (ep) => {
+    // Done as soon as n beams have ended: all of them ended by EOS.
+    const early = await beamSearch(ep, { early_stopping: true });
+    assert.deepEqual(early.choices.map((c) => c.finish_reason), ['stop', 'stop', 'stop']);
+    const full = await beamSearch(ep);
+    assert.notDeepEqual(full.choices.map((_, i) => ep.demo.text(full, i)), early.choices.map((_, i) => ep.demo.text(early, i)));
+    await assertApiError(greedy(ep, { early_stopping: true }), 400, 'early_stopping');  // without beam search
+  }),
   best_of: rejected(3),
   watermarking: rejected(true),
   prompt_logprobs: rejected(1),

@@ -1,7 +1,7 @@
 // vLLM's request fields beyond sampling, from the body to the plan: bad_words (tokenized as vLLM
 // does), truncate_prompt_tokens and truncation_side, return_tokens_as_token_ids, chat echo,
-// request_id, cache_salt, stream_interval; and the vLLM fields we refuse (400 naming them) unless
-// they hold their default. (Structured output's own fields: structured_output_fields.cc.)
+// request_id, cache_salt, stream_interval, beam search's fields; and the vLLM fields we refuse
+// (400 naming them) unless they hold their default. (Structured output's own fields: structured_output_fields.cc.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -261,11 +261,77 @@ TEST(StreamInterval, IsAtLeastOne) {
   EXPECT_EQ(param_of_completion(R"("stream_interval": 0)"), "stream_interval");
 }
 
+TEST(BeamSearchFields, ReachThePlan) {
+  const ServedModel model = stories_model();
+  const GenerationPlan plain = completion(model, R"({"prompt": "x"})");
+  EXPECT_FALSE(plain.beam_search.has_value());
+  const GenerationPlan beam = completion(
+      model, R"({"prompt": "x", "use_beam_search": true, "n": 3, "length_penalty": 0.5, "early_stopping": true})");
+  ASSERT_TRUE(beam.beam_search.has_value());
+  EXPECT_EQ(beam.n, 3);
+  EXPECT_EQ(beam.beam_search->length_penalty, 0.5);
+  EXPECT_TRUE(beam.beam_search->early_stopping);
+  const GenerationPlan defaults = chat(model, R"({"messages": [{"role": "user", "content": "x"}], "use_beam_search": true,
+                                                  "stream": true})");
+  ASSERT_TRUE(defaults.beam_search.has_value());
+  EXPECT_EQ(defaults.beam_search->length_penalty, 1.0);
+  EXPECT_FALSE(defaults.beam_search->early_stopping);
+  // Sampling's own knobs do nothing to a beam search (it does not sample), as in vLLM.
+  EXPECT_NO_THROW(completion(model, R"({"prompt": "x", "use_beam_search": true, "temperature": 0.7, "top_p": 0.5,
+                                         "top_k": 3, "min_p": 0.1, "seed": 4})"));
+}
+
+TEST(BeamSearchFields, ItsFieldsWithoutBeamSearchAreA400) {
+  for (const auto& param_of : {param_of_completion, param_of_chat}) {
+    EXPECT_EQ(param_of(R"("length_penalty": 0.5)"), "length_penalty");
+    EXPECT_EQ(param_of(R"("use_beam_search": false, "length_penalty": 2)"), "length_penalty");
+    EXPECT_EQ(param_of(R"("early_stopping": true)"), "early_stopping");
+    EXPECT_EQ(param_of(R"("use_beam_search": "yes")"), "use_beam_search");
+  }
+  const ApiError e = error_of([] { parse_completion_request(parse_json_object(R"({"prompt": "x", "length_penalty": 2})")); });
+  EXPECT_NE(std::string(e.what()).find("only to beam search"), std::string::npos) << e.what();
+}
+
+TEST(BeamSearchFields, WhatBeamSearchCannotHonorIsA400NamingIt) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {R"("stop": ["x"])", "stop"},
+      {R"("stop_token_ids": [5])", "stop_token_ids"},
+      {R"("min_tokens": 2)", "min_tokens"},
+      {R"("logit_bias": {"5": 1})", "logit_bias"},
+      {R"("presence_penalty": 0.5)", "presence_penalty"},
+      {R"("frequency_penalty": 0.5)", "frequency_penalty"},
+      {R"("repetition_penalty": 1.2)", "repetition_penalty"},
+      {R"("bad_words": ["x"])", "bad_words"},
+      {R"("allowed_token_ids": [5])", "allowed_token_ids"},
+      {R"("response_format": {"type": "json_object"})", "response_format"},
+      {R"("structured_outputs": {"regex": "a+"})", "structured_outputs.regex"},
+      {R"("guided_choice": ["a", "b"])", "guided_choice"},
+      {R"("n": 11)", "n"},
+  };
+  for (const auto& [fields, param] : refused) {
+    EXPECT_EQ(param_of_completion(R"("use_beam_search": true, )" + fields), param) << fields;
+    EXPECT_EQ(param_of_chat(R"("use_beam_search": true, )" + fields), param) << fields;
+  }
+  const ApiError e = error_of([] {
+    parse_completion_request(parse_json_object(R"({"prompt": "x", "use_beam_search": true, "stop": "x"})"));
+  });
+  EXPECT_NE(std::string(e.what()).find("not supported with beam search"), std::string::npos) << e.what();
+  // Their defaults are fine, and 10 beams are.
+  EXPECT_NO_THROW(parse_completion_request(parse_json_object(
+      R"({"prompt": "x", "use_beam_search": true, "n": 10, "stop": [], "min_tokens": 0, "presence_penalty": 0,
+          "repetition_penalty": 1, "logit_bias": {}, "bad_words": []})")));
+  // vLLM's completions refuse to stream a beam search; its chat completions stream the result.
+  EXPECT_EQ(param_of_completion(R"("use_beam_search": true, "stream": true)"), "stream");
+  EXPECT_NO_THROW(parse_chat_completion_request(parse_json_object(
+      R"({"messages": [{"role": "user", "content": "x"}], "use_beam_search": true, "stream": true})")));
+  // A tool choice that constrains the output.
+  EXPECT_EQ(param_of_chat(R"("use_beam_search": true, "tools": [{"type": "function", "function": {"name": "f"}}],
+                             "tool_choice": "required")"),
+            "tool_choice");
+}
+
 TEST(UnsupportedFields, ANonDefaultValueIsA400NamingTheField) {
   const std::vector<std::pair<std::string, std::string>> refused = {
-      {R"("use_beam_search": true)", "use_beam_search"},
-      {R"("length_penalty": 0.5)", "length_penalty"},
-      {R"("early_stopping": true)", "early_stopping"},
       {R"("structural_tag": "{}")", "structural_tag"},
       {R"("watermarking": true)", "watermarking"},
       {R"("return_token_ids": true)", "return_token_ids"},
@@ -279,8 +345,6 @@ TEST(UnsupportedFields, ANonDefaultValueIsA400NamingTheField) {
     EXPECT_EQ(param_of_completion(fields), param) << fields;
     EXPECT_EQ(param_of_chat(fields), param) << fields;
   }
-  const ApiError beam = error_of([] { parse_completion_request(parse_json_object(R"({"prompt": "x", "use_beam_search": true})")); });
-  EXPECT_NE(std::string(beam.what()).find("beam search is not supported yet"), std::string::npos) << beam.what();
   EXPECT_EQ(param_of_chat(R"("return_prompt_text": true)"), "return_prompt_text");
   EXPECT_EQ(param_of_completion(R"("prompt_embeds": "AAAA")"), "prompt_embeds");
   // Their defaults (and null) are accepted.

@@ -87,6 +87,7 @@ std::optional<SlotAllocation> KvCacheManager::allocate_slots(Request& request, i
     pool_.touch(computed.block_ids);
     table.block_ids = computed.block_ids;
     table.num_cached_blocks = int(computed.block_ids.size());
+    table.last_cache_id = pool_.cache_id(computed.block_ids.back());  // the parent of what it caches next
     result.num_appended_blocks = int(computed.block_ids.size());
   }
   if (needs_copy) {

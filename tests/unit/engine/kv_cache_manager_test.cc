@@ -61,6 +61,23 @@ TEST_F(KvCacheManagerTest, SecondRequestReusesTheFullBlocksOfASharedPrefix) {
   kv.free(b);
 }
 
+// A prompt that grows turn by turn (a conversation, or beam search's one-token steps): what a
+// request computed after its prefix-cache hit is cached for the next one.
+TEST_F(KvCacheManagerTest, BlocksComputedAfterACacheHitAreCachedToo) {
+  std::vector<int32_t> prompt = make_prompt(40, 1);
+  Request a = make(prompt);
+  admit_and_compute(a);
+  kv.free(a);
+  prompt.resize(70, 5);
+  Request b = make(prompt);
+  admit_and_compute(b);  // hits 2 blocks, computes and caches blocks 2 and 3
+  EXPECT_EQ(kv.pool().prefix_cache_stats().hit_tokens, 32u);
+  kv.free(b);
+  prompt.push_back(6);
+  Request c = make(prompt);
+  EXPECT_EQ(kv.get_computed_blocks(c).num_tokens, 64);
+}
+
 TEST_F(KvCacheManagerTest, NeverServesTheWholePrompt) {
   Request a = make(make_prompt(32, 2));
   admit_and_compute(a);
