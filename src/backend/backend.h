@@ -225,6 +225,23 @@ class Backend {
   // (the gate and up projections' weights stacked into one) and out [m, n].
   virtual void silu_mul_fused(const Tensor& gate_up, Tensor& out) = 0;
 
+  // out = gelu_tanh(gate) * up, elementwise: Gemma's GeGLU, with GELU's tanh approximation as
+  // torch.nn.functional.gelu(x, approximate="tanh") computes it:
+  // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))). Same shapes; out may alias gate.
+  virtual void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
+
+  // The stacked form (like silu_mul_fused): gate_up is [rows, 2n], each row gate then up;
+  // out [rows, n] = gelu_tanh(gate) * up.
+  virtual void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out) = 0;
+
+  // x *= s, elementwise, in place (Gemma's embedding scale, sqrt(hidden_size)). x is an
+  // activation (the activation dtype).
+  virtual void scale(Tensor& x, float s) = 0;
+
+  // x = cap * tanh(x / cap), elementwise, in place (Gemma 2's final-logit soft-capping), cap > 0.
+  // x is F32 (the logits) or the activation dtype.
+  virtual void softcap(Tensor& x, float cap) = 0;
+
   // The fused attention prologue: qkv is [tokens, (num_heads + 2 * num_kv_heads) * head_dim], the
   // q heads then the k heads then the v heads (the q, k and v projections' weights stacked). With
   // `head_norm`, every q and k head is first RMS-normalised over head_dim and scaled by its

@@ -127,6 +127,10 @@ class HostSamplingBackend final : public Backend {
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) override { cpu_->silu_mul(gate, up, out); }
   void add(Tensor& x, const Tensor& y) override { cpu_->add(x, y); }
   void silu_mul_fused(const Tensor& gate_up, Tensor& out) override { cpu_->silu_mul_fused(gate_up, out); }
+  void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out) override { cpu_->gelu_tanh_mul(gate, up, out); }
+  void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out) override { cpu_->gelu_tanh_mul_fused(gate_up, out); }
+  void scale(Tensor& x, float s) override { cpu_->scale(x, s); }
+  void softcap(Tensor& x, float cap) override { cpu_->softcap(x, cap); }
   void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
                          const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache,
                          Tensor& q) override {

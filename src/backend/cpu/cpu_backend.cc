@@ -138,6 +138,39 @@ class CpuBackend final : public Backend {
     for_ranges(x.numel(), [&](int64_t b, int64_t e) { kernels_.add(x.as<float>() + b, y.as<const float>() + b, e - b); });
   }
 
+  void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out) override {
+    cpu::check_same_shape("gelu_tanh_mul", gate, up);
+    cpu::check_same_shape("gelu_tanh_mul", gate, out);
+    for_ranges(gate.numel(), [&](int64_t b, int64_t e) {
+      kernels_.gelu_tanh_mul(gate.as<const float>() + b, up.as<const float>() + b, out.as<float>() + b, e - b);
+    });
+  }
+
+  // Row by row through the unfused kernel (a GeGLU model stacks gate and up only on GPUs, but this
+  // costs nothing over the unfused op).
+  void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out) override {
+    cpu::check_gate_up_shapes("gelu_tanh_mul_fused", gate_up, out);
+    const int64_t n = out.cols;
+    for_rows(out.rows, n, [&](int64_t r) {
+      const float* g = gate_up.as<const float>() + r * 2 * n;
+      kernels_.gelu_tanh_mul(g, g + n, out.as<float>() + r * n, n);
+    });
+  }
+
+  void scale(Tensor& x, float s) override {
+    cpu::check_elementwise("scale", x);
+    for_ranges(x.numel(), [&](int64_t b, int64_t e) {
+      float* p = x.as<float>();
+      for (int64_t i = b; i < e; ++i) p[i] *= s;
+    });
+  }
+
+  void softcap(Tensor& x, float cap) override {
+    cpu::check_elementwise("softcap", x);
+    cpu::check_softcap(cap);
+    for_ranges(x.numel(), [&](int64_t b, int64_t e) { kernels_.softcap(x.as<float>() + b, cap, e - b); });
+  }
+
   void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvCacheLayer& cache) override {
     cpu::check_write_kv_shapes(k, v, batch, cache);
     cpu::check_write_kv_indices(batch, cache);

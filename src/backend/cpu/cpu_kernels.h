@@ -75,8 +75,12 @@ struct CpuKernels {
   void (*add_rms_norm)(float* residual, const float* x, const float* w, float eps, float* out, int64_t n);
   // out = silu(gate) * up; out may alias gate or up.
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n);
+  // out = gelu_tanh(gate) * up (backend.h); out may alias gate or up.
+  void (*gelu_tanh_mul)(const float* gate, const float* up, float* out, int64_t n);
   // x += y.
   void (*add)(float* x, const float* y, int64_t n);
+  // x = cap * tanh(x / cap), cap > 0.
+  void (*softcap)(float* x, float cap, int64_t n);
   // One token row of num_heads heads, rotate-half layout (see backend.h).
   void (*rope)(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim);
 

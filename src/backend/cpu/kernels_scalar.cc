@@ -91,6 +91,23 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   }
 }
 
+// gelu_tanh(g) = 0.5 g (1 + tanh(u)) = g / (1 + e^z) with z = -2u = g (kGeluA + kGeluB g^2): no
+// cancellation where tanh(u) nears -1, and one exp like silu. e^z turns z's rounding error into |z|
+// times as much relative error (|z| reaches 87 at g = -10), so z and e^z are computed in double.
+constexpr double kGeluA = -1.5957691216057308;   // -2 sqrt(2 / pi)
+constexpr double kGeluB = -0.07135481627260025;  // -2 sqrt(2 / pi) * 0.044715
+
+void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double g = gate[i];
+    out[i] = float(g / (1.0 + std::exp(g * (kGeluA + kGeluB * (g * g))))) * up[i];
+  }
+}
+
+void softcap(float* x, float cap, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+}
+
 void rope(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim) {
   const int64_t half = head_dim / 2;
   for (int64_t h = 0; h < num_heads; ++h) {
@@ -150,7 +167,9 @@ CpuKernels scalar_kernels() {
   k.rms_norm = rms_norm;
   k.add_rms_norm = add_rms_norm;
   k.silu_mul = silu_mul;
+  k.gelu_tanh_mul = gelu_tanh_mul;
   k.add = add;
+  k.softcap = softcap;
   k.rope = rope;
   k.attention_tile = attention_tile;
   return k;

@@ -1,6 +1,7 @@
 #include "backend/cpu/op_checks.h"
 
 #include <cmath>
+#include <cstdint>
 
 #include "common/error.h"
 
@@ -77,6 +78,21 @@ void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
   check_f32(op, "second operand", b);
   TURBINE_CHECK(a.rows == b.rows && a.cols == b.cols, "{}: shapes differ: [{}, {}] vs [{}, {}]", op, a.rows, a.cols,
                 b.rows, b.cols);
+}
+
+void check_elementwise(const char* op, const Tensor& x) { check_f32(op, "x", x); }
+
+void check_gate_up_shapes(const char* op, const Tensor& gate_up, const Tensor& out) {
+  check_f32(op, "gate_up", gate_up);
+  check_f32(op, "out", out);
+  TURBINE_CHECK(gate_up.rows == out.rows && gate_up.cols == 2 * out.cols, "{}: gate_up is [{}, {}], out [{}, {}]", op,
+                gate_up.rows, gate_up.cols, out.rows, out.cols);
+  const uintptr_t g = reinterpret_cast<uintptr_t>(gate_up.data), o = reinterpret_cast<uintptr_t>(out.data);
+  TURBINE_CHECK(out.numel() == 0 || o + out.nbytes() <= g || g + gate_up.nbytes() <= o, "{}: out overlaps gate_up", op);
+}
+
+void check_softcap(float cap) {
+  TURBINE_CHECK(cap > 0.0f && std::isfinite(cap), "softcap: cap {} must be finite and > 0", cap);
 }
 
 void check_write_kv_shapes(const Tensor& k, const Tensor& v, const AttentionBatch& batch, const KvCacheLayer& cache) {

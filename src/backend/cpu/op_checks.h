@@ -18,6 +18,12 @@ void check_rms_norm_shapes(const char* op, const Tensor& x, const Tensor& weight
 void check_linear_shapes(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out);
 void check_rope_shapes(const Tensor& x, int head_dim, const Tensor& cos_sin);
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b);
+// One F32 tensor (an in-place elementwise op: scale, softcap).
+void check_elementwise(const char* op, const Tensor& x);
+// A stacked [rows, 2n] gate_up (each row gate then up) and its [rows, n] out, both F32, apart.
+void check_gate_up_shapes(const char* op, const Tensor& gate_up, const Tensor& out);
+// A soft-capping cap: finite and > 0.
+void check_softcap(float cap);
 void check_write_kv_shapes(const Tensor& k, const Tensor& v, const AttentionBatch& batch, const KvCacheLayer& cache);
 // Slots must be < the cache's rows; a negative slot marks a padding token whose K/V is dropped.
 void check_write_kv_indices(const AttentionBatch& batch, const KvCacheLayer& cache);

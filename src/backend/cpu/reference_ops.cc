@@ -127,6 +127,45 @@ void silu_mul_fused(const Tensor& gate_up, Tensor& out) {
   }
 }
 
+double gelu_tanh(double x) {
+  // 1 + tanh(u) = 2 / (1 + e^(-2u)), so 0.5 x (1 + tanh(u)) = x / (1 + e^(-2u)).
+  constexpr double kSqrt2OverPi = 0.79788456080286535588;  // sqrt(2 / pi)
+  const double u = kSqrt2OverPi * (x + 0.044715 * x * x * x);
+  return x / (1.0 + std::exp(-2.0 * u));
+}
+
+void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out) {
+  cpu::check_same_shape("gelu_tanh_mul", gate, up);
+  cpu::check_same_shape("gelu_tanh_mul", gate, out);
+  const float* g = gate.as<const float>();
+  const float* u = up.as<const float>();
+  float* o = out.as<float>();
+  for (int64_t i = 0; i < gate.numel(); ++i) o[i] = float(gelu_tanh(g[i]) * u[i]);
+}
+
+void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out) {
+  cpu::check_gate_up_shapes("gelu_tanh_mul_fused", gate_up, out);
+  for (int64_t r = 0; r < out.rows; ++r) {
+    const float* g = row_f32(gate_up, r);
+    const float* u = g + out.cols;
+    float* o = row_f32(out, r);
+    for (int64_t i = 0; i < out.cols; ++i) o[i] = float(gelu_tanh(g[i]) * u[i]);
+  }
+}
+
+void scale(Tensor& x, float s) {
+  cpu::check_elementwise("scale", x);
+  float* p = x.as<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) p[i] = float(double(p[i]) * s);
+}
+
+void softcap(Tensor& x, float cap) {
+  cpu::check_elementwise("softcap", x);
+  cpu::check_softcap(cap);
+  float* p = x.as<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) p[i] = float(double(cap) * std::tanh(double(p[i]) / cap));
+}
+
 // The composition it replaces: split the columns, rope q and k, write k and v.
 void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
                        const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q) {

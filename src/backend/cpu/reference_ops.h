@@ -22,6 +22,10 @@ void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& o
 void rope(Tensor& x, int head_dim, const Tensor& cos_sin);
 void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out);
 void silu_mul_fused(const Tensor& gate_up, Tensor& out);
+void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out);
+void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out);
+void scale(Tensor& x, float s);
+void softcap(Tensor& x, float cap);
 void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
                        const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache, Tensor& q);
 void add(Tensor& x, const Tensor& y);
@@ -29,6 +33,11 @@ void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvC
 void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape,
                Tensor& out);
 void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out);
+
+// GELU with the tanh approximation, in double: 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3),
+// evaluated as the equal x / (1 + e^(-2u)), which keeps full relative precision where 1 + tanh(u)
+// cancels (x below about -5).
+double gelu_tanh(double x);
 
 // Element i (row-major) of a weight or activation tensor of any dtype, widened to double.
 double element(const Tensor& t, int64_t i);

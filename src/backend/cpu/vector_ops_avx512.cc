@@ -37,6 +37,28 @@ __m512 exp16(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
+// tanh(x) for every lane, within ~2 ulp: for |x| < 0.625 an odd polynomial x + x^3 p(x^2), p
+// fitted (Lawson-weighted least squares) to tanh's relative error, which it meets to < 0.1 ulp;
+// above, 1 - 2 / (e^2|x| + 1), which is >= 0.55 there, so the subtraction cancels nothing. The
+// sign is x's; NaN stays NaN.
+__m512 tanh16(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 a = _mm512_abs_ps(x);
+  const __m512 e = exp16(_mm512_add_ps(a, a));
+  const __m512 big = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
+  const __m512 z = _mm512_mul_ps(a, a);
+  __m512 p = _mm512_set1_ps(-0.005705051308928512f);
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(0.020639308613013888f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-0.05373986455192969f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(0.1333144571829312f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-0.33333282201250863f));
+  const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(a, z), p, a);
+  const __m512 t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ), big, small);
+  const __m512 signed_t = _mm512_castsi512_ps(_mm512_or_si512(
+      _mm512_castps_si512(t), _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(int(0x80000000u)))));
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), signed_t, x);
+}
+
 float reduce_max(__m512 v) { return _mm512_reduce_max_ps(v); }
 float reduce_add(__m512 v) { return _mm512_reduce_add_ps(v); }
 
@@ -72,6 +94,48 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   if (i < n) {
     const __mmask16 m = mask16(n - i);
     _mm512_mask_storeu_ps(out + i, m, silu_mul16(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+// gelu_tanh(g) = g / (1 + e^z) with z = -2 sqrt(2/pi) (g + 0.044715 g^3) = g (kA + kB g^2)
+// (kernels_scalar.cc). e^z turns z's rounding error into |z| times as much relative error (|z|
+// reaches 87 at g = -10), so z is carried as a float pair zh + zl (exact products by FMA, a
+// two-sum, the constants split hi + lo) and e^(zh + zl) = e^zh (1 + zl): a few ulps in all. For
+// |g| >= 10 the pair is not needed (and would overflow): the result is g, or below 2e-37 in
+// magnitude.
+__m512 gelu_tanh_mul16(__m512 g, __m512 u) {
+  const __m512 ka = _mm512_set1_ps(-1.5957691669464111f), ka_lo = _mm512_set1_ps(4.534068054340423e-08f);
+  const __m512 kb = _mm512_set1_ps(-0.07135481387376785f), kb_lo = _mm512_set1_ps(-2.3988324659995897e-09f);
+  const __m512 g2 = _mm512_mul_ps(g, g), g2_lo = _mm512_fmsub_ps(g, g, g2);
+  const __m512 p = _mm512_mul_ps(kb, g2), p_lo = _mm512_fmsub_ps(kb, g2, p);
+  const __m512 t = _mm512_add_ps(ka, p);  // two-sum: t + t_lo = ka + p exactly
+  const __m512 pv = _mm512_sub_ps(t, ka);
+  __m512 t_lo = _mm512_add_ps(_mm512_sub_ps(ka, _mm512_sub_ps(t, pv)), _mm512_sub_ps(p, pv));
+  t_lo = _mm512_add_ps(t_lo, _mm512_add_ps(p_lo, _mm512_fmadd_ps(kb, g2_lo, _mm512_fmadd_ps(kb_lo, g2, ka_lo))));
+  const __m512 zh = _mm512_mul_ps(g, t), zl = _mm512_fmadd_ps(g, t_lo, _mm512_fmsub_ps(g, t, zh));
+  const __m512 eh = exp16(zh);
+  const __mmask16 near = _mm512_cmp_ps_mask(_mm512_abs_ps(g), _mm512_set1_ps(10.0f), _CMP_LT_OQ);
+  const __m512 e = _mm512_mask_fmadd_ps(eh, near, zl, eh);  // eh (1 + zl) where near, eh elsewhere
+  return _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), u);
+}
+
+void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm512_storeu_ps(out + i, gelu_tanh_mul16(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
+  }
+  if (i < n) {
+    const __mmask16 m = mask16(n - i);
+    _mm512_mask_storeu_ps(out + i, m,
+                          gelu_tanh_mul16(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+void softcap(float* x, float cap, int64_t n) {
+  const __m512 c = _mm512_set1_ps(cap);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = mask16(n - i);
+    _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(c, tanh16(_mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), c))));
   }
 }
 
@@ -295,7 +359,9 @@ void fill_avx512_vector_ops(CpuKernels& k) {
   k.rms_norm = rms_norm;
   k.add_rms_norm = add_rms_norm;
   k.silu_mul = silu_mul;
+  k.gelu_tanh_mul = gelu_tanh_mul;
   k.add = add;
+  k.softcap = softcap;
   k.rope = rope;
   k.attention_tile = attention_tile;
 }

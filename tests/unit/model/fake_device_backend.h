@@ -44,6 +44,10 @@ class FakeDeviceBackend final : public Backend {
   void silu_mul(const Tensor&, const Tensor&, Tensor&) override { no_op(); }
   void add(Tensor&, const Tensor&) override { no_op(); }
   void silu_mul_fused(const Tensor&, Tensor&) override { no_op(); }
+  void gelu_tanh_mul(const Tensor&, const Tensor&, Tensor&) override { no_op(); }
+  void gelu_tanh_mul_fused(const Tensor&, Tensor&) override { no_op(); }
+  void scale(Tensor&, float) override { no_op(); }
+  void softcap(Tensor&, float) override { no_op(); }
   void qkv_rope_write_kv(const Tensor&, const Tensor&, int, int, int, const QkHeadNorm&, const AttentionBatch&,
                          KvCacheLayer&, Tensor&) override {
     no_op();
