@@ -86,6 +86,13 @@ void bench_linear_and_elementwise(Backend& b, int iters) {
     Buffer g = make(b, DType::kBF16, m, ffn), u = make(b, DType::kBF16, m, ffn);
     us = time_us(b, iters, [&] { b.silu_mul(g.t, u.t, g.t); });
     std::printf("%-44s %10.1f %8.0f GB/s\n", "silu_mul 2048x14336", us, 3.0 * m * ffn * 2 / us * 1e-3);
+    us = time_us(b, iters, [&] { b.gelu_tanh_mul(g.t, u.t, g.t); });
+    std::printf("%-44s %10.1f %8.0f GB/s\n", "gelu_tanh_mul 2048x14336", us, 3.0 * m * ffn * 2 / us * 1e-3);
+    // Gemma's final-logit soft-cap over F32 logits: 32 rows of a 256000-token vocabulary.
+    const int64_t rows = 32, vocab = 256000;
+    Buffer logits = make(b, DType::kF32, rows, vocab);
+    us = time_us(b, iters, [&] { b.softcap(logits.t, 30.0f); });
+    std::printf("%-44s %10.1f %8.0f GB/s\n", "softcap f32 32x256000", us, 2.0 * rows * vocab * 4 / us * 1e-3);
   }
 }
 

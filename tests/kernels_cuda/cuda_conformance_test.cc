@@ -1,6 +1,6 @@
 // The CUDA backend against the CPU reference ops: memory, embedding, RMSNorm (plain and fused
-// with the residual add), RoPE, SiLU-mul, add, gather_rows, copy_kv_blocks, and the device-side
-// index checks. Linear and attention have their own files; all build one binary.
+// with the residual add), RoPE, SiLU-mul and GELU(tanh)-mul (plain and fused), add, scale,
+// softcap, gather_rows, copy_kv_blocks, and the device-side index checks. Linear and attention have their own files; all build one binary.
 //
 // Sizes are chosen to hit every kernel path: rows 1, 3, 17, 255 (one partial block, many
 // blocks); row lengths that are multiples of 8 (16-byte vector path) and that are not (element
@@ -10,6 +10,8 @@
 // the final rounding costs up to 2^-8) plus a tiny absolute term for F32 arithmetic.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -215,6 +217,99 @@ TEST_F(CudaElementwise, AddIsTheRoundedF32Sum) {
   }
 }
 
+// Gates (BF16) where GELU's tanh saturates both ways, e^(-2u) overflows and underflows, zeros of
+// both signs, tiny magnitudes; the rest random in [-12, 12].
+std::vector<float> gelu_gates(std::mt19937& rng, int64_t n) {
+  std::vector<float> g = random_bf16(rng, n, -12.0f, 12.0f);
+  const float extremes[] = {-1e30f, -100.0f, -20.0f, -10.5f, -10.0f, -7.0f, -5.0f, -3.0f, -1.0f, -0.0f, 0.0f,
+                            1e-8f,  -1e-8f,  0.5f,   3.0f,   10.0f,  20.0f, 100.0f, 1e30f, -2.5f};
+  for (size_t i = 0; i < g.size() && i < std::size(extremes); ++i) g[i * 7 % g.size()] = round_bf16(extremes[i]);
+  return g;
+}
+
+TEST_F(CudaElementwise, GeluTanhMulMatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(43);
+  for (auto [rows, cols] : kElementwiseShapes) {
+    std::vector<float> gate = gelu_gates(rng, rows * cols), up = random_bf16(rng, rows * cols, -2.0f, 2.0f);
+    std::vector<float> expected(gate.size());
+    Tensor ro = f32_view(expected, rows, cols);
+    reference::gelu_tanh_mul(f32_view(gate, rows, cols), f32_view(up, rows, cols), ro);
+    DeviceTensor dg(b, DType::kBF16, rows, cols, gate), du(b, DType::kBF16, rows, cols, up);
+    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, cols);
+    b.gelu_tanh_mul(dg.t, du.t, out.t);
+    expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul", rows, cols));
+    // Misaligned pointers take the element path.
+    DeviceTensor mg(b, DType::kBF16, rows, cols, gate, 2), mu(b, DType::kBF16, rows, cols, up, 6);
+    DeviceTensor mout = DeviceTensor::poisoned(b, DType::kBF16, rows, cols, 10);
+    b.gelu_tanh_mul(mg.t, mu.t, mout.t);
+    expect_close(mout.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul", rows, cols) + " misaligned");
+    b.gelu_tanh_mul(dg.t, du.t, dg.t);  // in place over gate, as the MLP runs it
+    expect_close(dg.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul", rows, cols) + " in place");
+  }
+}
+
+TEST_F(CudaElementwise, ScaleIsTheRoundedF32Product) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(44);
+  for (auto [rows, cols] : kElementwiseShapes) {
+    for (float s : {std::sqrt(2304.0f), 0.37f, -3.0f}) {
+      std::vector<float> x = random_bf16(rng, rows * cols, -4.0f, 4.0f);
+      x[0] = 0.0f, x[size_t(rows * cols) / 2] = round_bf16(3e38f);
+      // BF16 activations: the F32 product rounded to BF16, exactly.
+      std::vector<float> expected = x;
+      Tensor rx = f32_view(expected, rows, cols);
+      reference::scale(rx, s);
+      expected = round_bf16(expected);
+      DeviceTensor dx(b, DType::kBF16, rows, cols, x);
+      b.scale(dx.t, s);
+      expect_close(dx.download(b), expected, 0.0, 0.0, shape_name("scale", rows, cols));
+      // F32, aligned and not: the F32 product, exactly.
+      std::vector<float> expected_f32 = x;
+      Tensor rf = f32_view(expected_f32, rows, cols);
+      reference::scale(rf, s);
+      for (size_t offset : {size_t(0), size_t(4)}) {
+        DeviceTensor df(b, DType::kF32, rows, cols, x, offset);
+        b.scale(df.t, s);
+        expect_close(df.download(b), expected_f32, 0.0, 0.0,
+                     shape_name("scale f32", rows, cols) + " offset " + std::to_string(offset));
+      }
+    }
+  }
+}
+
+// Soft-capping F32 logits (the logits buffer, vocabulary-wide rows) and BF16 activations: values far
+// below the cap (tanh linear), around it, and far above (saturated).
+TEST_F(CudaElementwise, SoftcapMatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(45);
+  std::vector<std::pair<int64_t, int64_t>> shapes = kElementwiseShapes;
+  shapes.push_back({2, 256000});
+  for (auto [rows, cols] : shapes) {
+    for (float cap : {30.0f, 50.0f, 0.25f}) {
+      std::vector<float> x = random_bf16(rng, rows * cols, -4.0f * cap, 4.0f * cap);
+      const float extremes[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 3e-3f, -3e-3f, 0.6f * cap, -0.65f * cap, cap, -cap,
+                                20.0f * cap, -20.0f * cap, 1e4f, -1e4f, 3e38f, -3e38f};
+      for (size_t i = 0; i < x.size() && i < std::size(extremes); ++i) x[i * 3 % x.size()] = round_bf16(extremes[i]);
+      std::vector<float> expected = x;
+      Tensor rx = f32_view(expected, rows, cols);
+      reference::softcap(rx, cap);
+      const std::string name = shape_name("softcap", rows, cols) + " cap " + std::to_string(cap);
+      // F32: x / cap (correctly rounded), CUDA's tanhf (2 ulps) and the product: 8 ulps bound it.
+      for (size_t offset : {size_t(0), size_t(4)}) {
+        DeviceTensor df(b, DType::kF32, rows, cols, x, offset);
+        b.softcap(df.t, cap);
+        const std::vector<float> got = df.download(b);
+        expect_close(got, expected, 8.0 * FLT_EPSILON, 1e-43, name + " f32 offset " + std::to_string(offset));
+        for (size_t i = 0; i < got.size(); ++i) ASSERT_LE(std::fabs(got[i]), cap) << name << " element " << i;
+      }
+      DeviceTensor dx(b, DType::kBF16, rows, cols, x);
+      b.softcap(dx.t, cap);
+      expect_close(dx.download(b), expected, kBf16Rel, 1e-30, name + " bf16");
+    }
+  }
+}
+
 using CudaGather = CudaTest;
 
 TEST_F(CudaGather, GatherRowsCopiesExactly) {
@@ -367,6 +462,32 @@ TEST_F(CudaIndexChecksDeathTest, BadIndicesAbortWithTheOpsMessage) {
   EXPECT_DEATH(bad_feed(), "feed_tokens: source 5 of id 1 is outside 3 sampled tokens");
 }
 
+// Host-side argument checks of the Gemma ops.
+using CudaElementwiseDeathTest = CudaTest;
+
+TEST_F(CudaElementwiseDeathTest, BadArgumentsAbort) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto zero_cap = [] {
+    Backend& b = cuda_backend();
+    DeviceTensor x(b, DType::kF32, 1, 8, std::vector<float>(8, 1.0f));
+    b.softcap(x.t, 0.0f);
+  };
+  EXPECT_DEATH(zero_cap(), "softcap: cap 0 must be finite and > 0");
+  const auto f16_scale = [] {
+    Backend& b = cuda_backend();
+    DeviceTensor x(b, DType::kF16, 1, 8, std::vector<float>(8, 1.0f));
+    b.scale(x.t, 2.0f);
+  };
+  EXPECT_DEATH(f16_scale(), "scale: x must be BF16 or F32");
+  const auto overlapping = [] {
+    Backend& b = cuda_backend();
+    DeviceTensor gate_up(b, DType::kBF16, 2, 16, std::vector<float>(32, 1.0f));
+    Tensor out{static_cast<char*>(gate_up.t.data) + 16, DType::kBF16, 2, 8};
+    b.gelu_tanh_mul_fused(gate_up.t, out);
+  };
+  EXPECT_DEATH(overlapping(), "gelu_tanh_mul_fused: out overlaps gate_up");
+}
+
 using CudaFused = CudaTest;
 
 // The stacked-projection ops against their unfused reference composition.
@@ -382,6 +503,31 @@ TEST_F(CudaFused, SiluMulFusedMatchesReference) {
     DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, n);
     b.silu_mul_fused(dgu.t, out.t);
     expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("silu_mul_fused", rows, n));
+  }
+}
+
+TEST_F(CudaFused, GeluTanhMulFusedMatchesReference) {
+  Backend& b = cuda_backend();
+  std::mt19937 rng(48);
+  for (auto [rows, n] : kElementwiseShapes) {
+    const std::vector<float> gate = gelu_gates(rng, rows * n), up = random_bf16(rng, rows * n, -2.0f, 2.0f);
+    std::vector<float> gate_up(size_t(rows * 2 * n));
+    for (int64_t r = 0; r < rows; ++r) {
+      std::copy_n(gate.begin() + r * n, n, gate_up.begin() + r * 2 * n);
+      std::copy_n(up.begin() + r * n, n, gate_up.begin() + r * 2 * n + n);
+    }
+    std::vector<float> expected(size_t(rows * n));
+    Tensor ro = f32_view(expected, rows, n);
+    reference::gelu_tanh_mul_fused(f32_view(gate_up, rows, 2 * n), ro);
+    DeviceTensor dgu(b, DType::kBF16, rows, 2 * n, gate_up);
+    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, n);
+    b.gelu_tanh_mul_fused(dgu.t, out.t);
+    expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul_fused", rows, n));
+    // The element path (misaligned rows).
+    DeviceTensor mgu(b, DType::kBF16, rows, 2 * n, gate_up, 2);
+    DeviceTensor mout = DeviceTensor::poisoned(b, DType::kBF16, rows, n, 2);
+    b.gelu_tanh_mul_fused(mgu.t, mout.t);
+    expect_close(mout.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul_fused", rows, n) + " misaligned");
   }
 }
 

@@ -264,6 +264,32 @@ class CudaBackend final : public Backend {
     launch_silu_mul_fused(gate_up.data, out.data, out.rows, out.cols, stream_);
   }
 
+  void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out) override {
+    check_same_shape("gelu_tanh_mul", gate, up);
+    check_same_shape("gelu_tanh_mul", gate, out);
+    use_device();
+    launch_gelu_tanh_mul(gate.data, up.data, out.data, gate.numel(), stream_);
+  }
+
+  void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out) override {
+    check_gate_up("gelu_tanh_mul_fused", gate_up, out);
+    use_device();
+    launch_gelu_tanh_mul_fused(gate_up.data, out.data, out.rows, out.cols, stream_);
+  }
+
+  void scale(Tensor& x, float s) override {
+    check_bf16_or_f32("scale", x);
+    use_device();
+    launch_scale(x.data, x.dtype == DType::kF32, s, x.numel(), stream_);
+  }
+
+  void softcap(Tensor& x, float cap) override {
+    check_bf16_or_f32("softcap", x);
+    check_softcap(cap);
+    use_device();
+    launch_softcap(x.data, x.dtype == DType::kF32, cap, x.numel(), stream_);
+  }
+
   void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
                          const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache,
                          Tensor& q) override {

@@ -95,6 +95,25 @@ void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
                 b.rows, b.cols);
 }
 
+void check_bf16_or_f32(const char* op, const Tensor& x) {
+  TURBINE_CHECK(x.dtype == DType::kBF16 || x.dtype == DType::kF32, "{}: x must be BF16 or F32 on the CUDA backend, got {}",
+                op, dtype_name(x.dtype));
+  check_tensor(op, "x", x);
+}
+
+void check_gate_up(const char* op, const Tensor& gate_up, const Tensor& out) {
+  check_bf16(op, "gate_up", gate_up);
+  check_bf16(op, "out", out);
+  TURBINE_CHECK(gate_up.rows == out.rows && gate_up.cols == 2 * out.cols, "{}: gate_up is [{}, {}], out [{}, {}]", op,
+                gate_up.rows, gate_up.cols, out.rows, out.cols);
+  const uintptr_t g = reinterpret_cast<uintptr_t>(gate_up.data), o = reinterpret_cast<uintptr_t>(out.data);
+  TURBINE_CHECK(out.numel() == 0 || o + out.nbytes() <= g || g + gate_up.nbytes() <= o, "{}: out overlaps gate_up", op);
+}
+
+void check_softcap(float cap) {
+  TURBINE_CHECK(cap > 0.0f && std::isfinite(cap), "softcap: cap {} must be finite and > 0", cap);
+}
+
 void check_write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, const KvCacheLayer& cache) {
   check_bf16("write_kv", "k", k);
   check_bf16("write_kv", "v", v);

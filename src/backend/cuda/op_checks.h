@@ -22,6 +22,12 @@ void check_linear(const Tensor& x, const Tensor& weight, const Tensor* bias, con
 bool linear_fast_path_ok(const Tensor& x, const Tensor& weight, const Tensor& out);
 void check_rope(const Tensor& x, int head_dim, const Tensor& cos_sin);
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b);
+// One tensor of an in-place elementwise op that takes BF16 activations or F32 (the logits).
+void check_bf16_or_f32(const char* op, const Tensor& x);
+// A stacked BF16 [rows, 2n] gate_up (each row gate then up) and its [rows, n] out, apart.
+void check_gate_up(const char* op, const Tensor& gate_up, const Tensor& out);
+// A soft-capping cap: finite and > 0.
+void check_softcap(float cap);
 void check_write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, const KvCacheLayer& cache);
 void check_attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch,
                      const AttentionShape& shape, const Tensor& out);
