@@ -291,6 +291,9 @@ def interpreted_rope(config) -> dict:
 def build_config(stack: Stack, v: Variant):
     config_cls = getattr(stack.transformers, v.config_class)
     kwargs = dict(v.shape)
+    if "rope_parameters" in config_field_names(config_cls) and v.rope_parameters:
+        kwargs["rope_parameters"] = v.rope_parameters
+        return config_cls(**kwargs)  # keyed by layer type: nothing flat to compare against
     if "rope_parameters" in config_field_names(config_cls):
         rope = {"rope_type": "default", "rope_theta": float(v.rope_theta)}
         rope.update(v.rope_scaling or {})
@@ -335,7 +338,7 @@ def reinitialise(stack: Stack, model, v: Variant, seed: int, profile: dict) -> N
                     std = gain / math.sqrt(p.shape[1])
                 p.copy_(torch.randn(tuple(p.shape), generator=gen) * std)
             elif p.dim() == 1 and "norm" in name:
-                p.copy_(1.0 + profile["norm_noise"] * torch.randn(tuple(p.shape), generator=gen))
+                p.copy_(v.norm_center + profile["norm_noise"] * torch.randn(tuple(p.shape), generator=gen))
             elif p.dim() == 1:
                 p.copy_(profile["bias_std"] * torch.randn(tuple(p.shape), generator=gen))
             else:

@@ -33,6 +33,11 @@ class Variant:
     max_shard_size: str | None = None
     cache_sensitive: bool = False  # cached generation may legitimately differ from a full forward
     notes: str = ""
+    # transformers 5's rope_parameters as given (e.g. keyed by layer type), used instead of
+    # rope_theta + rope_scaling when the config class takes rope_parameters.
+    rope_parameters: dict | None = None
+    # Where reinitialised norm weights centre: 1 for x * w norms, 0 for Gemma's x * (1 + w).
+    norm_center: float = 1.0
 
     @property
     def tied(self) -> bool:
@@ -102,6 +107,24 @@ VARIANTS = [
                           use_sliding_window=False), 1000000.0,
             notes="Qwen3: per-head RMSNorm on q and k before RoPE, head_dim 32 independent of "
                   "hidden 64 / 4 heads (q_proj is 64 -> 128), GQA 2:1, untied."),
+    Variant("gemma2_softcap", "Gemma2ForCausalLM", "Gemma2Config", "bfloat16",
+            decoder_shape(64, 4, 2, 160, 4, 512, head_dim=16, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                          hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh",
+                          query_pre_attn_scalar=24, attn_logit_softcapping=8.0, final_logit_softcapping=10.0,
+                          sliding_window=16), 10000.0, norm_center=0.0,
+            notes="Gemma 2: sandwich norms (1 + w), GeGLU (tanh), embeddings x sqrt(64), scale "
+                  "24^-0.5, attention and final soft-caps, even layers sliding (window 16), tied."),
+    Variant("gemma3_text", "Gemma3ForCausalLM", "Gemma3TextConfig", "bfloat16",
+            decoder_shape(64, 4, 2, 160, 6, 512, head_dim=16, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                          hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh",
+                          query_pre_attn_scalar=16, sliding_window=16, rope_local_base_freq=100.0,
+                          layer_types=["sliding_attention", "sliding_attention", "full_attention",
+                                       "sliding_attention", "sliding_attention", "full_attention"]),
+            10000.0, rope_scaling={"rope_type": "linear", "factor": 2.0}, norm_center=0.0,
+            rope_parameters={"full_attention": {"rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0},
+                             "sliding_attention": {"rope_type": "default", "rope_theta": 100.0}},
+            notes="Gemma 3 text: q/k norms (1 + w), local layers RoPE base 100, global layers "
+                  "base 10000 with linear x2, 2 of 6 layers global, window 16."),
     Variant("llama_sharded", "LlamaForCausalLM", "LlamaConfig", "bfloat16",
             decoder_shape(128, 4, 4, 320, 3, 512), 10000.0, max_shard_size="300KB",
             notes="A Llama saved in several shards with model.safetensors.index.json."),
@@ -127,8 +150,10 @@ def parameter_count(v: Variant) -> int:
         layer += heads * hd + 2 * kv * hd + h
     if s.get("mlp_bias"):
         layer += 2 * inter + h
-    if v.model_class == "Qwen3ForCausalLM":
+    if v.model_class in ("Qwen3ForCausalLM", "Gemma3ForCausalLM"):
         layer += 2 * hd
+    if v.model_class.startswith("Gemma"):
+        layer += 2 * h  # the sandwich's two extra norms
     total = vocab * h + s["num_hidden_layers"] * layer + h
     return total if v.tied else total + vocab * h
 
@@ -155,8 +180,8 @@ def check_variant(v: Variant, steps: int) -> list[str]:
         problems.append("generation never passes the sliding window")
     if s["vocab_size"] <= max(BOS_ID, EOS_ID) + 1:
         problems.append("vocab too small")
-    if v.tied and v.model_class not in ("LlamaForCausalLM", "Qwen2ForCausalLM",
-                                        "Qwen3ForCausalLM", "MistralForCausalLM"):
+    if v.tied and v.model_class not in ("LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+                                        "MistralForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM"):
         problems.append("unexpected tied class")
     return problems
 

@@ -11,8 +11,8 @@
 
 namespace turbine {
 DecoderLayer load_decoder_layer(WeightStore& w, const LinearLoader& linears, const ModelConfig& c, int index,
-                                const DecoderLayerOptions& o, const LayerSpec& spec) {
-  const std::string p = fmt::format("model.layers.{}.", index);
+                                const DecoderLayerOptions& o, const LayerSpec& spec, const std::string& prefix) {
+  const std::string p = fmt::format("{}layers.{}.", prefix, index);
   const int64_t h = c.hidden_size;
   const int64_t q_dim = int64_t(c.num_heads) * c.head_dim;
   const int64_t kv_dim = int64_t(c.num_kv_heads) * c.head_dim;
@@ -188,9 +188,10 @@ DecoderStep::DecoderStep(Backend& b, const ModelConfig& c, const RopeTables& rop
   rope.fill_step(backend, fb, ws.step_cos_sin_.data(), ws.host_cos_sin_);
 }
 
-void DecoderStep::embed(const Tensor& embed_tokens) {
+void DecoderStep::embed(const Tensor& embed_tokens, float scale) {
   Tensor out = rows(ws.residual);
   backend.embedding(embed_tokens, batch.token_ids, out);
+  if (scale != 1.0f) backend.scale(out, scale);
 }
 
 void DecoderStep::decoder_layer(const DecoderLayer& layer, const LayerSpec& spec, KvCacheLayer& cache, bool first) {
@@ -252,20 +253,29 @@ void DecoderStep::self_attention(const AttentionWeights& w, const LayerSpec& spe
 void DecoderStep::gated_mlp(const GatedMlpWeights& w) {
   const Tensor x = rows(ws.normed);
   Tensor gate = rows(ws.gate), up = rows(ws.up), out = rows(ws.block_out);
+  const bool gelu = mlp_activation == MlpActivation::kGeluTanh;
   if (!w.gate_up.empty()) {
     Tensor gate_up = rows(ws.gate_up);
     project(w.gate_up, x, gate_up);
-    backend.silu_mul_fused(gate_up, gate);
+    if (gelu) {
+      backend.gelu_tanh_mul_fused(gate_up, gate);
+    } else {
+      backend.silu_mul_fused(gate_up, gate);
+    }
     project(w.down, gate, out);
     return;
   }
   project(w.gate, x, gate);
   project(w.up, x, up);
-  backend.silu_mul(gate, up, gate);
+  if (gelu) {
+    backend.gelu_tanh_mul(gate, up, gate);
+  } else {
+    backend.silu_mul(gate, up, gate);
+  }
   project(w.down, gate, out);
 }
 
-void DecoderStep::logits(const Tensor& final_norm, const LinearWeights& lm_head, Tensor& out) {
+void DecoderStep::logits(const Tensor& final_norm, const LinearWeights& lm_head, Tensor& out, float softcap) {
   if (batch.num_logits == 0) return;  // a prefill chunk that does not end its prompt
   Tensor residual = rows(ws.residual);
   backend.add(residual, rows(ws.block_out));
@@ -275,6 +285,7 @@ void DecoderStep::logits(const Tensor& final_norm, const LinearWeights& lm_head,
   TURBINE_CHECK(out.rows == batch.num_logits && out.cols == config.vocab_size, "logits buffer is [{}, {}]", out.rows,
                 out.cols);
   project(lm_head, last, out);
+  if (softcap > 0.0f) backend.softcap(out, softcap);
 }
 
 }  // namespace turbine

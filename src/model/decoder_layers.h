@@ -44,11 +44,12 @@ struct DecoderLayer {
   Tensor mlp_out_norm;        // after the MLP (sandwich: post_feedforward_layernorm)
 };
 
-// Loads model.layers.{index}.* with the shapes the config implies (errors name the tensor): the
+// Loads {prefix}layers.{index}.* with the shapes the config implies (errors name the tensor): the
 // optional tensors `options` names, the norms `layer.norms` places; the projections through
 // `linears`, in the format its quantization method makes.
 DecoderLayer load_decoder_layer(WeightStore& weights, const LinearLoader& linears, const ModelConfig& config,
-                                int index, const DecoderLayerOptions& options, const LayerSpec& layer);
+                                int index, const DecoderLayerOptions& options, const LayerSpec& layer,
+                                const std::string& prefix = "model.");
 
 // The norm weights of a layer that exist, for whoever visits them all (the weight upload).
 std::vector<Tensor*> norms(DecoderLayer& layer);
@@ -109,14 +110,16 @@ class DecoderStep {
   const ForwardBatch& batch;
   int block_size;
   int num_tokens;
+  MlpActivation mlp_activation = MlpActivation::kSilu;  // the gated MLP's (DecoderSpec::activation)
 
   // out = x * w^T (+ bias), in w's weight format: every matmul of the decoder goes through here.
   // This is where a LoRA adapter's low-rank update (out += (x * A^T) * B^T * scale) and a
   // tensor-parallel row-parallel layer's all-reduce will hook in, once for every projection.
   void project(const LinearWeights& w, const Tensor& x, Tensor& out) { backend.linear(x, w, out); }
 
-  // Token embeddings into ws.residual (the residual stream starts as the embeddings).
-  void embed(const Tensor& embed_tokens);
+  // Token embeddings, times `scale` unless 1, into ws.residual (the residual stream starts as
+  // the embeddings).
+  void embed(const Tensor& embed_tokens, float scale = 1.0f);
   // One decoder layer, as its spec places the norms around its two blocks. `first`: the residual
   // stream has no block output to take in yet.
   void decoder_layer(const DecoderLayer& layer, const LayerSpec& spec, KvCacheLayer& cache, bool first);
@@ -129,10 +132,11 @@ class DecoderStep {
   // spec's table, KV write, paged attention with the spec's window, scale and cap, output
   // projection).
   void self_attention(const AttentionWeights& w, const LayerSpec& spec, KvCacheLayer& cache);
-  // ws.block_out = down(silu(gate(x)) * up(x)) of ws.normed.
+  // ws.block_out = down(act(gate(x)) * up(x)) of ws.normed, act = mlp_activation.
   void gated_mlp(const GatedMlpWeights& w);
-  // Adds the last block's output, normalises the rows that want logits, projects to the vocabulary.
-  void logits(const Tensor& final_norm, const LinearWeights& lm_head, Tensor& out);
+  // Adds the last block's output, normalises the rows that want logits, projects to the vocabulary;
+  // softcap > 0 then caps the logits (cap * tanh(logits / cap)).
+  void logits(const Tensor& final_norm, const LinearWeights& lm_head, Tensor& out, float softcap = 0.0f);
 
  private:
   Tensor rows(const Tensor& t) const { return {t.data, t.dtype, num_tokens, t.cols}; }

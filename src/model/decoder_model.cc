@@ -16,20 +16,22 @@ DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<WeightStore> weig
   check_decoder_spec(spec_, config_);
   WeightStore& w = *weights_;
   const LinearLoader linears = LinearLoader::for_model(config_, backend_);
-  embed_tokens_ = w.get("model.embed_tokens.weight", {config_.vocab_size, config_.hidden_size});
+  const std::string& prefix = spec_.weight_prefix;
+  embed_tokens_ = w.get(prefix + "embed_tokens.weight", {config_.vocab_size, config_.hidden_size});
   layers_.reserve(config_.num_layers);
   for (int i = 0; i < config_.num_layers; ++i)
-    layers_.push_back(load_decoder_layer(w, linears, config_, i, spec_.tensors, spec_.layers[size_t(i)]));
-  final_norm_ = w.get("model.norm.weight", {config_.hidden_size});
+    layers_.push_back(load_decoder_layer(w, linears, config_, i, spec_.tensors, spec_.layers[size_t(i)], prefix));
+  final_norm_ = w.get(prefix + "norm.weight", {config_.hidden_size});
   if (config_.tie_word_embeddings) {
-    lm_head_ = linears.dense(embed_tokens_, "model.embed_tokens.weight (the tied lm_head)");
-    w.ignore_if_present("lm_head.weight");  // some tied checkpoints still store a copy
+    lm_head_ = linears.dense(embed_tokens_, prefix + "embed_tokens.weight (the tied lm_head)");
+    w.ignore_if_present(spec_.lm_head_name + ".weight");  // some tied checkpoints still store a copy
   } else {
-    lm_head_ = linears.load(w, "lm_head", config_.vocab_size, config_.hidden_size, /*bias=*/false);
+    lm_head_ = linears.load(w, spec_.lm_head_name, config_.vocab_size, config_.hidden_size, /*bias=*/false);
   }
   for (int i = 0; i < config_.num_layers; ++i)  // a buffer that old checkpoints saved
-    w.ignore_if_present(fmt::format("model.layers.{}.self_attn.rotary_emb.inv_freq", i));
+    w.ignore_if_present(fmt::format("{}layers.{}.self_attn.rotary_emb.inv_freq", prefix, i));
   w.check_all_used();
+  if (spec_.norm_weight_plus_one) add_one_to_norms();
   workspace_.rope_tables = rope_.size();
   if (!backend_.uses_host_memory()) {
     const std::vector<WeightUpload> uploads = weight_uploads();  // first: it sets the device formats
@@ -37,6 +39,27 @@ DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<WeightStore> weig
     weights_.reset();  // every tensor now views the copies: the mapping can go
     set_fused_views(layers_);
     workspace_.fused = true;
+  }
+}
+
+void DecoderModel::add_one_to_norms() {
+  std::vector<Tensor*> all = {&final_norm_};
+  for (DecoderLayer& l : layers_)
+    for (Tensor* t : norms(l)) all.push_back(t);
+  plus_one_norms_.reserve(all.size());  // the tensors point into these: no reallocation
+  for (Tensor* t : all) {
+    std::vector<float>& v = plus_one_norms_.emplace_back(size_t(t->numel()));
+    for (int64_t i = 0; i < t->numel(); ++i) {
+      float x = 0.0f;
+      switch (t->dtype) {
+        case DType::kF32: x = t->as<const float>()[i]; break;
+        case DType::kBF16: x = bf16_to_f32(t->as<const uint16_t>()[i]); break;
+        case DType::kF16: x = f16_to_f32(t->as<const uint16_t>()[i]); break;
+        default: fail("norm weight of dtype {} cannot be read", dtype_name(t->dtype));
+      }
+      v[size_t(i)] = 1.0f + x;
+    }
+    *t = Tensor{v.data(), DType::kF32, t->rows, t->cols};
   }
 }
 
@@ -66,10 +89,11 @@ void DecoderModel::forward(const ForwardBatch& batch, KvCacheView& kv_cache, Ten
   TURBINE_CHECK(int(kv_cache.layers.size()) == config_.num_layers, "KV cache has {} layers, model {}",
                 kv_cache.layers.size(), config_.num_layers);
   DecoderStep step(backend_, config_, rope_, workspace_, batch, kv_cache.block_size);
-  step.embed(embed_tokens_);
+  step.mlp_activation = spec_.activation;
+  step.embed(embed_tokens_, spec_.embedding_scale);
   for (int i = 0; i < config_.num_layers; ++i)
     step.decoder_layer(layers_[size_t(i)], spec_.layers[size_t(i)], kv_cache.layers[size_t(i)], /*first=*/i == 0);
-  step.logits(final_norm_, lm_head_, logits);
+  step.logits(final_norm_, lm_head_, logits, spec_.final_logit_softcap);
 }
 
 int DecoderModel::kv_sliding_window() const {

@@ -36,6 +36,9 @@ class DecoderModel final : public Model {
  private:
   // What to copy to a backend with its own memory, and in which dtype (device_weights.h).
   std::vector<WeightUpload> weight_uploads();
+  // Gemma's norms (DecoderSpec::norm_weight_plus_one): every norm weight becomes an F32 copy of
+  // 1 + weight, computed in f32 as transformers does, kept in plus_one_norms_.
+  void add_one_to_norms();
 
   ModelConfig config_;
   std::unique_ptr<WeightStore> weights_;  // owns the mapped checkpoint the tensors below view
@@ -48,6 +51,7 @@ class DecoderModel final : public Model {
   LinearWeights lm_head_;
   Workspace workspace_;
   DeviceWeights device_weights_;  // the weights' copies when the backend has its own memory
+  std::vector<std::vector<float>> plus_one_norms_;
 };
 
 }  // namespace turbine

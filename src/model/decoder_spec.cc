@@ -6,11 +6,21 @@
 
 namespace turbine {
 
+MlpActivation mlp_activation(const ModelConfig& config, const char* key) {
+  const std::string name = config.raw.contains(key) && config.raw[key].is_string() ? config.raw[key].get<std::string>()
+                                                                                   : config.hidden_act;
+  if (name == "silu") return MlpActivation::kSilu;
+  if (name == "gelu_pytorch_tanh") return MlpActivation::kGeluTanh;
+  fail("{}: {} \"{}\" is not supported (supported: silu, gelu_pytorch_tanh)", (config.dir / "config.json").string(),
+       key, name);
+}
+
 float default_softmax_scale(const ModelConfig& config) { return 1.0f / std::sqrt(float(config.head_dim)); }
 
 DecoderSpec uniform_decoder_spec(const ModelConfig& config, int sliding_window) {
   DecoderSpec spec;
   spec.rope_tables = {config.rope};
+  spec.activation = mlp_activation(config, "hidden_act");
   LayerSpec layer;
   layer.sliding_window = sliding_window;
   layer.softmax_scale = default_softmax_scale(config);
@@ -30,6 +40,8 @@ void check_decoder_spec(const DecoderSpec& spec, const ModelConfig& config) {
                   "layer {}: window {}, soft-cap {}, scale {}", i, l.sliding_window, l.attn_logit_softcap,
                   l.softmax_scale);
   }
+  TURBINE_CHECK(spec.embedding_scale > 0.0f && spec.final_logit_softcap >= 0.0f, "embedding scale {}, logit cap {}",
+                spec.embedding_scale, spec.final_logit_softcap);
 }
 
 }  // namespace turbine

@@ -1,8 +1,10 @@
 #include "model/model_config.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "common/error.h"
+#include "model/composite_configs.h"
 
 namespace turbine {
 namespace {
@@ -77,71 +79,94 @@ class Fields {
   std::string source_;
 };
 
-RopeConfig parse_rope(const json& config, const std::string& source, int64_t max_positions) {
-  const Fields f(config, source);
+// One RoPE's parameters: `scaling` is a rope_scaling / rope_parameters object (null: none);
+// rope_theta and partial_rotary_factor default to the config's top-level ones.
+RopeConfig parse_rope_parameters(const json* scaling, const Fields& top, const std::string& where,
+                                 int64_t max_positions) {
   RopeConfig rope;
-  rope.theta = f.number_or("rope_theta", 10000.0);
-  rope.partial_rotary_factor = f.number_or("partial_rotary_factor", 1.0);
-  if (rope.theta <= 0) fail("{}: rope_theta must be positive, got {}", source, rope.theta);
+  rope.theta = top.number_or("rope_theta", 10000.0);
+  rope.partial_rotary_factor = top.number_or("partial_rotary_factor", 1.0);
+  std::string type = "default";
+  if (scaling != nullptr && !scaling->is_null()) {
+    if (!scaling->is_object()) fail("{}: must be an object, got {}", where, scaling->dump());
+    const Fields s(*scaling, where);
+    type = s.string_or("rope_type", s.string_or("type", "default"));
+    rope.theta = s.number_or("rope_theta", rope.theta);
+    rope.partial_rotary_factor = s.number_or("partial_rotary_factor", rope.partial_rotary_factor);
+    auto factor = [&] {
+      const double v = s.number_or("factor", 0.0);
+      if (!s.has("factor")) fail("{}: rope type \"{}\" needs \"factor\"", where, type);
+      if (v < 1.0) fail("{}: factor must be >= 1, got {}", where, v);
+      return v;
+    };
+    if (type == "default") {
+      rope.type = RopeType::kDefault;
+    } else if (type == "linear") {
+      rope.type = RopeType::kLinear;
+      rope.factor = factor();
+    } else if (type == "dynamic") {
+      rope.type = RopeType::kDynamic;
+      rope.factor = factor();
+    } else if (type == "llama3") {
+      rope.type = RopeType::kLlama3;
+      rope.factor = factor();
+      rope.low_freq_factor = s.number_or("low_freq_factor", 1.0);
+      rope.high_freq_factor = s.number_or("high_freq_factor", 4.0);
+      rope.original_max_position_embeddings = s.integer("original_max_position_embeddings");
+      if (rope.high_freq_factor <= rope.low_freq_factor)
+        fail("{}: high_freq_factor ({}) must exceed low_freq_factor ({})", where, rope.high_freq_factor,
+             rope.low_freq_factor);
+    } else if (type == "yarn") {
+      rope.type = RopeType::kYarn;
+      rope.factor = factor();
+      rope.beta_fast = s.number_or("beta_fast", 32.0);
+      rope.beta_slow = s.number_or("beta_slow", 1.0);
+      rope.attention_factor = s.optional_number("attention_factor");
+      rope.mscale = s.optional_number("mscale");
+      rope.mscale_all_dim = s.optional_number("mscale_all_dim");
+      rope.truncate = s.boolean_or("truncate", true);
+      // As transformers does: with an explicit pre-training length, the factor is the ratio of the
+      // extended context to it.
+      if (s.has("original_max_position_embeddings")) {
+        rope.original_max_position_embeddings = s.integer("original_max_position_embeddings");
+        if (rope.original_max_position_embeddings <= 0)
+          fail("{}: original_max_position_embeddings must be positive", where);
+        rope.factor = double(max_positions) / double(rope.original_max_position_embeddings);
+      } else {
+        rope.original_max_position_embeddings = max_positions;
+      }
+    } else {
+      fail("{}: unsupported rope type \"{}\" (supported: default, linear, dynamic, yarn, llama3)", where, type);
+    }
+  }
+  if (rope.theta <= 0) fail("{}: rope_theta must be positive, got {}", where, rope.theta);
   if (rope.partial_rotary_factor <= 0 || rope.partial_rotary_factor > 1)
-    fail("{}: partial_rotary_factor must be in (0, 1], got {}", source, rope.partial_rotary_factor);
+    fail("{}: partial_rotary_factor must be in (0, 1], got {}", where, rope.partial_rotary_factor);
+  return rope;
+}
 
+// Whether a rope_parameters object is keyed by layer type (transformers 5 writes Gemma 3's so).
+bool keyed_by_layer_type(const json& params) {
+  if (!params.is_object() || params.empty()) return false;
+  return std::all_of(params.begin(), params.end(), [](const json& v) { return v.is_object(); }) &&
+         (params.contains("full_attention") || params.contains("sliding_attention"));
+}
+
+void parse_rope(const json& config, const std::string& source, ModelConfig& c) {
+  const Fields top(config, source);
   // Newer checkpoints may write rope_parameters; older ones rope_scaling.
   const char* key = config.contains("rope_scaling") ? "rope_scaling" : "rope_parameters";
-  if (!config.contains(key) || config[key].is_null()) return rope;
-  const json& scaling = config[key];
+  const json* params = config.contains(key) ? &config[key] : nullptr;
   const std::string where = fmt::format("{} ({})", source, key);
-  if (!scaling.is_object()) fail("{}: must be an object, got {}", where, scaling.dump());
-  const Fields s(scaling, where);
-  std::string type = s.string_or("rope_type", s.string_or("type", "default"));
-  if (scaling.contains("rope_theta")) rope.theta = s.number_or("rope_theta", rope.theta);
-
-  auto factor = [&] {
-    const double v = s.number_or("factor", 0.0);
-    if (!s.has("factor")) fail("{}: rope type \"{}\" needs \"factor\"", where, type);
-    if (v < 1.0) fail("{}: factor must be >= 1, got {}", where, v);
-    return v;
-  };
-  if (type == "default") {
-    rope.type = RopeType::kDefault;
-  } else if (type == "linear") {
-    rope.type = RopeType::kLinear;
-    rope.factor = factor();
-  } else if (type == "dynamic") {
-    rope.type = RopeType::kDynamic;
-    rope.factor = factor();
-  } else if (type == "llama3") {
-    rope.type = RopeType::kLlama3;
-    rope.factor = factor();
-    rope.low_freq_factor = s.number_or("low_freq_factor", 1.0);
-    rope.high_freq_factor = s.number_or("high_freq_factor", 4.0);
-    rope.original_max_position_embeddings = s.integer("original_max_position_embeddings");
-    if (rope.high_freq_factor <= rope.low_freq_factor)
-      fail("{}: high_freq_factor ({}) must exceed low_freq_factor ({})", where, rope.high_freq_factor,
-           rope.low_freq_factor);
-  } else if (type == "yarn") {
-    rope.type = RopeType::kYarn;
-    rope.factor = factor();
-    rope.beta_fast = s.number_or("beta_fast", 32.0);
-    rope.beta_slow = s.number_or("beta_slow", 1.0);
-    rope.attention_factor = s.optional_number("attention_factor");
-    rope.mscale = s.optional_number("mscale");
-    rope.mscale_all_dim = s.optional_number("mscale_all_dim");
-    rope.truncate = s.boolean_or("truncate", true);
-    // As transformers does: with an explicit pre-training length, the factor is the ratio of the
-    // extended context to it.
-    if (s.has("original_max_position_embeddings")) {
-      rope.original_max_position_embeddings = s.integer("original_max_position_embeddings");
-      if (rope.original_max_position_embeddings <= 0)
-        fail("{}: original_max_position_embeddings must be positive", where);
-      rope.factor = double(max_positions) / double(rope.original_max_position_embeddings);
-    } else {
-      rope.original_max_position_embeddings = max_positions;
-    }
-  } else {
-    fail("{}: unsupported rope type \"{}\" (supported: default, linear, dynamic, yarn, llama3)", where, type);
+  if (params != nullptr && keyed_by_layer_type(*params)) {
+    for (const auto& [type, entry] : params->items())
+      c.rope_by_layer_type[type] =
+          parse_rope_parameters(&entry, top, fmt::format("{} ({}.{})", source, key, type), c.max_position_embeddings);
+    const auto full = c.rope_by_layer_type.find("full_attention");
+    c.rope = full != c.rope_by_layer_type.end() ? full->second : c.rope_by_layer_type.begin()->second;
+    return;
   }
-  return rope;
+  c.rope = parse_rope_parameters(params, top, params != nullptr ? where : source, c.max_position_embeddings);
 }
 
 }  // namespace
@@ -154,8 +179,9 @@ json read_json_file(const std::filesystem::path& path) {
   return doc;
 }
 
-ModelConfig ModelConfig::parse(const json& config, const std::string& source) {
-  if (!config.is_object()) fail("{}: expected a JSON object", source);
+ModelConfig ModelConfig::parse(const json& original, const std::string& source) {
+  if (!original.is_object()) fail("{}: expected a JSON object", source);
+  const json config = text_model_config(original, source);
   const Fields f(config, source);
   ModelConfig c;
   c.raw = config;
@@ -183,14 +209,13 @@ ModelConfig ModelConfig::parse(const json& config, const std::string& source) {
   if (c.head_dim <= 0 || c.head_dim % 2 != 0) fail("{}: head_dim must be positive and even, got {}", source, c.head_dim);
   c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6);
   c.max_position_embeddings = f.positive("max_position_embeddings");
-  c.rope = parse_rope(config, source, c.max_position_embeddings);
+  parse_rope(config, source, c);
   c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
   c.attention_bias = f.boolean_or("attention_bias", false);
   c.mlp_bias = f.boolean_or("mlp_bias", false);
   c.sliding_window = int(f.integer_or("sliding_window", 0));
   if (c.sliding_window < 0) fail("{}: sliding_window must be >= 0, got {}", source, c.sliding_window);
-  const std::string act = f.string_or("hidden_act", "silu");
-  if (act != "silu") fail("{}: hidden_act \"{}\" is not supported (supported: silu)", source, act);
+  c.hidden_act = f.string_or("hidden_act", "silu");
   if (f.has("quantization_config")) {  // its other fields belong to the method's linear loader
     const json& q = config["quantization_config"];
     if (!q.is_object()) fail("{}: quantization_config must be an object, got {}", source, q.dump());

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,13 @@ struct ModelConfig {
   double rms_norm_eps = 1e-6;
   int64_t max_position_embeddings = 0;
   RopeConfig rope;
+  // transformers 5's rope_parameters keyed by layer type ("full_attention", "sliding_attention":
+  // Gemma 3's local layers have their own base), each parsed like `rope`; then `rope` is the
+  // full_attention entry. Empty for a config with one RoPE.
+  std::map<std::string, RopeConfig> rope_by_layer_type;
+  // hidden_act as written ("silu", "gelu_pytorch_tanh", ...): the architecture decides what it
+  // supports (decoder_spec.h, mlp_activation).
+  std::string hidden_act = "silu";
   bool tie_word_embeddings = false;
   bool attention_bias = false;
   bool mlp_bias = false;

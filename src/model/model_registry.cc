@@ -17,6 +17,9 @@ constexpr std::pair<const char*, ModelFactory> kArchitectures[] = {
     {"MistralForCausalLM", make_mistral_model},
     {"Qwen2ForCausalLM", make_qwen2_model},
     {"Qwen3ForCausalLM", make_qwen3_model},
+    {"Gemma2ForCausalLM", make_gemma2_model},
+    {"Gemma3ForCausalLM", make_gemma3_model},
+    {"Gemma3ForConditionalGeneration", make_gemma3_conditional_model},
 };
 
 }  // namespace

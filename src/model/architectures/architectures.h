@@ -16,5 +16,9 @@ std::unique_ptr<Model> make_llama_model(ModelConfig config, std::unique_ptr<Weig
 std::unique_ptr<Model> make_mistral_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_qwen2_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_qwen3_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
+std::unique_ptr<Model> make_gemma2_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
+std::unique_ptr<Model> make_gemma3_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
+std::unique_ptr<Model> make_gemma3_conditional_model(ModelConfig config, std::unique_ptr<WeightStore> weights,
+                                                     Backend& backend);
 
 }  // namespace turbine

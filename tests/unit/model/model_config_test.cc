@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "model/decoder_spec.h"
 #include "model/model_config.h"
 
 namespace turbine {
@@ -50,9 +51,17 @@ TEST(ModelConfig, ErrorsNameTheFileAndField) {
   j["num_key_value_heads"] = 3;
   EXPECT_NE(error_of(j).find("num_key_value_heads"), std::string::npos);
 
+  // hidden_act is the architecture's to judge (decoder_spec.h): an exact GELU is refused by name.
   j = llama_config();
   j["hidden_act"] = "gelu";
-  EXPECT_NE(error_of(j).find("gelu"), std::string::npos);
+  ModelConfig gelu = ModelConfig::parse(j, "cfg.json");
+  EXPECT_EQ(gelu.hidden_act, "gelu");
+  try {
+    mlp_activation(gelu, "hidden_act");
+    ADD_FAILURE() << "an exact GELU was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hidden_act \"gelu\" is not supported"), std::string::npos) << e.what();
+  }
 
   j = llama_config();
   j["hidden_size"] = "64";
