@@ -195,6 +195,11 @@ class Backend {
   virtual void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
                             Tensor& out) = 0;
 
+  // out = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias, per row (LayerNorm, biased variance as
+  // torch.nn.LayerNorm); `bias` may be empty (data == nullptr: none). weight/bias: [1, x.cols] in
+  // the activation dtype or F32. out may alias x. Computed in f32 (double in the reference).
+  virtual void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& out) = 0;
+
   // Linear layers by weight format: what each format is prepared as at load here, or that this
   // backend cannot run it (read by the loader and model/device_weights, never per call).
   virtual const LinearFormatSupport& linear_formats() const = 0;
@@ -210,13 +215,20 @@ class Backend {
   }
 
   // Rotary embedding in Hugging Face's rotate-half layout, in place. x is [tokens, heads *
-  // head_dim]; cos_sin is F32 [tokens, head_dim]: cos in the first head_dim / 2 columns, sin in
-  // the second half (already multiplied by any attention scaling). For each head and i < d/2:
-  //   x'[i] = x[i] cos[i] - x[i + d/2] sin[i];  x'[i + d/2] = x[i + d/2] cos[i] + x[i] sin[i].
+  // head_dim]; cos_sin is F32 [tokens, r], r = cos_sin.cols the rotary width: even, 0 < r <=
+  // head_dim (r < head_dim is partial rotary, GPT-NeoX's rotary_pct and Phi's
+  // partial_rotary_factor). cos is in the first r / 2 columns, sin in the second half (already
+  // multiplied by any attention scaling). For each head, the first r elements rotate, h = r / 2:
+  //   x'[i] = x[i] cos[i] - x[i + h] sin[i];  x'[i + h] = x[i + h] cos[i] + x[i] sin[i]  (i < h),
+  // and elements [r, head_dim) are left exactly as they are.
   virtual void rope(Tensor& x, int head_dim, const Tensor& cos_sin) = 0;
 
   // out = silu(gate) * up, elementwise; gate, up, out all [m, n]. out may alias gate.
   virtual void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
+
+  // x = gelu(x) elementwise, in place, the exact form: 0.5 * x * (1 + erf(x / sqrt(2))) (GPT-NeoX
+  // and Falcon's "gelu", torch.nn.functional.gelu's default). x: the activation dtype.
+  virtual void gelu(Tensor& x) = 0;
 
   // x += y, elementwise.
   virtual void add(Tensor& x, const Tensor& y) = 0;
@@ -246,8 +258,10 @@ class Backend {
   // q heads then the k heads then the v heads (the q, k and v projections' weights stacked). With
   // `head_norm`, every q and k head is first RMS-normalised over head_dim and scaled by its
   // weight (Qwen3's q_norm / k_norm, as rms_norm() on [tokens * heads, head_dim] views); then
-  // RoPE (as rope()) is applied to q and k; q goes to `q` [tokens, num_heads * head_dim] and k and
-  // v into their cache slots (as write_kv()). One pass instead of norms, two ropes and a copy.
+  // RoPE (as rope(), partial when cos_sin.cols < head_dim: only the first cos_sin.cols elements of
+  // each q and k head rotate, the rest pass through, normalised if head_norm is set) is applied
+  // to q and k; q goes to `q` [tokens, num_heads * head_dim] and k and v into their cache slots
+  // (as write_kv()). One pass instead of norms, two ropes and a copy.
   virtual void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads,
                                  int head_dim, const QkHeadNorm& head_norm, const AttentionBatch& batch,
                                  KvCacheLayer& cache, Tensor& q) = 0;

@@ -121,10 +121,14 @@ class HostSamplingBackend final : public Backend {
   void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
     cpu_->add_rms_norm(residual, x, weight, eps, out);
   }
+  void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& out) override {
+    cpu_->layer_norm(x, weight, bias, eps, out);
+  }
   const LinearFormatSupport& linear_formats() const override { return cpu_->linear_formats(); }
   void linear(const Tensor& x, const LinearWeights& w, Tensor& out) override { cpu_->linear(x, w, out); }
   void rope(Tensor& x, int head_dim, const Tensor& cos_sin) override { cpu_->rope(x, head_dim, cos_sin); }
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) override { cpu_->silu_mul(gate, up, out); }
+  void gelu(Tensor& x) override { cpu_->gelu(x); }
   void add(Tensor& x, const Tensor& y) override { cpu_->add(x, y); }
   void silu_mul_fused(const Tensor& gate_up, Tensor& out) override { cpu_->silu_mul_fused(gate_up, out); }
   void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out) override { cpu_->gelu_tanh_mul(gate, up, out); }

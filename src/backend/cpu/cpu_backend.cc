@@ -84,7 +84,7 @@ class CpuBackend final : public Backend {
 
   void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
     cpu::check_rms_norm_shapes("rms_norm", x, weight, out);
-    const float* w = weight_f32(weight);
+    const float* w = weight_f32(weight, norm_weight_);
     for_rows(x.rows, x.cols, [&](int64_t r) {
       kernels_.rms_norm(x.as<const float>() + r * x.cols, w, eps, out.as<float>() + r * out.cols, x.cols);
     });
@@ -93,10 +93,19 @@ class CpuBackend final : public Backend {
   void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
     cpu::check_same_shape("add_rms_norm", residual, x);
     cpu::check_rms_norm_shapes("add_rms_norm", residual, weight, out);
-    const float* w = weight_f32(weight);
+    const float* w = weight_f32(weight, norm_weight_);
     for_rows(x.rows, x.cols, [&](int64_t r) {
       kernels_.add_rms_norm(residual.as<float>() + r * x.cols, x.as<const float>() + r * x.cols, w, eps,
                             out.as<float>() + r * x.cols, x.cols);
+    });
+  }
+
+  void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& out) override {
+    cpu::check_layer_norm_shapes(x, weight, bias, out);
+    const float* w = weight_f32(weight, norm_weight_);
+    const float* b = bias.data != nullptr ? weight_f32(bias, norm_bias_) : nullptr;
+    for_rows(x.rows, x.cols, [&](int64_t r) {
+      kernels_.layer_norm(x.as<const float>() + r * x.cols, w, b, eps, out.as<float>() + r * out.cols, x.cols);
     });
   }
 
@@ -111,8 +120,10 @@ class CpuBackend final : public Backend {
 
   void rope(Tensor& x, int head_dim, const Tensor& cos_sin) override {
     cpu::check_rope_shapes(x, head_dim, cos_sin);
+    const int64_t rotary_dim = cos_sin.cols;  // == head_dim, or less: partial rotary
     for_rows(x.rows, x.cols, [&](int64_t r) {
-      kernels_.rope(x.as<float>() + r * x.cols, cos_sin.as<const float>() + r * head_dim, x.cols / head_dim, head_dim);
+      kernels_.rope(x.as<float>() + r * x.cols, cos_sin.as<const float>() + r * rotary_dim, x.cols / head_dim, head_dim,
+                    rotary_dim);
     });
   }
 
@@ -131,6 +142,11 @@ class CpuBackend final : public Backend {
     for_ranges(gate.numel(), [&](int64_t b, int64_t e) {
       kernels_.silu_mul(gate.as<const float>() + b, up.as<const float>() + b, out.as<float>() + b, e - b);
     });
+  }
+
+  void gelu(Tensor& x) override {
+    cpu::check_elementwise("gelu", x);
+    for_ranges(x.numel(), [&](int64_t b, int64_t e) { kernels_.gelu(x.as<float>() + b, e - b); });
   }
 
   void add(Tensor& x, const Tensor& y) override {
@@ -242,10 +258,10 @@ class CpuBackend final : public Backend {
                        [&](int64_t g0, int64_t g1) { fn(g0 * kGroup, std::min(g1 * kGroup, n)); });
   }
 
-  // The norm weight as f32 (already f32: used in place).
-  const float* weight_f32(const Tensor& weight) {
+  // A norm weight (or bias) as f32, converted into `scratch` (already f32: used in place).
+  const float* weight_f32(const Tensor& weight, cpu::ScratchBuffer& scratch) {
     if (weight.dtype == DType::kF32) return weight.as<const float>();
-    float* w = norm_weight_.get<float>(size_t(weight.numel()));
+    float* w = scratch.get<float>(size_t(weight.numel()));
     kernels_.convert_to_f32(weight.data, weight.dtype, w, weight.numel());
     return w;
   }
@@ -257,6 +273,7 @@ class CpuBackend final : public Backend {
   cpu::LinearScratch linear_scratch_;
   cpu::AttentionScratch attention_scratch_;
   cpu::ScratchBuffer norm_weight_;
+  cpu::ScratchBuffer norm_bias_;  // layer_norm's bias, when not F32
 };
 
 }  // namespace

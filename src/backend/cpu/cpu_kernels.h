@@ -73,19 +73,31 @@ struct CpuKernels {
   void (*rms_norm)(const float* x, const float* w, float eps, float* out, int64_t n);
   // One row: residual += x, then out = rms_norm(residual). out may alias x or residual.
   void (*add_rms_norm)(float* residual, const float* x, const float* w, float eps, float* out, int64_t n);
+  // One row: out = (x - mean) / sqrt(var + eps) * w + b (LayerNorm; b may be null: no bias). The
+  // mean and variance are two passes with double sums, and x - mean uses the mean as a float pair,
+  // so a large mean with a small spread stays accurate. out may alias x.
+  void (*layer_norm)(const float* x, const float* w, const float* b, float eps, float* out, int64_t n);
   // out = silu(gate) * up; out may alias gate or up.
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n);
+  // x = gelu(x), the exact (erf) form, in place.
+  void (*gelu)(float* x, int64_t n);
   // out = gelu_tanh(gate) * up (backend.h); out may alias gate or up.
   void (*gelu_tanh_mul)(const float* gate, const float* up, float* out, int64_t n);
   // x += y.
   void (*add)(float* x, const float* y, int64_t n);
   // x = cap * tanh(x / cap), cap > 0.
   void (*softcap)(float* x, float cap, int64_t n);
-  // One token row of num_heads heads, rotate-half layout (see backend.h).
-  void (*rope)(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim);
+  // One token row of num_heads heads, rotate-half layout over the first rotary_dim elements of
+  // each head (even, <= head_dim; cos_sin holds rotary_dim floats); the rest are not touched
+  // (see backend.h).
+  void (*rope)(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim, int64_t rotary_dim);
 
   void (*attention_tile)(const AttentionTile& tile, const AttentionState& state);
 };
+
+// Kernels every level shares (kernels_scalar.cc, baseline code: safe to put in any table).
+// gelu_erf: the exact GELU per element through the double-precision erfc, rounded once.
+void gelu_erf(float* x, int64_t n);
 
 // Kernel tables. Call avx2_kernels() / avx512_kernels() only when the CPU supports the level.
 // use_bf16_dot: let BF16 weights use vdpbf16ps (needs AVX512_BF16).

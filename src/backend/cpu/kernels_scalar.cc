@@ -84,6 +84,22 @@ void add_rms_norm(float* residual, const float* x, const float* w, float eps, fl
   rms_norm(residual, w, eps, out, n);
 }
 
+void layer_norm(const float* x, const float* w, const float* b, float eps, float* out, int64_t n) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const double mean = sum / double(n);
+  double sq = 0.0;
+  for (int64_t i = 0; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
+  const float r = float(1.0 / std::sqrt(sq / double(n) + eps));
+  // x - mean with the mean as a float pair: x - hi is exact when x is near the mean (Sterbenz),
+  // so a mean of 1e4 with a spread of 1e-2 keeps every bit of the deviation.
+  const float hi = float(mean), lo = float(mean - double(hi));
+  for (int64_t i = 0; i < n; ++i) {
+    const float y = (((x[i] - hi) - lo) * r) * w[i];
+    out[i] = b != nullptr ? y + b[i] : y;
+  }
+}
+
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
@@ -108,8 +124,8 @@ void softcap(float* x, float cap, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
 
-void rope(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim) {
-  const int64_t half = head_dim / 2;
+void rope(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim, int64_t rotary_dim) {
+  const int64_t half = rotary_dim / 2;
   for (int64_t h = 0; h < num_heads; ++h) {
     float* x1 = x + h * head_dim;
     float* x2 = x1 + half;
@@ -157,6 +173,17 @@ void attention_tile(const AttentionTile& t, const AttentionState& st) {
 
 }  // namespace
 
+void gelu_erf(float* x, int64_t n) {
+  constexpr double kInvSqrt2 = 0.70710678118654752440;
+  // 0.5 x (1 + erf(x / sqrt 2)) = 0.5 x erfc(-x / sqrt 2): no cancellation for negative x. In
+  // double, so the argument's rounding (amplified 2 y^2 times by erfc's slope) stays far below
+  // an f32 ulp: the result is the exact value rounded once, or within an ulp of it.
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    x[i] = float(0.5 * v * __builtin_erfc(-v * kInvSqrt2));
+  }
+}
+
 CpuKernels scalar_kernels() {
   CpuKernels k{};
   k.name = "scalar";
@@ -166,7 +193,9 @@ CpuKernels scalar_kernels() {
   k.convert_to_f32 = convert_to_f32;
   k.rms_norm = rms_norm;
   k.add_rms_norm = add_rms_norm;
+  k.layer_norm = layer_norm;
   k.silu_mul = silu_mul;
+  k.gelu = gelu_erf;
   k.gelu_tanh_mul = gelu_tanh_mul;
   k.add = add;
   k.softcap = softcap;

@@ -48,6 +48,14 @@ void check_rms_norm_shapes(const char* op, const Tensor& x, const Tensor& weight
   TURBINE_CHECK(x.cols > 0 || x.rows == 0, "{}: rows of zero width", op);
 }
 
+void check_layer_norm_shapes(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out) {
+  check_rms_norm_shapes("layer_norm", x, weight, out);
+  if (bias.data == nullptr) return;
+  check_weight("layer_norm", "bias", bias);
+  TURBINE_CHECK(bias.rows == 1 && bias.cols == x.cols, "layer_norm: bias is [{}, {}], expected [1, {}]", bias.rows,
+                bias.cols, x.cols);
+}
+
 void check_linear_shapes(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out) {
   check_f32("linear", "x", x);
   check_f32("linear", "out", out);
@@ -69,8 +77,9 @@ void check_rope_shapes(const Tensor& x, int head_dim, const Tensor& cos_sin) {
   check_f32("rope", "cos_sin", cos_sin);
   TURBINE_CHECK(head_dim > 0 && head_dim % 2 == 0, "rope: head_dim {} must be positive and even", head_dim);
   TURBINE_CHECK(x.cols % head_dim == 0, "rope: x has {} columns, not a multiple of head_dim {}", x.cols, head_dim);
-  TURBINE_CHECK(cos_sin.rows == x.rows && cos_sin.cols == head_dim, "rope: cos_sin is [{}, {}], expected [{}, {}]",
-                cos_sin.rows, cos_sin.cols, x.rows, head_dim);
+  TURBINE_CHECK(cos_sin.rows == x.rows && cos_sin.cols > 0 && cos_sin.cols % 2 == 0 && cos_sin.cols <= head_dim,
+                "rope: cos_sin is [{}, {}], expected [{}, an even rotary width in (0, head_dim {}]]", cos_sin.rows,
+                cos_sin.cols, x.rows, head_dim);
 }
 
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {

@@ -15,10 +15,13 @@ namespace turbine::cpu {
 void check_embedding_shapes(const Tensor& table, const Tensor& out);
 void check_embedding_indices(const Tensor& table, const int32_t* ids, int64_t count);
 void check_rms_norm_shapes(const char* op, const Tensor& x, const Tensor& weight, const Tensor& out);
+// rms_norm's checks, plus an optional bias (data == nullptr: none) of the weight's shape.
+void check_layer_norm_shapes(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out);
 void check_linear_shapes(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out);
+// cos_sin is [x.rows, rotary_dim], rotary_dim even and in (0, head_dim] (backend.h).
 void check_rope_shapes(const Tensor& x, int head_dim, const Tensor& cos_sin);
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b);
-// One F32 tensor (an in-place elementwise op: scale, softcap).
+// One F32 tensor (an in-place elementwise op: scale, softcap, gelu).
 void check_elementwise(const char* op, const Tensor& x);
 // A stacked [rows, 2n] gate_up (each row gate then up) and its [rows, n] out, both F32, apart.
 void check_gate_up_shapes(const char* op, const Tensor& gate_up, const Tensor& out);

@@ -61,6 +61,27 @@ void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float
   }
 }
 
+// Two passes in double: the mean, then the mean of squared deviations from it (no cancellation
+// however far the mean is from zero).
+void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& out) {
+  cpu::check_layer_norm_shapes(x, weight, bias, out);
+  const int64_t n = x.cols;
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const float* xr = row_f32(x, r);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += xr[i];
+    const double mean = sum / double(n);
+    double sq = 0.0;
+    for (int64_t i = 0; i < n; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
+    const double inv_std = 1.0 / std::sqrt(sq / double(n) + eps);
+    float* o = row_f32(out, r);  // may alias x: each element is read before it is written
+    for (int64_t i = 0; i < n; ++i) {
+      const double b = bias.data != nullptr ? element(bias, i) : 0.0;
+      o[i] = float((xr[i] - mean) * inv_std * element(weight, i) + b);
+    }
+  }
+}
+
 void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out) {
   cpu::check_linear_shapes(x, weight, bias, out);
   const int64_t k = x.cols;
@@ -85,7 +106,7 @@ double linear_abs_sum(const Tensor& x, const Tensor& weight, int64_t r, int64_t 
 
 void rope(Tensor& x, int head_dim, const Tensor& cos_sin) {
   cpu::check_rope_shapes(x, head_dim, cos_sin);
-  const int64_t half = head_dim / 2;
+  const int64_t half = cos_sin.cols / 2;  // elements [2 * half, head_dim) are not touched
   for (int64_t r = 0; r < x.rows; ++r) {
     const float* cs = row_f32(cos_sin, r);
     for (int64_t h = 0; h < x.cols / head_dim; ++h) {
@@ -110,6 +131,18 @@ void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) {
     const double gi = g[i];
     o[i] = float(gi / (1.0 + std::exp(-gi)) * u[i]);
   }
+}
+
+double gelu(double x) {
+  // 1 + erf(y) = erfc(-y): no cancellation for negative x.
+  constexpr double kInvSqrt2 = 0.70710678118654752440;
+  return 0.5 * x * std::erfc(-x * kInvSqrt2);
+}
+
+void gelu(Tensor& x) {
+  cpu::check_elementwise("gelu", x);
+  float* p = x.as<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) p[i] = float(gelu(double(p[i])));
 }
 
 void silu_mul_fused(const Tensor& gate_up, Tensor& out) {

@@ -18,9 +18,11 @@ namespace turbine::reference {
 void embedding(const Tensor& table, const int32_t* ids, Tensor& out);
 void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out);
 void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps, Tensor& out);
+void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& out);
 void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Tensor& out);
 void rope(Tensor& x, int head_dim, const Tensor& cos_sin);
 void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out);
+void gelu(Tensor& x);
 void silu_mul_fused(const Tensor& gate_up, Tensor& out);
 void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out);
 void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out);
@@ -38,6 +40,11 @@ void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out);
 // evaluated as the equal x / (1 + e^(-2u)), which keeps full relative precision where 1 + tanh(u)
 // cancels (x below about -5).
 double gelu_tanh(double x);
+
+// The exact GELU in double, 0.5 x (1 + erf(x / sqrt(2))), evaluated as the equal
+// 0.5 x erfc(-x / sqrt(2)), which keeps full relative precision where 1 + erf cancels (x below
+// about -3).
+double gelu(double x);
 
 // Element i (row-major) of a weight or activation tensor of any dtype, widened to double.
 double element(const Tensor& t, int64_t i);

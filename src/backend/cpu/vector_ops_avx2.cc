@@ -1,4 +1,4 @@
-// AVX2 elementwise ops, row norms, RoPE and the attention tile: the AVX-512 versions
+// AVX2 elementwise ops, row norms (RMSNorm, LayerNorm), RoPE and the attention tile: the AVX-512 versions
 // (vector_ops_avx512.cc) with 8-lane vectors. AVX2 has no scalef, so exp builds 2^n by adding n
 // to the exponent field of the polynomial's result, with explicit overflow and underflow.
 #include <immintrin.h>
@@ -198,10 +198,53 @@ void add_rms_norm(float* residual, const float* x, const float* w, float eps, fl
   rms_norm(residual, w, eps, out, n);
 }
 
+double reduce_add_pd(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+  return _mm_cvtsd_f64(s);
+}
+
+// LayerNorm (cpu_kernels.h): the mean and the sum of squared deviations from it are summed in
+// double (8 floats widen to two vectors of 4 doubles), so only the final scaling is f32.
+void layer_norm(const float* x, const float* w, const float* b, float eps, float* out, int64_t n) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+  }
+  double sum = reduce_add_pd(_mm256_add_pd(s0, s1));
+  for (; i < n; ++i) sum += x[i];
+  const double mean = sum / double(n);
+  const __m256d m = _mm256_set1_pd(mean);
+  s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), m);
+    const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), m);
+    s0 = _mm256_fmadd_pd(d0, d0, s0);
+    s1 = _mm256_fmadd_pd(d1, d1, s1);
+  }
+  double sq = reduce_add_pd(_mm256_add_pd(s0, s1));
+  for (; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
+  const __m256 r = _mm256_set1_ps(float(1.0 / __builtin_sqrt(sq / double(n) + eps)));
+  // x - mean with the mean as a float pair (hi exact against nearby x: Sterbenz).
+  const float hi_s = float(mean);
+  const __m256 hi = _mm256_set1_ps(hi_s), lo = _mm256_set1_ps(float(mean - double(hi_s)));
+  for (i = 0; i < n; i += 8) {
+    const int64_t c = n - i;
+    const __m256 d = _mm256_sub_ps(_mm256_sub_ps(load(x + i, c), hi), lo);
+    __m256 y = _mm256_mul_ps(_mm256_mul_ps(d, r), load(w + i, c));
+    if (b != nullptr) y = _mm256_add_ps(y, load(b + i, c));
+    store(out + i, c, y);
+  }
+}
+
 // ---- RoPE ------------------------------------------------------------------------------------
 
-void rope(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim) {
-  const int64_t half = head_dim / 2;
+void rope(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim, int64_t rotary_dim) {
+  const int64_t half = rotary_dim / 2;
   for (int64_t h = 0; h < num_heads; ++h) {
     float* x1p = x + h * head_dim;
     float* x2p = x1p + half;
@@ -317,7 +360,9 @@ void fill_avx2_vector_ops(CpuKernels& k) {
   k.convert_to_f32 = convert_to_f32;
   k.rms_norm = rms_norm;
   k.add_rms_norm = add_rms_norm;
+  k.layer_norm = layer_norm;
   k.silu_mul = silu_mul;
+  k.gelu = gelu_erf;  // scalar (double erfc) on every level
   k.gelu_tanh_mul = gelu_tanh_mul;
   k.add = add;
   k.softcap = softcap;

@@ -1,4 +1,4 @@
-// AVX-512 elementwise ops, row norms, RoPE and the attention tile (see cpu_kernels.h).
+// AVX-512 elementwise ops, row norms (RMSNorm, LayerNorm), RoPE and the attention tile (see cpu_kernels.h).
 //
 // Rounding follows Hugging Face's fp32 order where it is cheap to do so (RMSNorm multiplies
 // x * r first and the weight after; RoPE rounds each product before the add), so results stay
@@ -183,10 +183,49 @@ void add_rms_norm(float* residual, const float* x, const float* w, float eps, fl
   rms_norm(residual, w, eps, out, n);
 }
 
+__m512d widen_lo(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+__m512d widen_hi(__m512 v) {
+  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+// LayerNorm (cpu_kernels.h): the mean and the sum of squared deviations from it are summed in
+// double (16 floats widen to two vectors of 8 doubles), so only the final scaling is f32.
+void layer_norm(const float* x, const float* w, const float* b, float eps, float* out, int64_t n) {
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m512 v = _mm512_maskz_loadu_ps(mask16(n - i), x + i);  // zeros past the end
+    s0 = _mm512_add_pd(s0, widen_lo(v));
+    s1 = _mm512_add_pd(s1, widen_hi(v));
+  }
+  const double mean = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / double(n);
+  const __m512d m = _mm512_set1_pd(mean);
+  s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = mask16(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+    const __m512d d0 = _mm512_maskz_sub_pd(__mmask8(k & 0xff), widen_lo(v), m);
+    const __m512d d1 = _mm512_maskz_sub_pd(__mmask8(k >> 8), widen_hi(v), m);
+    s0 = _mm512_fmadd_pd(d0, d0, s0);
+    s1 = _mm512_fmadd_pd(d1, d1, s1);
+  }
+  const double sq = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+  const __m512 r = _mm512_set1_ps(float(1.0 / __builtin_sqrt(sq / double(n) + eps)));
+  // x - mean with the mean as a float pair (hi exact against nearby x: Sterbenz).
+  const float hi_s = float(mean);
+  const __m512 hi = _mm512_set1_ps(hi_s), lo = _mm512_set1_ps(float(mean - double(hi_s)));
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = mask16(n - i);
+    const __m512 d = _mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), hi), lo);
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(d, r), _mm512_maskz_loadu_ps(k, w + i));
+    if (b != nullptr) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(k, b + i));
+    _mm512_mask_storeu_ps(out + i, k, y);
+  }
+}
+
 // ---- RoPE ------------------------------------------------------------------------------------
 
-void rope(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim) {
-  const int64_t half = head_dim / 2;
+void rope(float* x, const float* cos_sin, int64_t num_heads, int64_t head_dim, int64_t rotary_dim) {
+  const int64_t half = rotary_dim / 2;
   for (int64_t h = 0; h < num_heads; ++h) {
     float* x1p = x + h * head_dim;
     float* x2p = x1p + half;
@@ -358,7 +397,9 @@ void fill_avx512_vector_ops(CpuKernels& k) {
   k.convert_to_f32 = convert_to_f32;
   k.rms_norm = rms_norm;
   k.add_rms_norm = add_rms_norm;
+  k.layer_norm = layer_norm;
   k.silu_mul = silu_mul;
+  k.gelu = gelu_erf;  // scalar (double erfc) on every level
   k.gelu_tanh_mul = gelu_tanh_mul;
   k.add = add;
   k.softcap = softcap;

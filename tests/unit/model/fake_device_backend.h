@@ -40,8 +40,10 @@ class FakeDeviceBackend final : public Backend {
   void embedding(const Tensor&, const int32_t*, Tensor&) override { no_op(); }
   void rms_norm(const Tensor&, const Tensor&, float, Tensor&) override { no_op(); }
   void add_rms_norm(Tensor&, const Tensor&, const Tensor&, float, Tensor&) override { no_op(); }
+  void layer_norm(const Tensor&, const Tensor&, const Tensor&, float, Tensor&) override { no_op(); }
   void rope(Tensor&, int, const Tensor&) override { no_op(); }
   void silu_mul(const Tensor&, const Tensor&, Tensor&) override { no_op(); }
+  void gelu(Tensor&) override { no_op(); }
   void add(Tensor&, const Tensor&) override { no_op(); }
   void silu_mul_fused(const Tensor&, Tensor&) override { no_op(); }
   void gelu_tanh_mul(const Tensor&, const Tensor&, Tensor&) override { no_op(); }
