@@ -221,6 +221,22 @@ class CudaBackend final : public Backend {
     launch_rms_norm(norm_params(x, residual.data, weight, eps, out), stream_);
   }
 
+  void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& out) override {
+    check_layer_norm(x, weight, bias, out);
+    use_device();
+    LayerNormParams p;
+    p.x = x.data;
+    p.weight = weight.data;
+    p.weight_dtype = weight.dtype;
+    p.bias = bias.data;
+    p.bias_dtype = bias.data != nullptr ? bias.dtype : weight.dtype;
+    p.out = out.data;
+    p.rows = x.rows;
+    p.cols = x.cols;
+    p.eps = eps;
+    launch_layer_norm(p, stream_);
+  }
+
   const LinearFormatSupport& linear_formats() const override { return linear_table_.support(); }
 
   using Backend::linear;
@@ -239,6 +255,7 @@ class CudaBackend final : public Backend {
     p.tokens = x.rows;
     p.cols = x.cols;
     p.head_dim = head_dim;
+    p.rotary_dim = int(cos_sin.cols);
     launch_rope(p, stream_);
   }
 
@@ -247,6 +264,12 @@ class CudaBackend final : public Backend {
     check_same_shape("silu_mul", gate, out);
     use_device();
     launch_silu_mul(gate.data, up.data, out.data, gate.numel(), stream_);
+  }
+
+  void gelu(Tensor& x) override {
+    check_bf16("gelu", "x", x);
+    use_device();
+    launch_gelu(x.data, x.numel(), stream_);
   }
 
   void add(Tensor& x, const Tensor& y) override {
@@ -296,10 +319,10 @@ class CudaBackend final : public Backend {
     check_bf16("qkv_rope_write_kv", "qkv", qkv);
     check_bf16("qkv_rope_write_kv", "q", q);
     const int64_t q_cols = int64_t(num_heads) * head_dim, kv_cols = int64_t(num_kv_heads) * head_dim;
+    check_cos_sin("qkv_rope_write_kv", cos_sin, head_dim);  // its width: the rotary width
     TURBINE_CHECK(qkv.cols == q_cols + 2 * kv_cols && q.cols == q_cols && q.rows == qkv.rows &&
-                      qkv.rows == batch.num_tokens && cos_sin.dtype == DType::kF32 && cos_sin.cols == head_dim &&
-                      cos_sin.rows >= qkv.rows && cache.k.cols == kv_cols && cache.v.cols == kv_cols &&
-                      cache.k.rows == cache.v.rows,
+                      qkv.rows == batch.num_tokens && cos_sin.rows >= qkv.rows && cache.k.cols == kv_cols &&
+                      cache.v.cols == kv_cols && cache.k.rows == cache.v.rows,
                   "qkv_rope_write_kv: qkv [{}, {}], q [{}, {}], cache [{}, {}], {} heads / {} kv heads of {}", qkv.rows,
                   qkv.cols, q.rows, q.cols, cache.k.rows, cache.k.cols, num_heads, num_kv_heads, head_dim);
     TURBINE_CHECK(batch.slot_mapping != nullptr || qkv.rows == 0, "qkv_rope_write_kv: slot_mapping is null");
@@ -316,6 +339,7 @@ class CudaBackend final : public Backend {
     p.num_heads = num_heads;
     p.num_kv_heads = num_kv_heads;
     p.head_dim = head_dim;
+    p.rotary_dim = int(cos_sin.cols);
     if (head_norm.enabled()) {
       const Tensor* weights[] = {head_norm.q_weight, head_norm.k_weight};
       for (const Tensor* w : weights)

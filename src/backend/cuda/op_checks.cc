@@ -50,6 +50,14 @@ void check_rms_norm(const char* op, const Tensor& x, const Tensor& weight, const
   TURBINE_CHECK(x.cols > 0 || x.rows == 0, "{}: rows of zero width", op);
 }
 
+void check_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out) {
+  check_rms_norm("layer_norm", x, weight, out);
+  if (bias.data == nullptr) return;
+  check_tensor("layer_norm", "bias", bias);
+  TURBINE_CHECK(bias.rows == 1 && bias.cols == x.cols, "layer_norm: bias is [{}, {}], expected [1, {}]", bias.rows,
+                bias.cols, x.cols);
+}
+
 bool linear_fast_path_ok(const Tensor& x, const Tensor& weight, const Tensor& out) {
   // cuBLASLt's BF16 kernels (and the GEMV) need every row to start 16-byte aligned: in_features
   // % 8 == 0. cuBLASLt also returned wrong results (no error) on an H200 with CUDA 13.0 for a
@@ -78,14 +86,20 @@ void check_linear(const Tensor& x, const Tensor& weight, const Tensor* bias, con
   }
 }
 
+void check_cos_sin(const char* op, const Tensor& cos_sin, int head_dim) {
+  check_tensor(op, "cos_sin", cos_sin);
+  TURBINE_CHECK(cos_sin.dtype == DType::kF32, "{}: cos_sin must be F32, got {}", op, dtype_name(cos_sin.dtype));
+  TURBINE_CHECK(head_dim > 0 && head_dim % 2 == 0, "{}: head_dim {} must be positive and even", op, head_dim);
+  TURBINE_CHECK(cos_sin.cols > 0 && cos_sin.cols % 2 == 0 && cos_sin.cols <= head_dim,
+                "{}: cos_sin has {} columns, expected an even rotary width in (0, head_dim {}]", op, cos_sin.cols,
+                head_dim);
+}
+
 void check_rope(const Tensor& x, int head_dim, const Tensor& cos_sin) {
   check_bf16("rope", "x", x);
-  check_tensor("rope", "cos_sin", cos_sin);
-  TURBINE_CHECK(cos_sin.dtype == DType::kF32, "rope: cos_sin must be F32, got {}", dtype_name(cos_sin.dtype));
-  TURBINE_CHECK(head_dim > 0 && head_dim % 2 == 0, "rope: head_dim {} must be positive and even", head_dim);
+  check_cos_sin("rope", cos_sin, head_dim);
   TURBINE_CHECK(x.cols % head_dim == 0, "rope: x has {} columns, not a multiple of head_dim {}", x.cols, head_dim);
-  TURBINE_CHECK(cos_sin.rows == x.rows && cos_sin.cols == head_dim, "rope: cos_sin is [{}, {}], expected [{}, {}]",
-                cos_sin.rows, cos_sin.cols, x.rows, head_dim);
+  TURBINE_CHECK(cos_sin.rows == x.rows, "rope: cos_sin has {} rows, x {}", cos_sin.rows, x.rows);
 }
 
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {

@@ -16,11 +16,16 @@ namespace turbine::cuda {
 void check_bf16(const char* op, const char* what, const Tensor& t);
 void check_embedding(const Tensor& table, const Tensor& out);
 void check_rms_norm(const char* op, const Tensor& x, const Tensor& weight, const Tensor& out);
+// rms_norm's checks, plus an optional bias (data == nullptr: none) of the weight's shape.
+void check_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out);
 void check_linear(const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor& out);
 // Whether linear can take cuBLASLt / the GEMV (in_features % 8 == 0, 16-byte aligned operands);
 // otherwise it runs the slow any-shape kernel (linear/linear_simt.h).
 bool linear_fast_path_ok(const Tensor& x, const Tensor& weight, const Tensor& out);
 void check_rope(const Tensor& x, int head_dim, const Tensor& cos_sin);
+// A cos/sin table of rope() or qkv_rope_write_kv(): F32, its width (the rotary width) even and in
+// (0, head_dim]. Rows are the caller's to check.
+void check_cos_sin(const char* op, const Tensor& cos_sin, int head_dim);
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b);
 // One tensor of an in-place elementwise op that takes BF16 activations or F32 (the logits).
 void check_bf16_or_f32(const char* op, const Tensor& x);

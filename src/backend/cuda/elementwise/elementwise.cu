@@ -1,5 +1,6 @@
-// Elementwise ops: SiLU- and GELU(tanh)-and-multiply of the gated MLPs, the residual add, and the
-// in-place scale and soft-cap (Gemma's embedding scale and final-logit cap).
+// Elementwise ops: SiLU- and GELU(tanh)-and-multiply of the gated MLPs, the exact GELU of the
+// plain MLPs (GPT-NeoX, Falcon), the residual add, and the in-place scale and soft-cap (Gemma's
+// embedding scale and final-logit cap).
 //
 // Pure streaming: each element is read once and written once, so the only things that matter are
 // 16-byte accesses (8 BF16, or 4 F32 for the F32 logits, per thread per step, used when the count
@@ -108,6 +109,14 @@ __device__ __forceinline__ void store_f32(float* p, const float (&f)[V]) {
     for (int i = 0; i < V; ++i) p[i] = f[i];
   }
 }
+
+// The exact GELU, 0.5 x (1 + erf(x / sqrt 2)), as 0.5 x erfc(-x / sqrt 2): erff would cancel in
+// 1 + erf for x below about -3 (at x = -5, 1 + erf is 6e-7, a few ulps of 1), erfcf keeps the
+// relative precision (4 ulps) all the way to the underflow. The argument's rounding costs
+// 2 y^2 times its half ulp (y = |x| / sqrt 2), about 6e-6 relative at x = -10: far below a BF16 ulp.
+struct GeluOp {
+  __device__ __forceinline__ float operator()(float x) const { return 0.5f * x * erfcf(x * -0.70710678118654752f); }
+};
 
 struct ScaleOp {
   float s;
@@ -229,6 +238,8 @@ void launch_gelu_tanh_mul_fused(const void* gate_up, void* out, int64_t rows, in
   }
   TURBINE_CUDA_CHECK_LAUNCH();
 }
+
+void launch_gelu(void* x, int64_t count, cudaStream_t stream) { launch_unary(x, false, count, GeluOp{}, stream); }
 
 void launch_scale(void* x, bool f32, float s, int64_t count, cudaStream_t stream) {
   launch_unary(x, f32, count, ScaleOp{s}, stream);

@@ -10,6 +10,9 @@ namespace turbine::cuda {
 // out = silu(gate) * up, computed in F32 and rounded once. out may alias gate or up.
 void launch_silu_mul(const void* gate, const void* up, void* out, int64_t count, cudaStream_t stream);
 
+// x = gelu(x) in place, the exact (erf) form, BF16, computed in F32 and rounded once.
+void launch_gelu(void* x, int64_t count, cudaStream_t stream);
+
 // out[r, :] = silu(gate_up[r, :n]) * gate_up[r, n:], gate_up [rows, 2n], out [rows, n]; out may
 // not overlap gate_up.
 void launch_silu_mul_fused(const void* gate_up, void* out, int64_t rows, int64_t n, cudaStream_t stream);

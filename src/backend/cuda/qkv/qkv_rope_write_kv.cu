@@ -1,7 +1,10 @@
 // Fused attention prologue: one block per token reads its row of the stacked q/k/v projection
-// once. Each thread owns one rotate-half pair (i, i + d/2) of one head: q and k heads are rotated
-// in F32 and rounded once (exactly what rope() does), q lands in the q buffer and k in its cache
-// slot; v pairs are copied unchanged into theirs. This replaces two rope launches, a write_kv
+// once. Each thread owns one pair of elements of one head: for i < r/2 (r = rotary_dim) the
+// rotate-half pair (i, i + r/2), for i >= r/2 (partial rotary only) the pass-through pair
+// (r + j, r + j + (d - r)/2) with j = i - r/2, so consecutive threads still touch consecutive
+// elements. q and k pairs are rotated in F32 and rounded once (exactly what rope() does), q lands
+// in the q buffer and k in its cache slot; pass-through pairs and v pairs are copied unchanged
+// (bit for bit, unless the norm scales them). This replaces two rope launches, a write_kv
 // launch and their extra round trips through memory: at decode it is 3 of the ~14 launches of a
 // layer. A negative slot (a padding token) still writes q; a slot past the cache is reported
 // (device_error.h) and its K/V skipped, like write_kv.
@@ -22,11 +25,13 @@ namespace {
 __global__ void qkv_rope_write_kv_kernel(QkvRopeParams p, DeviceErrorSink errors) {
   const int64_t token = blockIdx.x;
   const int half = p.head_dim / 2;
+  const int rot_half = p.rotary_dim / 2;       // rotate-half pairs per head
+  const int tail_half = half - rot_half;        // pass-through pairs per head (partial rotary)
   const int heads = p.num_heads + 2 * p.num_kv_heads;
   const int64_t row_cols = int64_t(heads) * p.head_dim;
   const int64_t kv_cols = int64_t(p.num_kv_heads) * p.head_dim;
   const bf16* row = static_cast<const bf16*>(p.qkv) + token * row_cols;
-  const float* cs = p.cos_sin + token * p.head_dim;
+  const float* cs = p.cos_sin + token * p.rotary_dim;
   extern __shared__ float head_scale[];  // [num_heads + num_kv_heads] with the norm, else empty
   const bool norm = p.q_norm != nullptr;
   if (norm) {
@@ -55,7 +60,11 @@ __global__ void qkv_rope_write_kv_kernel(QkvRopeParams p, DeviceErrorSink errors
   const int64_t pairs = int64_t(heads) * half;
   for (int64_t pi = threadIdx.x; pi < pairs; pi += blockDim.x) {
     const int head = int(pi / half);
-    const int i = int(pi - int64_t(head) * half);
+    const int k = int(pi - int64_t(head) * half);
+    const bool rotate = k < rot_half;
+    // The pair's two elements: (i, i + step) within the head.
+    const int i = rotate ? k : p.rotary_dim + (k - rot_half);
+    const int step = rotate ? rot_half : tail_half;
     const bf16* src = row + int64_t(head) * p.head_dim + i;
     bf16* dst;
     if (head < p.num_heads) {
@@ -68,20 +77,30 @@ __global__ void qkv_rope_write_kv_kernel(QkvRopeParams p, DeviceErrorSink errors
       dst = cache + int64_t(slot) * kv_cols + int64_t(kv_head) * p.head_dim + i;
       if (!is_k) {
         dst[0] = src[0];
-        dst[half] = src[half];
+        dst[step] = src[step];
         continue;
       }
     }
-    float a = __bfloat162float(src[0]), b = __bfloat162float(src[half]);
+    if (!norm && !rotate) {  // a pass-through pair of q or k: copied bit for bit
+      dst[0] = src[0];
+      dst[step] = src[step];
+      continue;
+    }
+    float a = __bfloat162float(src[0]), b = __bfloat162float(src[step]);
     if (norm) {
       const bool is_q = head < p.num_heads;
       const float scale = head_scale[head];
       a *= scale * norm_weight(is_q, i);
-      b *= scale * norm_weight(is_q, i + half);
+      b *= scale * norm_weight(is_q, i + step);
     }
-    const float c = cs[i], s = cs[half + i];
-    dst[0] = __float2bfloat16_rn(a * c - b * s);
-    dst[half] = __float2bfloat16_rn(b * c + a * s);
+    if (rotate) {
+      const float c = cs[i], s = cs[rot_half + i];
+      dst[0] = __float2bfloat16_rn(a * c - b * s);
+      dst[step] = __float2bfloat16_rn(b * c + a * s);
+    } else {
+      dst[0] = __float2bfloat16_rn(a);
+      dst[step] = __float2bfloat16_rn(b);
+    }
   }
 }
 
@@ -90,6 +109,8 @@ __global__ void qkv_rope_write_kv_kernel(QkvRopeParams p, DeviceErrorSink errors
 void launch_qkv_rope_write_kv(const QkvRopeParams& p, DeviceErrorSink errors, cudaStream_t stream) {
   if (p.tokens == 0) return;
   if (p.head_dim <= 0 || p.head_dim % 2 != 0) TURBINE_LAUNCHER_REJECT("qkv_rope_write_kv", "head_dim");
+  if (p.rotary_dim <= 0 || p.rotary_dim % 2 != 0 || p.rotary_dim > p.head_dim)
+    TURBINE_LAUNCHER_REJECT("qkv_rope_write_kv", "rotary_dim");
   const int64_t pairs = int64_t(p.num_heads + 2 * p.num_kv_heads) * (p.head_dim / 2);
   const int threads = int(std::clamp<int64_t>((pairs + 31) / 32 * 32, 32, 512));
   const size_t smem = p.q_norm != nullptr ? size_t(p.num_heads + p.num_kv_heads) * sizeof(float) : 0;

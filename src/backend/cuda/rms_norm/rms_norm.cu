@@ -1,4 +1,4 @@
-// RMSNorm, optionally fused with the residual add.
+// RMSNorm, optionally fused with the residual add; LayerNorm.
 //
 // Memory-bound: per row it must read x (and the residual), write the out row (and the residual),
 // and read the small weight vector, which stays in L1/L2. Shape of the kernel:
@@ -13,6 +13,12 @@
 //    read, which is why `out` may alias `x` with no barrier.
 //  - The fused variant rounds residual + x to BF16, stores it, and normalises the rounded values.
 // Accumulation is F32; 1/rms is rsqrtf (about 2 ulp), far below the BF16 output rounding.
+//
+// LayerNorm has the same shape with three passes: the mean, the variance as the mean of squared
+// deviations from it (no cancellation), then the output. The first pass sums x - x[0] rather than
+// x, which is exact for nearby values (Sterbenz), so a row far from zero with a small spread keeps
+// its mean; the deviations are (x - x[0]) - mean_of_shifted. A constant row gets exactly zero
+// deviations, so its output is exactly the bias.
 #include <algorithm>
 
 #include "backend/cuda/common/bf16_io.cuh"
@@ -108,7 +114,118 @@ void launch_weight(const RmsNormParams& p, cudaStream_t stream) {
   }
 }
 
+// The sum over the row's group (the warp, or the block) of each thread's v; every thread gets it.
+// `partial` is the block's [32] scratch, reused by consecutive calls.
+template <bool kWarpPerRow>
+__device__ __forceinline__ float row_sum(float v, float* partial) {
+  v = warp_sum(v);
+  if constexpr (!kWarpPerRow) {
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    __syncthreads();  // the previous call's readers of partial[0] are done
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+      float s = lane < int(blockDim.x / 32) ? partial[lane] : 0.0f;
+      s = warp_sum(s);
+      if (lane == 0) partial[0] = s;
+    }
+    __syncthreads();
+    v = partial[0];
+  }
+  return v;
+}
+
+__device__ __forceinline__ float bias_at(const void* bias, DType dtype, int64_t i) {
+  switch (dtype) {
+    case DType::kF32: return static_cast<const float*>(bias)[i];
+    case DType::kF16: return __half2float(static_cast<const __half*>(bias)[i]);
+    default: return __bfloat162float(static_cast<const bf16*>(bias)[i]);
+  }
+}
+
+template <typename W, int V, bool kWarpPerRow>
+__global__ void layer_norm_kernel(LayerNormParams p) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int64_t row;
+  int tid, group;
+  if constexpr (kWarpPerRow) {
+    row = int64_t(blockIdx.x) * kWarpRowsPerBlock + warp;
+    if (row >= p.rows) return;  // whole warp leaves together; no block barriers in this mode
+    tid = lane, group = 32;
+  } else {
+    row = blockIdx.x;
+    tid = threadIdx.x, group = blockDim.x;
+  }
+  __shared__ float partial[32];
+  const bf16* x = static_cast<const bf16*>(p.x) + row * p.cols;
+  bf16* out = static_cast<bf16*>(p.out) + row * p.cols;
+  const W* weight = static_cast<const W*>(p.weight);
+  // Read by every thread before any thread writes (out may alias x): the reductions below order it.
+  const float shift = __bfloat162float(x[0]);
+
+  float sum = 0.0f;
+  for (int64_t c = int64_t(tid) * V; c < p.cols; c += int64_t(group) * V) {
+    float v[V];
+    load_bf16<V>(x + c, v);
+#pragma unroll
+    for (int i = 0; i < V; ++i) sum += v[i] - shift;
+  }
+  const float mean = row_sum<kWarpPerRow>(sum, partial) / float(p.cols);  // of x - shift
+
+  float sum_sq = 0.0f;
+  for (int64_t c = int64_t(tid) * V; c < p.cols; c += int64_t(group) * V) {
+    float v[V];
+    load_bf16<V>(x + c, v);
+#pragma unroll
+    for (int i = 0; i < V; ++i) {
+      const float d = (v[i] - shift) - mean;
+      sum_sq += d * d;
+    }
+  }
+  const float inv_std = rsqrtf(row_sum<kWarpPerRow>(sum_sq, partial) / float(p.cols) + p.eps);
+
+  for (int64_t c = int64_t(tid) * V; c < p.cols; c += int64_t(group) * V) {
+    float v[V];
+    load_bf16<V>(x + c, v);
+#pragma unroll
+    for (int i = 0; i < V; ++i) {
+      v[i] = ((v[i] - shift) - mean) * inv_std * to_f32(weight[c + i]);
+      if (p.bias != nullptr) v[i] += bias_at(p.bias, p.bias_dtype, c + i);
+    }
+    store_bf16<V>(out + c, v);
+  }
+}
+
+template <typename W, int V>
+void launch_layer_norm_shape(const LayerNormParams& p, cudaStream_t stream) {
+  const int64_t units = (p.cols + V - 1) / V;
+  if (units <= kMaxWarpRowUnits) {
+    const int64_t blocks = (p.rows + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock;
+    layer_norm_kernel<W, V, true><<<unsigned(blocks), 32 * kWarpRowsPerBlock, 0, stream>>>(p);
+  } else {
+    const int threads = int(std::min<int64_t>(1024, (units / 2 + 31) / 32 * 32));
+    layer_norm_kernel<W, V, false><<<unsigned(p.rows), threads, 0, stream>>>(p);
+  }
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+template <typename W>
+void launch_layer_norm_weight(const LayerNormParams& p, cudaStream_t stream) {
+  const bool vector = p.cols % 8 == 0 && is_aligned(p.x, 16) && is_aligned(p.out, 16);
+  vector ? launch_layer_norm_shape<W, 8>(p, stream) : launch_layer_norm_shape<W, 1>(p, stream);
+}
+
 }  // namespace
+
+void launch_layer_norm(const LayerNormParams& p, cudaStream_t stream) {
+  if (p.rows == 0) return;
+  switch (p.weight_dtype) {
+    case DType::kBF16: launch_layer_norm_weight<bf16>(p, stream); return;
+    case DType::kF16: launch_layer_norm_weight<__half>(p, stream); return;
+    case DType::kF32: launch_layer_norm_weight<float>(p, stream); return;
+    default: TURBINE_LAUNCHER_REJECT("layer_norm", "a storage dtype");  // the op checks refuse them
+  }
+}
 
 void launch_rms_norm(const RmsNormParams& p, cudaStream_t stream) {
   if (p.rows == 0) return;

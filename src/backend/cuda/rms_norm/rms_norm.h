@@ -1,4 +1,5 @@
-// RMSNorm and the fused residual-add + RMSNorm of pre-norm transformers. Host-side launcher.
+// RMSNorm and the fused residual-add + RMSNorm of pre-norm transformers, and LayerNorm (GPT-NeoX,
+// Falcon). Host-side launchers.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -24,5 +25,20 @@ struct RmsNormParams {
 // out = rms_norm(residual) of the stored, rounded residual, so `out` is exactly the norm of what
 // later layers will read back.
 void launch_rms_norm(const RmsNormParams& p, cudaStream_t stream);
+
+struct LayerNormParams {
+  const void* x = nullptr;       // BF16 [rows, cols]
+  const void* weight = nullptr;  // [cols] of weight_dtype (F32, BF16 or F16), any 2-byte alignment
+  DType weight_dtype = DType::kBF16;
+  const void* bias = nullptr;    // [cols] of bias_dtype (F32, BF16 or F16), or null: no bias
+  DType bias_dtype = DType::kBF16;
+  void* out = nullptr;           // BF16 [rows, cols]; may alias x
+  int64_t rows = 0;
+  int64_t cols = 0;
+  float eps = 0.0f;
+};
+
+// out = (x - mean) / sqrt(var + eps) * weight + bias per row (biased variance), in F32.
+void launch_layer_norm(const LayerNormParams& p, cudaStream_t stream);
 
 }  // namespace turbine::cuda
