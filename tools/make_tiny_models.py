@@ -337,7 +337,10 @@ def reinitialise(stack: Stack, model, v: Variant, seed: int, profile: dict) -> N
                         gain = profile["in_gain"]
                     std = gain / math.sqrt(p.shape[1])
                 p.copy_(torch.randn(tuple(p.shape), generator=gen) * std)
-            elif p.dim() == 1 and "norm" in name:
+            elif p.dim() == 3:  # stacked experts [E, out, in] (transformers 5)
+                std = profile["in_gain"] / math.sqrt(p.shape[2])
+                p.copy_(torch.randn(tuple(p.shape), generator=gen) * std)
+            elif p.dim() == 1 and not name.endswith(".bias") and ("norm" in name or ".ln_" in name):
                 p.copy_(v.norm_center + profile["norm_noise"] * torch.randn(tuple(p.shape), generator=gen))
             elif p.dim() == 1:
                 p.copy_(profile["bias_std"] * torch.randn(tuple(p.shape), generator=gen))

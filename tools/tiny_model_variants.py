@@ -125,6 +125,35 @@ VARIANTS = [
                              "sliding_attention": {"rope_type": "default", "rope_theta": 100.0}},
             notes="Gemma 3 text: q/k norms (1 + w), local layers RoPE base 100, global layers "
                   "base 10000 with linear x2, 2 of 6 layers global, window 16."),
+    Variant("mixtral_moe", "MixtralForCausalLM", "MixtralConfig", "bfloat16",
+            decoder_shape(64, 4, 2, 96, 2, 512, num_local_experts=4, num_experts_per_tok=2,
+                          sliding_window=None), 10000.0,
+            notes="Mixtral: every MLP a mixture of 4 SwiGLU experts, top 2, renormalised."),
+    Variant("qwen2_moe_shared", "Qwen2MoeForCausalLM", "Qwen2MoeConfig", "bfloat16",
+            decoder_shape(64, 4, 2, 128, 3, 512, num_experts=6, num_experts_per_tok=2, moe_intermediate_size=48,
+                          shared_expert_intermediate_size=96, norm_topk_prob=False, decoder_sparse_step=1,
+                          mlp_only_layers=[1], use_sliding_window=False), 1000000.0,
+            notes="Qwen2-MoE: 6 experts top 2 (weights not renormalised), a sigmoid-gated shared "
+                  "expert, layer 1 dense (mlp_only_layers), q/k/v biases."),
+    Variant("qwen3_moe", "Qwen3MoeForCausalLM", "Qwen3MoeConfig", "bfloat16",
+            decoder_shape(64, 4, 2, 128, 2, 512, head_dim=32, num_experts=8, num_experts_per_tok=2,
+                          moe_intermediate_size=40, norm_topk_prob=True, decoder_sparse_step=1,
+                          mlp_only_layers=[], use_sliding_window=False, rms_norm_eps=1e-6), 1000000.0,
+            notes="Qwen3-MoE: q/k norms, 8 experts top 2 renormalised."),
+    Variant("gpt_neox_partial_rope", "GPTNeoXForCausalLM", "GPTNeoXConfig", "float16",
+            {"hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 4, "intermediate_size": 192,
+             "num_hidden_layers": 2, "vocab_size": 512, "max_position_embeddings": 256, "hidden_act": "gelu",
+             "rotary_pct": 0.25, "layer_norm_eps": 1e-5, "use_parallel_residual": True,
+             "tie_word_embeddings": False, "bos_token_id": BOS_ID, "eos_token_id": EOS_ID}, 10000.0,
+            notes="GPT-NeoX (Pythia): LayerNorm with biases, fused per-head q/k/v, rotary on a "
+                  "quarter of each head, parallel residual, exact-GELU MLP, float16 on disk."),
+    Variant("falcon_new_arch", "FalconForCausalLM", "FalconConfig", "bfloat16",
+            {"hidden_size": 64, "num_attention_heads": 4, "num_kv_heads": 2, "num_hidden_layers": 2,
+             "vocab_size": 512, "max_position_embeddings": 256, "new_decoder_architecture": True,
+             "parallel_attn": True, "bias": False, "alibi": False, "layer_norm_epsilon": 1e-5,
+             "ffn_hidden_size": 160, "tie_word_embeddings": True, "bos_token_id": BOS_ID,
+             "eos_token_id": EOS_ID}, 10000.0,
+            notes="Falcon 40B style: ln_attn and ln_mlp, q/k/v fused by kv group, tied head."),
     Variant("llama_sharded", "LlamaForCausalLM", "LlamaConfig", "bfloat16",
             decoder_shape(128, 4, 4, 320, 3, 512), 10000.0, max_shard_size="300KB",
             notes="A Llama saved in several shards with model.safetensors.index.json."),
@@ -141,9 +170,15 @@ def head_dim(v: Variant) -> int:
 
 def parameter_count(v: Variant) -> int:
     s = v.shape
-    h, heads, kv = s["hidden_size"], s["num_attention_heads"], s["num_key_value_heads"]
-    inter, vocab, hd = s["intermediate_size"], s["vocab_size"], head_dim(v)
-    layer = h * heads * hd + 2 * h * kv * hd + heads * hd * h + 3 * h * inter + 2 * h
+    h, heads = s["hidden_size"], s["num_attention_heads"]
+    kv = s.get("num_key_value_heads", s.get("num_kv_heads", heads))
+    inter, vocab, hd = s.get("intermediate_size", s.get("ffn_hidden_size", 4 * h)), s["vocab_size"], head_dim(v)
+    experts = s.get("num_experts", s.get("num_local_experts", 0))
+    mlp = 3 * h * inter
+    if experts:  # every layer counted as MoE: an upper bound
+        n = s.get("moe_intermediate_size", inter)
+        mlp = experts * 3 * h * n + experts * h + 3 * h * s.get("shared_expert_intermediate_size", 0)
+    layer = h * heads * hd + 2 * h * kv * hd + heads * hd * h + mlp + 2 * h
     if v.model_class == "Qwen2ForCausalLM":
         layer += heads * hd + 2 * kv * hd
     if s.get("attention_bias"):
@@ -162,7 +197,7 @@ def check_variant(v: Variant, steps: int) -> list[str]:
     """Problems with a variant's spec (empty when it makes sense)."""
     s = v.shape
     problems = []
-    if s["num_attention_heads"] % s["num_key_value_heads"]:
+    if s["num_attention_heads"] % s.get("num_key_value_heads", s.get("num_kv_heads", 1)):
         problems.append("heads not a multiple of kv heads")
     if head_dim(v) % 2:
         problems.append("odd head_dim (RoPE needs pairs)")
@@ -181,7 +216,8 @@ def check_variant(v: Variant, steps: int) -> list[str]:
     if s["vocab_size"] <= max(BOS_ID, EOS_ID) + 1:
         problems.append("vocab too small")
     if v.tied and v.model_class not in ("LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
-                                        "MistralForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM"):
+                                        "MistralForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM",
+                                        "FalconForCausalLM"):
         problems.append("unexpected tied class")
     return problems
 

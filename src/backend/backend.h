@@ -37,6 +37,7 @@
 #include "backend/device_sampling.h"
 #include "backend/linear_kernel_table.h"
 #include "backend/linear_weights.h"
+#include "backend/moe_weights.h"
 #include "common/tensor.h"
 
 namespace turbine {
@@ -253,6 +254,13 @@ class Backend {
   // x = cap * tanh(x / cap), elementwise, in place (Gemma 2's final-logit soft-capping), cap > 0.
   // x is F32 (the logits) or the activation dtype.
   virtual void softcap(Tensor& x, float cap) = 0;
+
+  // (Placeholders matching the moe-ops branch's interface; replaced at its merge.)
+  virtual void moe_route(const Tensor&, int, bool, Tensor&, Tensor&) { unsupported("moe_route"); }
+  virtual void moe_experts(const Tensor&, const Tensor&, const Tensor&, const MoeExpertWeights&, Tensor&) {
+    unsupported("moe_experts");
+  }
+  virtual void add_sigmoid_scaled(Tensor&, const Tensor&, const Tensor&) { unsupported("add_sigmoid_scaled"); }
 
   // The fused attention prologue: qkv is [tokens, (num_heads + 2 * num_kv_heads) * head_dim], the
   // q heads then the k heads then the v heads (the q, k and v projections' weights stacked). With

@@ -1,6 +1,7 @@
 #include "model/decoder_layers.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -37,6 +38,7 @@ DecoderLayer load_decoder_layer(WeightStore& w, const LinearLoader& linears, con
     a.q_norm = w.get(p + "self_attn.q_norm.weight", {c.head_dim});
     a.k_norm = w.get(p + "self_attn.k_norm.weight", {c.head_dim});
   }
+  if (spec.moe) return layer;  // its MLP is load_moe_block's
   GatedMlpWeights& m = layer.mlp;
   m.gate = linears.load(w, p + "mlp.gate_proj", c.intermediate_size, h, o.mlp_bias);
   m.up = linears.load(w, p + "mlp.up_proj", c.intermediate_size, h, o.mlp_bias);
@@ -44,10 +46,59 @@ DecoderLayer load_decoder_layer(WeightStore& w, const LinearLoader& linears, con
   return layer;
 }
 
+namespace {
+
+// A [E, rows, cols] parameter as the [E * rows, cols] tensor it is in memory (checked like get()).
+Tensor stacked_parameter(WeightStore& w, const std::string& name, int64_t experts, int64_t rows, int64_t cols) {
+  const WeightInfo& info = w.get_raw(name);
+  const std::vector<int64_t> want = {experts, rows, cols};
+  if (info.shape != want)
+    fail("{}: shape is [{}], expected [{}, {}, {}]", name, fmt::join(info.shape, ", "), experts, rows, cols);
+  if (!is_compute_dtype(info.dtype)) fail("{}: dtype {} is not F32, BF16 or F16", name, dtype_name(info.dtype));
+  return {const_cast<std::byte*>(info.data), info.dtype, experts * rows, cols};
+}
+
+}  // namespace
+
+void load_moe_block(WeightStore& w, const LinearLoader& linears, const ModelConfig& c, int index, const MoeSpec& s,
+                    const std::string& prefix, DecoderLayer& layer) {
+  const std::string p = fmt::format("{}layers.{}.{}.", prefix, index, s.block);
+  const int64_t h = c.hidden_size, n = s.intermediate, e_count = s.num_experts;
+  MoeBlock& m = layer.moe;
+  m.router = linears.dense(w.get(p + s.router + ".weight", {e_count, h}), p + s.router + ".weight");
+  MoeExpertWeights& x = m.experts;
+  x.num_experts = s.num_experts;
+  x.hidden = h;
+  x.intermediate = n;
+  if (w.contains(p + "experts.gate_up_proj")) {  // transformers 5's stacked parameters
+    const Tensor gate_up = stacked_parameter(w, p + "experts.gate_up_proj", e_count, 2 * n, h);
+    const Tensor down = stacked_parameter(w, p + "experts.down_proj", e_count, h, n);
+    for (int64_t e = 0; e < e_count; ++e) {
+      x.gate.push_back(gate_up.slice_rows(e * 2 * n, n));
+      x.up.push_back(gate_up.slice_rows(e * 2 * n + n, n));
+      x.down.push_back(down.slice_rows(e * h, h));
+    }
+  } else {
+    for (int64_t e = 0; e < e_count; ++e) {
+      const std::string q = fmt::format("{}experts.{}.", p, e);
+      x.gate.push_back(w.get(q + s.gate_name + ".weight", {n, h}));
+      x.up.push_back(w.get(q + s.up_name + ".weight", {n, h}));
+      x.down.push_back(w.get(q + s.down_name + ".weight", {h, n}));
+    }
+  }
+  if (s.shared_intermediate > 0) {
+    const int64_t sn = s.shared_intermediate;
+    m.shared.gate = linears.load(w, p + "shared_expert.gate_proj", sn, h, false);
+    m.shared.up = linears.load(w, p + "shared_expert.up_proj", sn, h, false);
+    m.shared.down = linears.load(w, p + "shared_expert.down_proj", h, sn, false);
+    m.shared_gate = linears.load(w, p + "shared_expert_gate", 1, h, false);
+  }
+}
+
 std::vector<Tensor*> norms(DecoderLayer& l) {
   std::vector<Tensor*> out;
-  for (Tensor* t : {&l.attention_norm, &l.attention_out_norm, &l.mlp_norm, &l.mlp_out_norm, &l.attention.q_norm,
-                    &l.attention.k_norm})
+  for (Tensor* t : {&l.attention_norm, &l.attention_norm_bias, &l.attention_out_norm, &l.mlp_norm, &l.mlp_norm_bias,
+                    &l.mlp_out_norm, &l.attention.q_norm, &l.attention.k_norm})
     if (t->data) out.push_back(t);
   return out;
 }
@@ -55,7 +106,11 @@ std::vector<Tensor*> norms(DecoderLayer& l) {
 std::vector<LinearWeights*> projections(DecoderLayer& l) {
   AttentionWeights& a = l.attention;
   GatedMlpWeights& m = l.mlp;
-  return {&a.q, &a.k, &a.v, &a.o, &m.gate, &m.up, &m.down};
+  std::vector<LinearWeights*> out = {&a.q, &a.k, &a.v, &a.o};
+  for (LinearWeights* p : {&m.gate, &m.up, &m.down, &l.moe.router, &l.moe.shared.gate, &l.moe.shared.up,
+                           &l.moe.shared.down, &l.moe.shared_gate})
+    if (!p->empty()) out.push_back(p);
+  return out;
 }
 
 void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, int num_logits) {
@@ -76,6 +131,7 @@ void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, 
     buffers_.push_back(backend.allocate(size_t(rows * cols) * dtype_size(dtype)));
     return buffers_.back().as_tensor(dtype, rows, cols);
   };
+  const int64_t width = std::max(mlp_width, c.intermediate_size);
   residual = make(dt, t, c.hidden_size);
   normed = make(dt, t, c.hidden_size);
   block_out = make(dt, t, c.hidden_size);
@@ -83,14 +139,23 @@ void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, 
   attn_out = make(dt, t, int64_t(c.num_heads) * c.head_dim);
   k = make(dt, t, int64_t(c.num_kv_heads) * c.head_dim);
   v = make(dt, t, int64_t(c.num_kv_heads) * c.head_dim);
-  gate = make(dt, t, c.intermediate_size);
-  up = make(dt, t, c.intermediate_size);
+  gate = make(dt, t, width);
+  up = make(dt, t, width);
+  if (moe_experts > 0) {
+    router_logits = make(dt, t, moe_experts);
+    moe_ids = make(DType::kI32, t, moe_top_k);
+    moe_weights = make(DType::kF32, t, moe_top_k);
+    shared_out = make(dt, t, c.hidden_size);
+    shared_gate = make(dt, t, 1);
+  }
   cos_sin.clear();
-  for (int i = 0; i < rope_tables; ++i) cos_sin.push_back(make(DType::kF32, t, c.head_dim));
+  for (int i = 0; i < rope_tables; ++i)
+    cos_sin.push_back(make(DType::kF32, t, rope_widths.empty() ? c.head_dim : rope_widths[size_t(i)]));
+  if (parallel) parallel_out = make(dt, t, c.hidden_size);
   step_cos_sin_.reserve(size_t(rope_tables));
   if (fused) {
     qkv = make(dt, t, int64_t(c.num_heads + 2 * c.num_kv_heads) * c.head_dim);
-    gate_up = make(dt, t, 2 * int64_t(c.intermediate_size));
+    gate_up = make(dt, t, 2 * width);
   }
 }
 
@@ -132,9 +197,20 @@ std::vector<std::vector<Tensor*>> projection_groups(std::vector<DecoderLayer>& l
       if (a.q.bias.data) groups.push_back({&a.q.bias, &a.k.bias, &a.v.bias});
     }
     GatedMlpWeights& m = l.mlp;
-    if (stackable({&m.gate, &m.up})) {
+    if (!m.gate.empty() && stackable({&m.gate, &m.up})) {
       groups.push_back({&m.gate.weight, &m.up.weight});
       if (m.gate.bias.data) groups.push_back({&m.gate.bias, &m.up.bias});
+    }
+    MoeExpertWeights& x = l.moe.experts;
+    if (x.num_experts > 0) {  // every expert's gate then up, back to back; then every down
+      std::vector<Tensor*> gate_up, down;
+      for (int e = 0; e < x.num_experts; ++e) {
+        gate_up.push_back(&x.gate[size_t(e)]);
+        gate_up.push_back(&x.up[size_t(e)]);
+        down.push_back(&x.down[size_t(e)]);
+      }
+      groups.push_back(std::move(gate_up));
+      groups.push_back(std::move(down));
     }
   }
   return groups;
@@ -152,8 +228,20 @@ void set_fused_views(std::vector<DecoderLayer>& layers) {
         a.qkv.bias.cols = a.q.bias.cols + a.k.bias.cols + a.v.bias.cols;
       }
     }
+    MoeExpertWeights& x = l.moe.experts;
+    if (x.num_experts > 0) {
+      x.gate_up_stacked = x.gate[0];
+      x.gate_up_stacked.rows = 2 * x.num_experts * x.intermediate;
+      x.down_stacked = x.down[0];
+      x.down_stacked.rows = x.num_experts * x.hidden;
+      TURBINE_CHECK(x.up.back().data == static_cast<char*>(x.gate_up_stacked.data) +
+                                            (x.gate_up_stacked.nbytes() - x.up.back().nbytes()) &&
+                        x.down.back().data == static_cast<char*>(x.down_stacked.data) +
+                                                  (x.down_stacked.nbytes() - x.down.back().nbytes()),
+                    "MoE experts are not back to back after the upload");
+    }
     GatedMlpWeights& m = l.mlp;
-    if (stackable({&m.gate, &m.up})) {
+    if (!m.gate.empty() && stackable({&m.gate, &m.up})) {
       m.gate_up.format = m.gate.format;
       m.gate_up.weight = stacked({&m.gate.weight, &m.up.weight});
       if (m.gate.bias.data) {
@@ -195,18 +283,41 @@ void DecoderStep::embed(const Tensor& embed_tokens, float scale) {
 }
 
 void DecoderStep::decoder_layer(const DecoderLayer& layer, const LayerSpec& spec, KvCacheLayer& cache, bool first) {
+  if (parallel_residual) {
+    // x += attention(norm_a(x)) + mlp(norm_m(x)): both blocks read the same residual stream, and
+    // their sum is the block output the next layer's norm adds in.
+    pre_norm(layer.attention_norm, layer.attention_norm_bias, first);
+    self_attention(layer.attention, spec, cache);
+    if (!shared_parallel_norm) {
+      Tensor residual = rows(ws.residual), normed = rows(ws.normed);
+      backend.layer_norm(residual, layer.mlp_norm, layer.mlp_norm_bias, norm_eps, normed);
+    }
+    Tensor mlp_out = rows(ws.parallel_out), out = rows(ws.block_out);
+    gated_mlp(layer.mlp, mlp_out);
+    backend.add(out, mlp_out);
+    return;
+  }
   const bool sandwich = spec.norms == NormPlacement::kSandwich;
-  pre_norm(layer.attention_norm, first);
+  pre_norm(layer.attention_norm, layer.attention_norm_bias, first);
   self_attention(layer.attention, spec, cache);
   if (sandwich) post_norm(layer.attention_out_norm);
-  pre_norm(layer.mlp_norm, /*first=*/false);
-  gated_mlp(layer.mlp);
+  pre_norm(layer.mlp_norm, layer.mlp_norm_bias, /*first=*/false);
+  if (spec.moe) {
+    moe_mlp(layer.moe);
+  } else {
+    gated_mlp(layer.mlp);
+  }
   if (sandwich) post_norm(layer.mlp_out_norm);
 }
 
-void DecoderStep::pre_norm(const Tensor& weight, bool first) {
+void DecoderStep::pre_norm(const Tensor& weight, const Tensor& bias, bool first) {
   Tensor residual = rows(ws.residual), normed = rows(ws.normed);
-  const float eps = float(config.rms_norm_eps);
+  const float eps = norm_eps;
+  if (norm_kind == NormKind::kLayerNorm) {
+    if (!first) backend.add(residual, rows(ws.block_out));
+    backend.layer_norm(residual, weight, bias, eps, normed);
+    return;
+  }
   if (!first) {
     backend.add_rms_norm(residual, rows(ws.block_out), weight, eps, normed);
   } else {
@@ -216,7 +327,7 @@ void DecoderStep::pre_norm(const Tensor& weight, bool first) {
 
 void DecoderStep::post_norm(const Tensor& weight) {
   Tensor out = rows(ws.block_out);
-  backend.rms_norm(out, weight, float(config.rms_norm_eps), out);
+  backend.rms_norm(out, weight, norm_eps, out);
 }
 
 void DecoderStep::self_attention(const AttentionWeights& w, const LayerSpec& spec, KvCacheLayer& cache) {
@@ -228,7 +339,7 @@ void DecoderStep::self_attention(const AttentionWeights& w, const LayerSpec& spe
     Tensor qkv = rows(ws.qkv);
     project(w.qkv, x, qkv);
     QkHeadNorm head_norm;
-    if (w.q_norm.data) head_norm = {&w.q_norm, &w.k_norm, float(config.rms_norm_eps)};
+    if (w.q_norm.data) head_norm = {&w.q_norm, &w.k_norm, norm_eps};
     backend.qkv_rope_write_kv(qkv, cos_sin, config.num_heads, config.num_kv_heads, config.head_dim,
                               head_norm, batch.attention, cache, q);
     backend.attention(q, cache, batch.attention, shape, attn);
@@ -240,8 +351,8 @@ void DecoderStep::self_attention(const AttentionWeights& w, const LayerSpec& spe
   project(w.v, x, v);
   if (w.q_norm.data) {  // per-head RMSNorm before RoPE: view [tokens, heads * d] as [tokens * heads, d]
     Tensor qh = q.reshaped(config.head_dim), kh = k.reshaped(config.head_dim);
-    backend.rms_norm(qh, w.q_norm, float(config.rms_norm_eps), qh);
-    backend.rms_norm(kh, w.k_norm, float(config.rms_norm_eps), kh);
+    backend.rms_norm(qh, w.q_norm, norm_eps, qh);
+    backend.rms_norm(kh, w.k_norm, norm_eps, kh);
   }
   backend.rope(q, config.head_dim, cos_sin);
   backend.rope(k, config.head_dim, cos_sin);
@@ -251,11 +362,40 @@ void DecoderStep::self_attention(const AttentionWeights& w, const LayerSpec& spe
 }
 
 void DecoderStep::gated_mlp(const GatedMlpWeights& w) {
+  Tensor out = rows(ws.block_out);
+  gated_mlp(w, out);
+}
+
+void DecoderStep::moe_mlp(const MoeBlock& m) {
+  TURBINE_CHECK(moe != nullptr, "a MoE layer without the model's MoE spec");
   const Tensor x = rows(ws.normed);
-  Tensor gate = rows(ws.gate), up = rows(ws.up), out = rows(ws.block_out);
+  Tensor logits = rows(ws.router_logits), ids = rows(ws.moe_ids), weights = rows(ws.moe_weights);
+  Tensor out = rows(ws.block_out);
+  project(m.router, x, logits);
+  backend.moe_route(logits, moe->top_k, moe->renormalize, ids, weights);
+  backend.moe_experts(x, ids, weights, m.experts, out);
+  if (m.shared.gate.empty()) return;
+  Tensor shared = rows(ws.shared_out), gate = rows(ws.shared_gate);
+  gated_mlp(m.shared, shared);
+  project(m.shared_gate, x, gate);
+  backend.add_sigmoid_scaled(out, shared, gate);
+}
+
+void DecoderStep::gated_mlp(const GatedMlpWeights& w, Tensor& out) {
+  const Tensor x = rows(ws.normed);
+  // The workspace's gate and up buffers fit the widest MLP; this one's width is its down's input.
+  const int64_t width = w.down.weight.cols;
+  if (w.gate.empty()) {  // plain: down(gelu(up(x))) (check_decoder_spec: exact GELU only)
+    Tensor up = {ws.up.data, ws.up.dtype, num_tokens, width};
+    project(w.up, x, up);
+    backend.gelu(up);
+    project(w.down, up, out);
+    return;
+  }
+  Tensor gate = {ws.gate.data, ws.gate.dtype, num_tokens, width}, up = {ws.up.data, ws.up.dtype, num_tokens, width};
   const bool gelu = mlp_activation == MlpActivation::kGeluTanh;
   if (!w.gate_up.empty()) {
-    Tensor gate_up = rows(ws.gate_up);
+    Tensor gate_up = {ws.gate_up.data, ws.gate_up.dtype, num_tokens, 2 * width};
     project(w.gate_up, x, gate_up);
     if (gelu) {
       backend.gelu_tanh_mul_fused(gate_up, gate);
@@ -275,13 +415,18 @@ void DecoderStep::gated_mlp(const GatedMlpWeights& w) {
   project(w.down, gate, out);
 }
 
-void DecoderStep::logits(const Tensor& final_norm, const LinearWeights& lm_head, Tensor& out, float softcap) {
+void DecoderStep::logits(const Tensor& final_norm, const Tensor& final_norm_bias, const LinearWeights& lm_head,
+                         Tensor& out, float softcap) {
   if (batch.num_logits == 0) return;  // a prefill chunk that does not end its prompt
   Tensor residual = rows(ws.residual);
   backend.add(residual, rows(ws.block_out));
   Tensor last = {ws.last_hidden.data, ws.last_hidden.dtype, batch.num_logits, ws.last_hidden.cols};
   backend.gather_rows(residual, batch.logits_rows, last);
-  backend.rms_norm(last, final_norm, float(config.rms_norm_eps), last);
+  if (norm_kind == NormKind::kLayerNorm) {
+    backend.layer_norm(last, final_norm, final_norm_bias, norm_eps, last);
+  } else {
+    backend.rms_norm(last, final_norm, norm_eps, last);
+  }
   TURBINE_CHECK(out.rows == batch.num_logits && out.cols == config.vocab_size, "logits buffer is [{}, {}]", out.rows,
                 out.cols);
   project(lm_head, last, out);

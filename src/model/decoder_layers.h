@@ -8,6 +8,7 @@
 // whatever the weight format (backend/weight_format.h).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "model/decoder_spec.h"
 #include "model/model.h"
 #include "model/rope_tables.h"
+#include "model/tensor_arena.h"
 
 namespace turbine {
 
@@ -28,19 +30,30 @@ struct AttentionWeights {
   Tensor q_norm, k_norm;  // per-head RMSNorm weights [1, head_dim] (Qwen3); data == nullptr when absent
 };
 
+// A plain MLP (MlpKind::kPlain) leaves `gate` empty: down(act(up(x))).
 struct GatedMlpWeights {
   LinearWeights gate, up, down;
   LinearWeights gate_up;  // gate and up stacked by rows (set_fused_views); empty when not
+};
+
+// A mixture-of-experts MLP (decoder_spec.h, MoeSpec): empty (experts.num_experts == 0) in a dense layer.
+struct MoeBlock {
+  LinearWeights router;       // [num_experts, hidden]
+  MoeExpertWeights experts;
+  GatedMlpWeights shared;     // the shared expert (Qwen2-MoE); empty when none
+  LinearWeights shared_gate;  // [1, hidden]
 };
 
 // A layer's norms by where they sit (NormPlacement); the *_out norms exist only in sandwich layers
 // (data == nullptr otherwise).
 struct DecoderLayer {
   Tensor attention_norm;      // before attention (input_layernorm)
+  Tensor attention_norm_bias, mlp_norm_bias;  // LayerNorm's biases (NormKind::kLayerNorm), else empty
   AttentionWeights attention;
   Tensor attention_out_norm;  // after attention (sandwich: post_attention_layernorm)
   Tensor mlp_norm;            // before the MLP (pre-norm: post_attention_layernorm; sandwich: pre_feedforward_layernorm)
-  GatedMlpWeights mlp;
+  GatedMlpWeights mlp;        // empty in a MoE layer
+  MoeBlock moe;               // empty in a dense layer
   Tensor mlp_out_norm;        // after the MLP (sandwich: post_feedforward_layernorm)
 };
 
@@ -50,6 +63,15 @@ struct DecoderLayer {
 DecoderLayer load_decoder_layer(WeightStore& weights, const LinearLoader& linears, const ModelConfig& config,
                                 int index, const DecoderLayerOptions& options, const LayerSpec& layer,
                                 const std::string& prefix = "model.");
+
+// An architecture whose checkpoint does not name its layers as Llama does (GPT-NeoX, Falcon)
+// loads each layer itself; `arena` keeps whatever it derives (de-interleaved projections).
+using LayerLoader = std::function<DecoderLayer(WeightStore& weights, const LinearLoader& linears,
+                                               const ModelConfig& config, int index, TensorArena& arena)>;
+
+// Loads {prefix}layers.{index}.{moe.block}.* (MoeSpec names both expert layouts) into layer.moe.
+void load_moe_block(WeightStore& weights, const LinearLoader& linears, const ModelConfig& config, int index,
+                    const MoeSpec& moe, const std::string& prefix, DecoderLayer& layer);
 
 // The norm weights of a layer that exist, for whoever visits them all (the weight upload).
 std::vector<Tensor*> norms(DecoderLayer& layer);
@@ -72,6 +94,11 @@ class Workspace {
  public:
   bool fused = false;      // the layers run stacked projections: qkv and gate_up buffers are needed
   int rope_tables = 1;     // cos/sin buffers, one per RoPE table
+  std::vector<int> rope_widths;  // per table: its rotary width (RopeTables::width); empty: head_dim
+  bool parallel = false;   // parallel-residual layers: a second [tokens, hidden] block output
+  int64_t mlp_width = 0;   // the widest MLP intermediate (dense, expert or shared); 0: intermediate_size
+  int moe_experts = 0;     // > 0: the model has MoE layers (router buffers)
+  int moe_top_k = 0;
   void reserve(Backend& backend, const ModelConfig& config, int num_tokens, int num_logits);
 
   Tensor residual, normed, block_out;  // [tokens, hidden]
@@ -82,6 +109,10 @@ class Workspace {
   Tensor gate_up;                      // [tokens, 2 * intermediate], when fused
   std::vector<Tensor> cos_sin;         // per RoPE table: [tokens, head_dim] F32
   Tensor last_hidden;                  // [logit rows, hidden]
+  Tensor router_logits;                // [tokens, experts], MoE models only
+  Tensor moe_ids, moe_weights;         // [tokens, top_k] I32 and F32
+  Tensor shared_out, shared_gate;      // [tokens, hidden] and [tokens, 1], the shared expert's
+  Tensor parallel_out;                 // [tokens, hidden]: the MLP's output beside attention's
 
  private:
   int token_capacity_ = 0;
@@ -111,6 +142,10 @@ class DecoderStep {
   int block_size;
   int num_tokens;
   MlpActivation mlp_activation = MlpActivation::kSilu;  // the gated MLP's (DecoderSpec::activation)
+  const MoeSpec* moe = nullptr;                         // the MoE layers' (DecoderSpec::moe)
+  NormKind norm_kind = NormKind::kRms;
+  float norm_eps = 1e-6f;
+  bool parallel_residual = false, shared_parallel_norm = false;
 
   // out = x * w^T (+ bias), in w's weight format: every matmul of the decoder goes through here.
   // This is where a LoRA adapter's low-rank update (out += (x * A^T) * B^T * scale) and a
@@ -124,19 +159,25 @@ class DecoderStep {
   // stream has no block output to take in yet.
   void decoder_layer(const DecoderLayer& layer, const LayerSpec& spec, KvCacheLayer& cache, bool first);
   // ws.normed = norm(residual); unless `first`, the previous block's output is first added into
-  // the residual stream.
-  void pre_norm(const Tensor& weight, bool first);
+  // the residual stream. `bias`: LayerNorm's (empty for RMSNorm).
+  void pre_norm(const Tensor& weight, const Tensor& bias, bool first);
+  void pre_norm(const Tensor& weight, bool first) { pre_norm(weight, Tensor(), first); }
   // ws.block_out = norm(ws.block_out), the sandwich's norm after a block.
   void post_norm(const Tensor& weight);
   // ws.block_out = self-attention of ws.normed (projections, optional q/k norm, RoPE from the
   // spec's table, KV write, paged attention with the spec's window, scale and cap, output
   // projection).
   void self_attention(const AttentionWeights& w, const LayerSpec& spec, KvCacheLayer& cache);
-  // ws.block_out = down(act(gate(x)) * up(x)) of ws.normed, act = mlp_activation.
+  // out = down(act(gate(x)) * up(x)) of ws.normed, act = mlp_activation (default out: ws.block_out).
   void gated_mlp(const GatedMlpWeights& w);
+  void gated_mlp(const GatedMlpWeights& w, Tensor& out);
+  // ws.block_out = the mixture of experts of ws.normed: route, the chosen experts weighted, plus
+  // the shared expert scaled by the sigmoid of its gate.
+  void moe_mlp(const MoeBlock& m);
   // Adds the last block's output, normalises the rows that want logits, projects to the vocabulary;
   // softcap > 0 then caps the logits (cap * tanh(logits / cap)).
-  void logits(const Tensor& final_norm, const LinearWeights& lm_head, Tensor& out, float softcap = 0.0f);
+  void logits(const Tensor& final_norm, const Tensor& final_norm_bias, const LinearWeights& lm_head, Tensor& out,
+              float softcap = 0.0f);
 
  private:
   Tensor rows(const Tensor& t) const { return {t.data, t.dtype, num_tokens, t.cols}; }

@@ -22,7 +22,9 @@ namespace turbine {
 
 class DecoderModel final : public Model {
  public:
-  DecoderModel(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend, DecoderSpec spec);
+  // `load_layer`: the architecture's own layer loader (decoder_layers.h); empty: the Llama naming.
+  DecoderModel(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend, DecoderSpec spec,
+               LayerLoader load_layer = {});
 
   const ModelConfig& config() const override { return config_; }
   const DecoderSpec& spec() const { return spec_; }
@@ -37,7 +39,7 @@ class DecoderModel final : public Model {
   // What to copy to a backend with its own memory, and in which dtype (device_weights.h).
   std::vector<WeightUpload> weight_uploads();
   // Gemma's norms (DecoderSpec::norm_weight_plus_one): every norm weight becomes an F32 copy of
-  // 1 + weight, computed in f32 as transformers does, kept in plus_one_norms_.
+  // 1 + weight, computed in f32 as transformers does, kept in arena_.
   void add_one_to_norms();
 
   ModelConfig config_;
@@ -47,11 +49,11 @@ class DecoderModel final : public Model {
   RopeTables rope_;
   Tensor embed_tokens_;
   std::vector<DecoderLayer> layers_;
-  Tensor final_norm_;
+  Tensor final_norm_, final_norm_bias_;
   LinearWeights lm_head_;
   Workspace workspace_;
   DeviceWeights device_weights_;  // the weights' copies when the backend has its own memory
-  std::vector<std::vector<float>> plus_one_norms_;
+  TensorArena arena_;  // tensors derived at load (1 + w norms, a loader's re-laid weights)
 };
 
 }  // namespace turbine

@@ -29,6 +29,8 @@ struct LayerSpec {
   // Which of the model's RoPE tables (DecoderSpec::rope_tables) rotates this layer's q and k.
   int rope_table = 0;
   NormPlacement norms = NormPlacement::kPreNorm;
+  // The MLP is the model's mixture of experts (DecoderSpec::moe) rather than its dense MLP.
+  bool moe = false;
 };
 
 }  // namespace turbine

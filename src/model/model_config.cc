@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "common/error.h"
-#include "model/composite_configs.h"
+#include "model/config_normalization.h"
 
 namespace turbine {
 namespace {
@@ -181,7 +181,7 @@ json read_json_file(const std::filesystem::path& path) {
 
 ModelConfig ModelConfig::parse(const json& original, const std::string& source) {
   if (!original.is_object()) fail("{}: expected a JSON object", source);
-  const json config = text_model_config(original, source);
+  const json config = normalized_config(original, source);
   const Fields f(config, source);
   ModelConfig c;
   c.raw = config;

@@ -25,11 +25,11 @@ void RopeTables::upload(Backend& backend, int64_t max_model_len) {
     pos.resize(size_t(max_model_len));
     lens.assign(size_t(max_model_len), 1);
     for (int64_t p = 0; p < max_model_len; ++p) pos[size_t(p)] = int32_t(p);
-    rows.resize(size_t(max_model_len) * size_t(head_dim_));
+    rows.resize(size_t(max_model_len) * size_t(width(int(i))));
     embeddings_[i].fill(pos.data(), lens.data(), int(max_model_len), rows.data());
     device_buffers_[i] = backend.allocate(rows.size() * sizeof(float));
     backend.copy_to_device(device_buffers_[i].data(), rows.data(), rows.size() * sizeof(float));
-    device_tables_[i] = device_buffers_[i].as_tensor(DType::kF32, max_model_len, head_dim_);
+    device_tables_[i] = device_buffers_[i].as_tensor(DType::kF32, max_model_len, width(int(i)));
   }
 }
 
@@ -42,14 +42,14 @@ bool RopeTables::on_device() const {
 void RopeTables::fill_step(Backend& backend, const ForwardBatch& batch, Tensor* out,
                            std::vector<float>& host_rows) const {
   for (size_t i = 0; i < embeddings_.size(); ++i) {
-    TURBINE_CHECK(out[i].rows == batch.num_tokens && out[i].cols == head_dim_, "RoPE rows are [{}, {}]", out[i].rows,
-                  out[i].cols);
+    TURBINE_CHECK(out[i].rows == batch.num_tokens && out[i].cols == width(int(i)), "RoPE rows are [{}, {}]",
+                  out[i].rows, out[i].cols);
     if (device_tables_[i].data) {
       backend.gather_rows(device_tables_[i], batch.positions, out[i]);
       continue;
     }
-    // Computed on the host (cheap: tokens x head_dim) and copied over.
-    host_rows.resize(size_t(batch.num_tokens) * size_t(head_dim_));
+    // Computed on the host (cheap: tokens x rotary width) and copied over.
+    host_rows.resize(size_t(batch.num_tokens) * size_t(width(int(i))));
     embeddings_[i].fill(batch.positions_host, batch.step_lens_host, batch.num_tokens, host_rows.data());
     backend.copy_to_device(out[i].data, host_rows.data(), host_rows.size() * sizeof(float));
   }

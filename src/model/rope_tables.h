@@ -22,6 +22,9 @@ class RopeTables {
 
   int size() const { return int(embeddings_.size()); }
   int head_dim() const { return head_dim_; }
+  // Table i's row width: its rotary dimension (head_dim, or less with partial_rotary_factor), the
+  // cos_sin width Backend::rope takes.
+  int width(int i) const { return embeddings_[size_t(i)].rotary_dim(); }
 
   // On a backend with its own memory, uploads each table's rows for positions [0, max_model_len)
   // where that table gives every position the same row at those lengths (not dynamic NTK past its
@@ -30,7 +33,7 @@ class RopeTables {
   // Whether every table's rows come from the device (then fill_step issues backend ops only).
   bool on_device() const;
 
-  // out[i] ([batch.num_tokens, head_dim] F32, backend memory) = table i's rows for the batch's
+  // out[i] ([batch.num_tokens, width(i)] F32, backend memory) = table i's rows for the batch's
   // tokens. `host_rows` is scratch for tables computed on the host (kept to avoid reallocating).
   void fill_step(Backend& backend, const ForwardBatch& batch, Tensor* out, std::vector<float>& host_rows) const;
 

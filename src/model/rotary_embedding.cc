@@ -68,9 +68,8 @@ RotaryEmbedding::RotaryEmbedding(const RopeConfig& rope, int head_dim, int64_t m
     : rope_(rope), head_dim_(head_dim), max_positions_(max_position_embeddings) {
   rotary_dim_ = int(double(head_dim) * rope.partial_rotary_factor);
   rotary_dim_ -= rotary_dim_ % 2;
-  if (rotary_dim_ != head_dim)
-    fail("partial_rotary_factor {} is not supported yet (rotary dim {} of head_dim {})", rope.partial_rotary_factor,
-         rotary_dim_, head_dim);
+  if (rotary_dim_ < 2)
+    fail("partial_rotary_factor {} leaves no dimension to rotate (head_dim {})", rope.partial_rotary_factor, head_dim);
   inv_freq_ = inverse_frequencies(max_positions_);
   if (rope.type == RopeType::kYarn) {
     if (rope.attention_factor) {
@@ -114,7 +113,7 @@ std::vector<float> RotaryEmbedding::inverse_frequencies(int64_t seq_len) const {
 }
 
 void RotaryEmbedding::fill(const int32_t* positions, const int32_t* step_lens, int num_tokens, float* cos_sin) const {
-  const int half = head_dim_ / 2;
+  const int half = rotary_dim_ / 2;
   std::vector<float> stretched;
   int64_t stretched_len = -1;
   for (int t = 0; t < num_tokens; ++t) {
@@ -126,7 +125,7 @@ void RotaryEmbedding::fill(const int32_t* positions, const int32_t* step_lens, i
       }
       inv = stretched.data();
     }
-    float* row = cos_sin + size_t(t) * head_dim_;
+    float* row = cos_sin + size_t(t) * rotary_dim_;
     const float pos = float(positions[t]);
     for (int i = 0; i < half; ++i) {
       const float angle = pos * inv[i];  // float32 product, as torch does

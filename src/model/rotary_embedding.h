@@ -1,7 +1,7 @@
 // Rotary position embedding tables, for every rope_scaling type Turbine supports.
 //
-// Produces, per token, the cos/sin row that Backend::rope consumes: [head_dim] floats, cos in
-// the first half and sin in the second, already multiplied by the scaling's attention factor
+// Produces, per token, the cos/sin row that Backend::rope consumes: [rotary_dim] floats (head_dim,
+// or its first partial_rotary_factor part), cos in the first half and sin in the second, already multiplied by the scaling's attention factor
 // (yarn). The frequencies follow Hugging Face transformers (modeling_rope_utils), computed in
 // float32 as it does, so logits match its fp32 reference.
 //
@@ -34,7 +34,7 @@ class RotaryEmbedding {
   // The inverse frequencies ([rotary_dim / 2]) used at a given sequence length.
   std::vector<float> inverse_frequencies(int64_t seq_len) const;
 
-  // cos_sin[t * head_dim ...] for each token t: positions[t] is its position and step_lens[t]
+  // cos_sin[t * rotary_dim ...] for each token t: positions[t] is its position and step_lens[t]
   // the length its sequence reaches at the end of this step.
   void fill(const int32_t* positions, const int32_t* step_lens, int num_tokens, float* cos_sin) const;
 

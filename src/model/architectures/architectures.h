@@ -16,6 +16,14 @@ std::unique_ptr<Model> make_llama_model(ModelConfig config, std::unique_ptr<Weig
 std::unique_ptr<Model> make_mistral_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_qwen2_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_qwen3_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
+std::unique_ptr<Model> make_mixtral_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
+std::unique_ptr<Model> make_qwen2_moe_model(ModelConfig config, std::unique_ptr<WeightStore> weights,
+                                            Backend& backend);
+std::unique_ptr<Model> make_qwen3_moe_model(ModelConfig config, std::unique_ptr<WeightStore> weights,
+                                            Backend& backend);
+std::unique_ptr<Model> make_gpt_neox_model(ModelConfig config, std::unique_ptr<WeightStore> weights,
+                                           Backend& backend);
+std::unique_ptr<Model> make_falcon_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_gemma2_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_gemma3_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_gemma3_conditional_model(ModelConfig config, std::unique_ptr<WeightStore> weights,

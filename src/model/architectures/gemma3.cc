@@ -3,7 +3,7 @@
 // RoPEs: local layers rotate with rope_local_base_freq (default RoPE), global layers with
 // rope_theta and rope_scaling (or transformers 5's rope_parameters keyed by layer type).
 // Gemma3ForConditionalGeneration is served as its text model: its config's text_config
-// (composite_configs.h) and its language model's weights, under either naming transformers has
+// (config_normalization.h) and its language model's weights, under either naming transformers has
 // saved them with; the vision tower and projector are not loaded.
 //
 // Config fields read: those of gemma2.cc, plus rope_local_base_freq, sliding_window_pattern,

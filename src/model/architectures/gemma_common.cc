@@ -23,7 +23,7 @@ DecoderSpec gemma_decoder_spec(const ModelConfig& c, int default_sliding_pattern
   for (const char* key : {"use_bidirectional_attention", "use_bidirectional_attention_mask"})
     if (raw.value(key, false)) fail("{}: {}=true (a bidirectional encoder) is not supported", source, key);
   DecoderSpec spec = uniform_decoder_spec(c);
-  spec.activation = mlp_activation(c, raw.contains("hidden_activation") ? "hidden_activation" : "hidden_act");
+  spec.activation = gated_mlp_activation(c, raw.contains("hidden_activation") ? "hidden_activation" : "hidden_act");
   spec.tensors.qkv_bias = c.attention_bias;
   spec.tensors.o_bias = c.attention_bias;
   spec.embedding_scale = std::sqrt(float(c.hidden_size));

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "model/model.h"
 #include "unit/loader/error_matchers.h"
 #include "unit/loader/safetensors_writer.h"
+#include "unit/model/reference_forward.h"
 
 namespace turbine {
 namespace {
@@ -123,11 +125,8 @@ TEST(GemmaSpec, LayerTypesScalesAndCapsComeFromTheConfig) {
 
 // ---- A tiny random checkpoint and the naive forward it is checked against.
 
-struct Matrix {
-  int64_t rows = 0, cols = 0;
-  std::vector<float> v;
-  float at(int64_t r, int64_t c) const { return v[size_t(r * cols + c)]; }
-};
+using testing::Matrix;
+using testing::Vec;
 
 struct TinyGemma {
   json config;
@@ -138,14 +137,10 @@ struct TinyGemma {
 TinyGemma make_tiny(const json& config, bool qk_norm, uint32_t seed) {
   TinyGemma m{config, qk_norm, {}};
   std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t h = config["hidden_size"], ff = config["intermediate_size"], vocab = config["vocab_size"];
   const int64_t d = config["head_dim"], heads = config["num_attention_heads"], kv = config["num_key_value_heads"];
   auto add = [&](const std::string& name, int64_t rows, int64_t cols, float scale) {
-    Matrix& w = m.weights[name];
-    w.rows = rows, w.cols = cols;
-    w.v.resize(size_t(rows * cols));
-    for (float& x : w.v) x = bf16_to_f32(f32_to_bf16(normal(rng) * scale));  // exact in BF16 too
+    m.weights[name] = testing::random_matrix(rng, rows, cols, scale);
   };
   add("embed_tokens.weight", vocab, h, 1.0f);
   add("norm.weight", 1, h, 0.3f);
@@ -180,48 +175,16 @@ void write_checkpoint(const TinyGemma& m, const std::filesystem::path& dir, cons
   testing::write_file(dir / "config.json", config.dump());
 }
 
-using Vec = std::vector<double>;
-
-Vec rms_norm_plus_one(const Vec& x, const Matrix& w, double eps) {
-  double ss = 0;
-  for (double v : x) ss += v * v;
-  const double inv = 1.0 / std::sqrt(ss / double(x.size()) + eps);
-  Vec out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] * inv * (1.0 + w.v[i]);
-  return out;
-}
-
-Vec matvec(const Matrix& w, const Vec& x) {
-  Vec out(size_t(w.rows), 0.0);
-  for (int64_t r = 0; r < w.rows; ++r)
-    for (int64_t c = 0; c < w.cols; ++c) out[size_t(r)] += double(w.at(r, c)) * x[size_t(c)];
-  return out;
-}
-
-// transformers' rotate_half RoPE of one head at `pos`.
-void rope(double* x, int64_t d, int64_t pos, double theta, double linear_factor) {
-  for (int64_t i = 0; i < d / 2; ++i) {
-    const double freq = std::pow(theta, -2.0 * double(i) / double(d)) / linear_factor;
-    const double c = std::cos(double(pos) * freq), s = std::sin(double(pos) * freq);
-    const double a = x[i], b = x[i + d / 2];
-    x[i] = a * c - b * s;
-    x[i + d / 2] = b * c + a * s;
-  }
-}
-
-double gelu_tanh(double x) { return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))); }
-
 // Logits of the last position of `tokens`, as transformers computes Gemma 2 / 3 (in double).
 Vec reference_logits(const TinyGemma& m, const std::vector<int32_t>& tokens) {
   const json& c = m.config;
   const int64_t h = c["hidden_size"], d = c["head_dim"], heads = c["num_attention_heads"], kv = c["num_key_value_heads"];
   const int layers = c["num_hidden_layers"];
   const double eps = c["rms_norm_eps"];
-  const double scale = 1.0 / std::sqrt(double(c["query_pre_attn_scalar"]));
   const double attn_cap = c.value("attn_logit_softcapping", json()).is_number() ? double(c["attn_logit_softcapping"]) : 0;
   const double final_cap = c.value("final_logit_softcapping", json()).is_number() ? double(c["final_logit_softcapping"]) : 0;
-  const int64_t window = c["sliding_window"];
   const auto& W = m.weights;
+  auto norm = [&](const Vec& x, const std::string& name) { return testing::rms_norm(x, W.at(name), eps, /*plus_one=*/true); };
   const size_t n = tokens.size();
   std::vector<Vec> hs(n);
   for (size_t t = 0; t < n; ++t) {
@@ -239,97 +202,47 @@ Vec reference_logits(const TinyGemma& m, const std::vector<int32_t>& tokens) {
     }
     std::vector<Vec> q(n), k(n), v(n);
     for (size_t t = 0; t < n; ++t) {
-      const Vec x = rms_norm_plus_one(hs[t], W.at(p + "input_layernorm.weight"), eps);
-      q[t] = matvec(W.at(p + "self_attn.q_proj.weight"), x);
-      k[t] = matvec(W.at(p + "self_attn.k_proj.weight"), x);
-      v[t] = matvec(W.at(p + "self_attn.v_proj.weight"), x);
-      for (int64_t hd = 0; hd < heads; ++hd) {
-        if (m.qk_norm) {
-          Vec head(q[t].begin() + hd * d, q[t].begin() + (hd + 1) * d);
-          head = rms_norm_plus_one(head, W.at(p + "self_attn.q_norm.weight"), eps);
-          std::copy(head.begin(), head.end(), q[t].begin() + hd * d);
+      const Vec x = norm(hs[t], p + "input_layernorm.weight");
+      q[t] = testing::matvec(W.at(p + "self_attn.q_proj.weight"), x);
+      k[t] = testing::matvec(W.at(p + "self_attn.k_proj.weight"), x);
+      v[t] = testing::matvec(W.at(p + "self_attn.v_proj.weight"), x);
+      auto heads_of = [&](Vec& all, int64_t count, const char* qk) {
+        for (int64_t hd = 0; hd < count; ++hd) {
+          if (m.qk_norm) {
+            Vec head(all.begin() + hd * d, all.begin() + (hd + 1) * d);
+            head = norm(head, p + "self_attn." + qk + ".weight");
+            std::copy(head.begin(), head.end(), all.begin() + hd * d);
+          }
+          testing::rope(all.data() + hd * d, d, int64_t(t), theta, factor);
         }
-        rope(q[t].data() + hd * d, d, int64_t(t), theta, factor);
-      }
-      for (int64_t hd = 0; hd < kv; ++hd) {
-        if (m.qk_norm) {
-          Vec head(k[t].begin() + hd * d, k[t].begin() + (hd + 1) * d);
-          head = rms_norm_plus_one(head, W.at(p + "self_attn.k_norm.weight"), eps);
-          std::copy(head.begin(), head.end(), k[t].begin() + hd * d);
-        }
-        rope(k[t].data() + hd * d, d, int64_t(t), theta, factor);
-      }
+      };
+      heads_of(q[t], heads, "q_norm");
+      heads_of(k[t], kv, "k_norm");
     }
+    const testing::AttentionSettings settings{heads, kv, d, 1.0 / std::sqrt(double(c["query_pre_attn_scalar"])),
+                                              sliding ? int64_t(c["sliding_window"]) : 0, attn_cap};
     for (size_t t = 0; t < n; ++t) {
-      Vec attn(size_t(heads * d), 0.0);
-      for (int64_t hd = 0; hd < heads; ++hd) {
-        const int64_t g = hd / (heads / kv);
-        std::vector<double> scores;
-        std::vector<size_t> keys;
-        for (size_t j = 0; j <= t; ++j) {
-          if (sliding && int64_t(j) <= int64_t(t) - window) continue;  // keys (t - window, t]
-          double s = 0;
-          for (int64_t i = 0; i < d; ++i) s += q[t][size_t(hd * d + i)] * k[j][size_t(g * d + i)];
-          s *= scale;
-          if (attn_cap > 0) s = attn_cap * std::tanh(s / attn_cap);
-          scores.push_back(s);
-          keys.push_back(j);
-        }
-        const double mx = *std::max_element(scores.begin(), scores.end());
-        double sum = 0;
-        for (double& s : scores) sum += (s = std::exp(s - mx));
-        for (size_t a = 0; a < keys.size(); ++a)
-          for (int64_t i = 0; i < d; ++i) attn[size_t(hd * d + i)] += scores[a] / sum * v[keys[a]][size_t(g * d + i)];
-      }
-      Vec o = rms_norm_plus_one(matvec(W.at(p + "self_attn.o_proj.weight"), attn), W.at(p + "post_attention_layernorm.weight"), eps);
+      const Vec attn = testing::attention(q, k, v, t, settings);
+      const Vec o = norm(testing::matvec(W.at(p + "self_attn.o_proj.weight"), attn), p + "post_attention_layernorm.weight");
       for (int64_t i = 0; i < h; ++i) hs[t][size_t(i)] += o[size_t(i)];
-      const Vec x = rms_norm_plus_one(hs[t], W.at(p + "pre_feedforward_layernorm.weight"), eps);
-      Vec g = matvec(W.at(p + "mlp.gate_proj.weight"), x);
-      const Vec u = matvec(W.at(p + "mlp.up_proj.weight"), x);
-      for (size_t i = 0; i < g.size(); ++i) g[i] = gelu_tanh(g[i]) * u[i];
-      const Vec mlp = rms_norm_plus_one(matvec(W.at(p + "mlp.down_proj.weight"), g), W.at(p + "post_feedforward_layernorm.weight"), eps);
+      const Vec x = norm(hs[t], p + "pre_feedforward_layernorm.weight");
+      Vec g = testing::matvec(W.at(p + "mlp.gate_proj.weight"), x);
+      const Vec u = testing::matvec(W.at(p + "mlp.up_proj.weight"), x);
+      for (size_t i = 0; i < g.size(); ++i) g[i] = testing::gelu_tanh(g[i]) * u[i];
+      const Vec mlp = norm(testing::matvec(W.at(p + "mlp.down_proj.weight"), g), p + "post_feedforward_layernorm.weight");
       for (int64_t i = 0; i < h; ++i) hs[t][size_t(i)] += mlp[size_t(i)];
     }
   }
-  const Vec last = rms_norm_plus_one(hs[n - 1], W.at("norm.weight"), eps);
-  Vec logits = matvec(W.at("embed_tokens.weight"), last);
+  Vec logits = testing::matvec(W.at("embed_tokens.weight"), norm(hs[n - 1], "norm.weight"));
   if (final_cap > 0)
     for (double& x : logits) x = final_cap * std::tanh(x / final_cap);
   return logits;
 }
 
-// Greedy decoding through the engine (one prompt; chunked prefill when the budget is small)
-// against the reference: every step's token is the reference's argmax and its logprob matches.
+// One prompt longer than the window, greedy for 10 steps.
 void expect_matches_reference(const TinyGemma& m, const std::filesystem::path& dir, int chunk) {
-  const auto backend = make_cpu_backend(2);
-  const std::unique_ptr<Model> model = load_model(dir, *backend);
-  EngineOptions options;
-  options.max_num_batched_tokens = chunk;
-  LlmEngine engine(*model, *backend, options);
-  const std::vector<int32_t> prompt = {2, 7, 13, 21, 5, 33, 9, 17};  // longer than the window
-  OfflinePrompt p;
-  p.prompt_ids = prompt;
-  p.params.max_tokens = 10;
-  p.params.ignore_eos = true;
-  p.params.sampling.temperature = 0.0f;
-  p.params.sampling.logprobs = 1;
-  const std::vector<OfflineResult> out = run_offline(engine, {p});
-  ASSERT_EQ(out.size(), 1u);
-  ASSERT_EQ(out[0].tokens.size(), 10u) << out[0].error;
-  std::vector<int32_t> tokens = prompt;
-  for (size_t step = 0; step < out[0].tokens.size(); ++step) {
-    const Vec logits = reference_logits(m, tokens);
-    const int32_t best = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    double mx = *std::max_element(logits.begin(), logits.end()), sum = 0;
-    for (double x : logits) sum += std::exp(x - mx);
-    const double best_logprob = -std::log(sum);  // logprob of the argmax
-    std::vector<double> sorted = logits;
-    std::sort(sorted.rbegin(), sorted.rend());
-    const GeneratedTokenInfo& got = out[0].tokens[step];
-    if (sorted[0] - sorted[1] > 1e-3) EXPECT_EQ(got.token, best) << "step " << step;  // a clear winner
-    EXPECT_NEAR(got.logprob, best_logprob, 2e-3) << "step " << step;
-    tokens.push_back(got.token);
-  }
+  testing::expect_greedy_matches(dir, {{2, 7, 13, 21, 5, 33, 9, 17}}, 10, chunk,
+                                 [&](const std::vector<int32_t>& tokens) { return reference_logits(m, tokens); });
 }
 
 class GemmaForward : public ::testing::Test {

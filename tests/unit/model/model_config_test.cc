@@ -57,10 +57,11 @@ TEST(ModelConfig, ErrorsNameTheFileAndField) {
   ModelConfig gelu = ModelConfig::parse(j, "cfg.json");
   EXPECT_EQ(gelu.hidden_act, "gelu");
   try {
-    mlp_activation(gelu, "hidden_act");
+    gated_mlp_activation(gelu, "hidden_act");
     ADD_FAILURE() << "an exact GELU was accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("hidden_act \"gelu\" is not supported"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("hidden_act \"gelu\" is not supported for a gated MLP"), std::string::npos)
+        << e.what();
   }
 
   j = llama_config();

@@ -1,4 +1,4 @@
-#include "model/composite_configs.h"
+#include "model/config_normalization.h"
 
 #include "common/error.h"
 
@@ -37,12 +37,33 @@ const nlohmann::json& gemma3_text_defaults() {
   return defaults;
 }
 
-}  // namespace
+nlohmann::json falcon_config(const nlohmann::json& config, const std::string& source) {
+  nlohmann::json c = config;
+  const bool new_arch = c.value("new_decoder_architecture", false);
+  if (!c.contains("intermediate_size")) {
+    const nlohmann::json ffn = c.value("ffn_hidden_size", nlohmann::json());
+    if (ffn.is_null()) {
+      if (!c.contains("hidden_size") || !c["hidden_size"].is_number_integer())
+        fail("{}: hidden_size must be an integer", source);
+      c["intermediate_size"] = 4 * c["hidden_size"].get<int64_t>();
+    } else {
+      c["intermediate_size"] = ffn;
+    }
+  }
+  if (!c.contains("num_key_value_heads")) {
+    if (new_arch) {
+      const nlohmann::json kv = c.value("num_kv_heads", nlohmann::json());
+      c["num_key_value_heads"] = kv.is_null() ? c.value("num_attention_heads", nlohmann::json()) : kv;
+    } else if (c.value("multi_query", true)) {
+      c["num_key_value_heads"] = 1;
+    } else {
+      c["num_key_value_heads"] = c.value("num_attention_heads", nlohmann::json());
+    }
+  }
+  return c;
+}
 
 nlohmann::json text_model_config(const nlohmann::json& config, const std::string& source) {
-  if (!config.is_object() || !config.contains("architectures") || !config["architectures"].is_array() ||
-      config["architectures"].empty() || config["architectures"][0] != "Gemma3ForConditionalGeneration")
-    return config;
   if (!config.contains("text_config") || !config["text_config"].is_object())
     fail("{}: Gemma3ForConditionalGeneration needs a \"text_config\" object", source);
   nlohmann::json text = gemma3_text_defaults();
@@ -52,6 +73,18 @@ nlohmann::json text_model_config(const nlohmann::json& config, const std::string
   for (const char* key : {"eos_token_id", "bos_token_id", "pad_token_id", "tie_word_embeddings"})
     if (config.contains(key) && !config["text_config"].contains(key)) text[key] = config[key];
   return text;
+}
+
+}  // namespace
+
+nlohmann::json normalized_config(const nlohmann::json& config, const std::string& source) {
+  if (!config.is_object() || !config.contains("architectures") || !config["architectures"].is_array() ||
+      config["architectures"].empty() || !config["architectures"][0].is_string())
+    return config;
+  const std::string architecture = config["architectures"][0].get<std::string>();
+  if (architecture == "Gemma3ForConditionalGeneration") return text_model_config(config, source);
+  if (architecture == "FalconForCausalLM") return falcon_config(config, source);
+  return config;
 }
 
 }  // namespace turbine
