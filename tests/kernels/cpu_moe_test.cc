@@ -44,9 +44,8 @@ std::vector<float> router_logits(std::mt19937& rng, int64_t tokens, int num_expe
     switch (t % 4) {
       case 1: row[0] = row[n - 1] = *std::max_element(row, row + n) + 1.0f; break;
       case 2: std::fill(row, row + n, 0.75f); break;
-      case 3:
-        row[n / 2] = -kInf;
-        row[n - 1] = -kInf;
+      case 3:  // at least one expert stays finite
+        if (n > 1) row[n / 2] = row[n - 1] = -kInf;
         if (n > 3) row[1] = row[2];
         break;
       default: break;
@@ -59,7 +58,10 @@ TEST(CpuMoe, RouteMatchesReference) {
   std::mt19937 rng(61);
   for (auto& [config_name, backend] : cpu_backends()) {
     for (int num_experts : {1, 5, 8, 60, 128}) {
-      for (int top_k : {1, 2, 3, num_experts}) {
+      std::vector<int> top_ks = {1, 2, 3, num_experts};
+      std::sort(top_ks.begin(), top_ks.end());
+      top_ks.erase(std::unique(top_ks.begin(), top_ks.end()), top_ks.end());
+      for (int top_k : top_ks) {
         if (top_k > num_experts) continue;
         for (int64_t tokens : {1, 7, 33}) {
           const std::vector<float> logits = router_logits(rng, tokens, num_experts);
