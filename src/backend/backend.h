@@ -255,12 +255,25 @@ class Backend {
   // x is F32 (the logits) or the activation dtype.
   virtual void softcap(Tensor& x, float cap) = 0;
 
-  // (Placeholders matching the moe-ops branch's interface; replaced at its merge.)
-  virtual void moe_route(const Tensor&, int, bool, Tensor&, Tensor&) { unsupported("moe_route"); }
-  virtual void moe_experts(const Tensor&, const Tensor&, const Tensor&, const MoeExpertWeights&, Tensor&) {
-    unsupported("moe_experts");
-  }
-  virtual void add_sigmoid_scaled(Tensor&, const Tensor&, const Tensor&) { unsupported("add_sigmoid_scaled"); }
+  // Mixture of Experts (Mixtral, Qwen2-MoE, Qwen3-MoE). Routing: for each row of router_logits
+  // [tokens, num_experts] (F32 or the activation dtype), p = softmax(row) computed in f32;
+  // ids[t, :] = the top_k experts by p, best first, ties to the lower id; weights[t, :] = their p,
+  // divided by their sum when `renormalize` (Mixtral, Qwen3-MoE's norm_topk_prob) or left as is
+  // (Qwen2-MoE's default). ids: I32 [tokens, top_k]; weights: F32 [tokens, top_k].
+  // 1 <= top_k <= num_experts. (The order is that of the exact p, i.e. of the logits: softmax is
+  // monotonic, so f32 rounding of p cannot reorder two experts.)
+  virtual void moe_route(const Tensor& router_logits, int top_k, bool renormalize, Tensor& ids, Tensor& weights) = 0;
+
+  // out[t] = sum_j weights[t, j] * expert_{ids[t, j]}(x[t]) (each expert as in MoeExpertWeights,
+  // moe_weights.h, its intermediate activation rounded to the activation dtype as a dense MLP's
+  // would be); x, out: [tokens, hidden] activation dtype (out does not alias x); ids/weights as
+  // moe_route makes them (ids in [0, num_experts)).
+  virtual void moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights, const MoeExpertWeights& experts,
+                           Tensor& out) = 0;
+
+  // x[t, :] += sigmoid(gate[t, 0]) * y[t, :]: Qwen2-MoE's gated shared expert. x, y: [tokens, n]
+  // activation dtype; gate: [tokens, 1] activation dtype or F32.
+  virtual void add_sigmoid_scaled(Tensor& x, const Tensor& y, const Tensor& gate) = 0;
 
   // The fused attention prologue: qkv is [tokens, (num_heads + 2 * num_kv_heads) * head_dim], the
   // q heads then the k heads then the v heads (the q, k and v projections' weights stacked). With

@@ -1,4 +1,13 @@
-// (Placeholder matching the moe-ops branch's interface; replaced at its merge.)
+// MoeExpertWeights: one Mixture-of-Experts layer's experts as the backend's moe_experts() receives
+// them (Mixtral, Qwen2-MoE, Qwen3-MoE; backend.h has the ops).
+//
+// Each expert is a gated MLP down(silu(gate(x)) * up(x)) with dense weights in a compute dtype
+// (F32/BF16/F16). `gate[e]`, `up[e]`: [intermediate, hidden]; `down[e]`: [hidden, intermediate].
+// On a backend with its own memory the model also uploads each projection of all experts back to
+// back and sets the stacked views (gate_up_stacked: [num_experts * 2 * intermediate, hidden],
+// expert e's gate rows then its up rows; down_stacked: [num_experts * hidden, intermediate]);
+// they are empty (data == nullptr) on the CPU, which reads the per-expert tensors in place.
+// A value type of views, cheap to copy; whoever made the memory owns it.
 #pragma once
 
 #include <cstdint>

@@ -135,6 +135,16 @@ class HostSamplingBackend final : public Backend {
   void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out) override { cpu_->gelu_tanh_mul_fused(gate_up, out); }
   void scale(Tensor& x, float s) override { cpu_->scale(x, s); }
   void softcap(Tensor& x, float cap) override { cpu_->softcap(x, cap); }
+  void moe_route(const Tensor& router_logits, int top_k, bool renormalize, Tensor& ids, Tensor& weights) override {
+    cpu_->moe_route(router_logits, top_k, renormalize, ids, weights);
+  }
+  void moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights, const MoeExpertWeights& experts,
+                   Tensor& out) override {
+    cpu_->moe_experts(x, ids, weights, experts, out);
+  }
+  void add_sigmoid_scaled(Tensor& x, const Tensor& y, const Tensor& gate) override {
+    cpu_->add_sigmoid_scaled(x, y, gate);
+  }
   void qkv_rope_write_kv(const Tensor& qkv, const Tensor& cos_sin, int num_heads, int num_kv_heads, int head_dim,
                          const QkHeadNorm& head_norm, const AttentionBatch& batch, KvCacheLayer& cache,
                          Tensor& q) override {

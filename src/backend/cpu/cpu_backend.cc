@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "backend/cpu/cpu_kernels.h"
@@ -187,6 +189,103 @@ class CpuBackend final : public Backend {
     for_ranges(x.numel(), [&](int64_t b, int64_t e) { kernels_.softcap(x.as<float>() + b, cap, e - b); });
   }
 
+  // One token per row: the softmax's max and sum in f32, then top_k rounds of selection in the
+  // routing order (reference::moe_route_before), each picking the best expert after the last pick,
+  // so no per-row state is needed.
+  void moe_route(const Tensor& router_logits, int top_k, bool renormalize, Tensor& ids, Tensor& weights) override {
+    cpu::check_moe_route_shapes(router_logits, top_k, ids, weights);
+    const int num_experts = int(router_logits.cols);
+    for_rows(router_logits.rows, int64_t(num_experts) * top_k, [&](int64_t t) {
+      const float* l = router_logits.as<const float>() + t * num_experts;
+      float max_logit = -std::numeric_limits<float>::infinity();
+      for (int e = 0; e < num_experts; ++e) max_logit = std::fmax(max_logit, l[e]);
+      float denom = 0.0f;
+      for (int e = 0; e < num_experts; ++e) denom += std::exp(l[e] - max_logit);
+      int32_t* id = ids.as<int32_t>() + t * top_k;
+      float* w = weights.as<float>() + t * top_k;
+      float sum = 0.0f;
+      int prev = -1;
+      for (int j = 0; j < top_k; ++j) {
+        int best = -1;
+        for (int e = 0; e < num_experts; ++e) {
+          if (prev >= 0 && !reference::moe_route_before(l[prev], prev, l[e], e)) continue;  // taken already
+          if (best < 0 || reference::moe_route_before(l[e], e, l[best], best)) best = e;
+        }
+        id[j] = best;
+        w[j] = std::exp(l[best] - max_logit) / denom;
+        sum += w[j];
+        prev = best;
+      }
+      if (renormalize) {
+        for (int j = 0; j < top_k; ++j) w[j] /= sum;
+      }
+    });
+  }
+
+  // Expert by expert: the rows routed to it are gathered into one batch, which runs through the
+  // backend's own linear kernels (weights read in place, any compute dtype) and silu_mul; the down
+  // projection's rows are then added into out, scaled by their routing weights. Experts with no
+  // rows cost nothing; scratch is sized by the busiest expert and reused.
+  void moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights, const MoeExpertWeights& experts,
+                   Tensor& out) override {
+    cpu::check_moe_experts_shapes(x, ids, weights, experts, out);
+    cpu::check_moe_expert_ids(ids, experts.num_experts);
+    if (out.numel() > 0) std::memset(out.data, 0, out.nbytes());
+    const int64_t pairs = ids.numel(), top_k = ids.cols, hidden = experts.hidden, inter = experts.intermediate;
+    if (pairs == 0) return;
+    const int num_experts = experts.num_experts;
+    // A counting sort of the (token, slot) pairs by expert: expert e's pairs are
+    // order[start[e], start[e + 1]), in token order.
+    int64_t* start = moe_scratch_.start.get<int64_t>(size_t(num_experts) + 1);
+    int32_t* order = moe_scratch_.order.get<int32_t>(size_t(pairs));
+    const int32_t* id = ids.as<const int32_t>();
+    std::fill(start, start + num_experts + 1, int64_t(0));
+    for (int64_t p = 0; p < pairs; ++p) ++start[id[p] + 1];
+    int64_t max_rows = 0;
+    for (int e = 0; e < num_experts; ++e) {
+      max_rows = std::max(max_rows, start[e + 1]);
+      start[e + 1] += start[e];
+    }
+    for (int64_t p = 0; p < pairs; ++p) order[start[id[p]]++] = int32_t(p);  // start[e] moves to e's end
+    for (int e = num_experts; e > 0; --e) start[e] = start[e - 1];
+    start[0] = 0;
+
+    float* xs = moe_scratch_.x.get<float>(size_t(max_rows * hidden));
+    float* gate = moe_scratch_.gate.get<float>(size_t(max_rows * inter));
+    float* up = moe_scratch_.up.get<float>(size_t(max_rows * inter));
+    float* down = moe_scratch_.down.get<float>(size_t(max_rows * hidden));
+    for (int e = 0; e < num_experts; ++e) {
+      const int64_t rows = start[e + 1] - start[e];
+      if (rows == 0) continue;
+      const int32_t* routed = order + start[e];
+      for (int64_t r = 0; r < rows; ++r) {
+        std::memcpy(xs + r * hidden, x.as<const float>() + (routed[r] / top_k) * hidden, size_t(hidden) * sizeof(float));
+      }
+      const Tensor xt{xs, DType::kF32, rows, hidden};
+      Tensor gt{gate, DType::kF32, rows, inter}, ut{up, DType::kF32, rows, inter}, dt{down, DType::kF32, rows, hidden};
+      linear(xt, LinearWeights::dense(experts.gate[size_t(e)]), gt);
+      linear(xt, LinearWeights::dense(experts.up[size_t(e)]), ut);
+      silu_mul(gt, ut, gt);
+      linear(gt, LinearWeights::dense(experts.down[size_t(e)]), dt);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float w = weights.as<const float>()[routed[r]];
+        float* o = out.as<float>() + (routed[r] / top_k) * hidden;
+        const float* d = down + r * hidden;
+        for (int64_t h = 0; h < hidden; ++h) o[h] += w * d[h];
+      }
+    }
+  }
+
+  void add_sigmoid_scaled(Tensor& x, const Tensor& y, const Tensor& gate) override {
+    cpu::check_add_sigmoid_scaled_shapes(x, y, gate);
+    for_rows(x.rows, x.cols, [&](int64_t t) {
+      const float s = float(1.0 / (1.0 + std::exp(-double(gate.as<const float>()[t]))));
+      float* xr = x.as<float>() + t * x.cols;
+      const float* yr = y.as<const float>() + t * x.cols;
+      for (int64_t i = 0; i < x.cols; ++i) xr[i] += s * yr[i];
+    });
+  }
+
   void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvCacheLayer& cache) override {
     cpu::check_write_kv_shapes(k, v, batch, cache);
     cpu::check_write_kv_indices(batch, cache);
@@ -274,6 +373,10 @@ class CpuBackend final : public Backend {
   cpu::AttentionScratch attention_scratch_;
   cpu::ScratchBuffer norm_weight_;
   cpu::ScratchBuffer norm_bias_;  // layer_norm's bias, when not F32
+  // moe_experts: the pairs grouped by expert, and one expert's gathered rows and projections.
+  struct MoeScratch {
+    cpu::ScratchBuffer start, order, x, gate, up, down;
+  } moe_scratch_;
 };
 
 }  // namespace

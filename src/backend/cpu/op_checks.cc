@@ -198,4 +198,75 @@ void check_gather_rows_indices(const Tensor& x, const int32_t* rows, int64_t cou
   }
 }
 
+void check_i32(const char* op, const char* what, const Tensor& t) {
+  TURBINE_CHECK(t.dtype == DType::kI32, "{}: {} must be I32, got {}", op, what, dtype_name(t.dtype));
+  TURBINE_CHECK(t.rows >= 0 && t.cols >= 0, "{}: {} has negative shape [{}, {}]", op, what, t.rows, t.cols);
+  TURBINE_CHECK(t.data != nullptr || t.numel() == 0, "{}: {} has no data", op, what);
+}
+
+void check_moe_route_shapes(const Tensor& router_logits, int top_k, const Tensor& ids, const Tensor& weights) {
+  check_f32("moe_route", "router_logits", router_logits);
+  check_i32("moe_route", "ids", ids);
+  check_f32("moe_route", "weights", weights);
+  TURBINE_CHECK(router_logits.cols >= 1, "moe_route: router_logits has no experts");
+  TURBINE_CHECK(top_k >= 1 && top_k <= router_logits.cols, "moe_route: top_k {} is outside [1, {}]", top_k,
+                router_logits.cols);
+  TURBINE_CHECK(ids.rows == router_logits.rows && ids.cols == top_k,
+                "moe_route: ids is [{}, {}], expected [{}, {}]", ids.rows, ids.cols, router_logits.rows, top_k);
+  TURBINE_CHECK(weights.rows == router_logits.rows && weights.cols == top_k,
+                "moe_route: weights is [{}, {}], expected [{}, {}]", weights.rows, weights.cols, router_logits.rows,
+                top_k);
+}
+
+void check_moe_experts_shapes(const Tensor& x, const Tensor& ids, const Tensor& weights,
+                              const MoeExpertWeights& experts, const Tensor& out) {
+  check_f32("moe_experts", "x", x);
+  check_f32("moe_experts", "out", out);
+  check_i32("moe_experts", "ids", ids);
+  check_f32("moe_experts", "weights", weights);
+  TURBINE_CHECK(experts.num_experts >= 1 && experts.hidden >= 1 && experts.intermediate >= 1,
+                "moe_experts: {} experts of hidden {} and intermediate {}", experts.num_experts, experts.hidden,
+                experts.intermediate);
+  TURBINE_CHECK(x.cols == experts.hidden, "moe_experts: x is [{}, {}], the experts' hidden size is {}", x.rows, x.cols,
+                experts.hidden);
+  TURBINE_CHECK(out.rows == x.rows && out.cols == x.cols, "moe_experts: out is [{}, {}], x is [{}, {}]", out.rows,
+                out.cols, x.rows, x.cols);
+  const uintptr_t xb = reinterpret_cast<uintptr_t>(x.data), ob = reinterpret_cast<uintptr_t>(out.data);
+  TURBINE_CHECK(out.numel() == 0 || ob + out.nbytes() <= xb || xb + x.nbytes() <= ob, "moe_experts: out overlaps x");
+  TURBINE_CHECK(ids.rows == x.rows && ids.cols >= 1 && weights.rows == ids.rows && weights.cols == ids.cols,
+                "moe_experts: ids is [{}, {}] and weights [{}, {}], expected [{}, top_k >= 1] both", ids.rows,
+                ids.cols, weights.rows, weights.cols, x.rows);
+  const size_t n = size_t(experts.num_experts);
+  TURBINE_CHECK(experts.gate.size() == n && experts.up.size() == n && experts.down.size() == n,
+                "moe_experts: {} experts but {} gate, {} up and {} down tensors", n, experts.gate.size(),
+                experts.up.size(), experts.down.size());
+  for (size_t e = 0; e < n; ++e) {
+    check_weight("moe_experts", "an expert's gate", experts.gate[e]);
+    check_weight("moe_experts", "an expert's up", experts.up[e]);
+    check_weight("moe_experts", "an expert's down", experts.down[e]);
+    const Tensor &g = experts.gate[e], &u = experts.up[e], &d = experts.down[e];
+    TURBINE_CHECK(g.rows == experts.intermediate && g.cols == experts.hidden && u.rows == experts.intermediate &&
+                      u.cols == experts.hidden && d.rows == experts.hidden && d.cols == experts.intermediate,
+                  "moe_experts: expert {} has gate [{}, {}], up [{}, {}], down [{}, {}]; expected [{}, {}] twice and "
+                  "[{}, {}]",
+                  e, g.rows, g.cols, u.rows, u.cols, d.rows, d.cols, experts.intermediate, experts.hidden,
+                  experts.hidden, experts.intermediate);
+  }
+}
+
+void check_moe_expert_ids(const Tensor& ids, int num_experts) {
+  const int32_t* p = ids.as<const int32_t>();
+  for (int64_t i = 0; i < ids.numel(); ++i) {
+    TURBINE_CHECK(p[i] >= 0 && p[i] < num_experts, "moe_experts: expert id {} at [{}, {}] is outside [0, {})", p[i],
+                  i / ids.cols, i % ids.cols, num_experts);
+  }
+}
+
+void check_add_sigmoid_scaled_shapes(const Tensor& x, const Tensor& y, const Tensor& gate) {
+  check_same_shape("add_sigmoid_scaled", x, y);
+  check_f32("add_sigmoid_scaled", "gate", gate);
+  TURBINE_CHECK(gate.rows == x.rows && gate.cols == 1, "add_sigmoid_scaled: gate is [{}, {}], expected [{}, 1]",
+                gate.rows, gate.cols, x.rows);
+}
+
 }  // namespace turbine::cpu

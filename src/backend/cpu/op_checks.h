@@ -37,6 +37,17 @@ void check_attention_shapes(const Tensor& q, const KvCacheLayer& cache, const At
 void check_attention_indices(const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape);
 void check_gather_rows_shapes(const Tensor& x, const Tensor& out);
 void check_gather_rows_indices(const Tensor& x, const int32_t* rows, int64_t count);
+// moe_route: router_logits F32 [tokens, num_experts >= 1], 1 <= top_k <= num_experts, ids I32 and
+// weights F32 [tokens, top_k].
+void check_moe_route_shapes(const Tensor& router_logits, int top_k, const Tensor& ids, const Tensor& weights);
+// moe_experts: x and out F32 [tokens, hidden], apart; ids I32 and weights F32 [tokens, top_k >= 1];
+// one gate, up and down tensor per expert, of a compute dtype and the shapes moe_weights.h gives.
+void check_moe_experts_shapes(const Tensor& x, const Tensor& ids, const Tensor& weights,
+                              const MoeExpertWeights& experts, const Tensor& out);
+// Every id in [0, num_experts).
+void check_moe_expert_ids(const Tensor& ids, int num_experts);
+// add_sigmoid_scaled: x and y F32 [tokens, n], gate F32 [tokens, 1].
+void check_add_sigmoid_scaled_shapes(const Tensor& x, const Tensor& y, const Tensor& gate);
 
 // The first KV position query row `j` of a sequence with `q_len` queries and `seq_len` tokens
 // sees (see backend.h), and its own position.

@@ -296,4 +296,76 @@ void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out) {
   }
 }
 
+// Selection by moe_route_before (the exact p's order), then p in double.
+void moe_route(const Tensor& router_logits, int top_k, bool renormalize, Tensor& ids, Tensor& weights) {
+  cpu::check_moe_route_shapes(router_logits, top_k, ids, weights);
+  const int num_experts = int(router_logits.cols);
+  std::vector<int> order(static_cast<size_t>(num_experts));
+  for (int64_t t = 0; t < router_logits.rows; ++t) {
+    const float* l = row_f32(router_logits, t);
+    double max_logit = -std::numeric_limits<double>::infinity();
+    for (int e = 0; e < num_experts; ++e) max_logit = std::max(max_logit, double(l[e]));
+    double denom = 0.0;
+    for (int e = 0; e < num_experts; ++e) denom += std::exp(double(l[e]) - max_logit);
+    for (int e = 0; e < num_experts; ++e) order[size_t(e)] = e;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return moe_route_before(l[a], a, l[b], b); });
+    std::vector<double> p(static_cast<size_t>(top_k));
+    double sum = 0.0;
+    for (int j = 0; j < top_k; ++j) {
+      p[size_t(j)] = std::exp(double(l[order[size_t(j)]]) - max_logit) / denom;
+      sum += p[size_t(j)];
+    }
+    for (int j = 0; j < top_k; ++j) {
+      ids.as<int32_t>()[t * top_k + j] = order[size_t(j)];
+      row_f32(weights, t)[j] = float(renormalize ? p[size_t(j)] / sum : p[size_t(j)]);
+    }
+  }
+}
+
+// Token by token and expert by expert, as the definition reads: each projection in double, rounded
+// to the activation dtype (F32) where a dense MLP stores it (gate, up, their product); the down
+// projections and the weighted sum stay in double and round once.
+void moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights, const MoeExpertWeights& experts,
+                 Tensor& out) {
+  cpu::check_moe_experts_shapes(x, ids, weights, experts, out);
+  cpu::check_moe_expert_ids(ids, experts.num_experts);
+  const int64_t hidden = experts.hidden, inter = experts.intermediate, top_k = ids.cols;
+  std::vector<float> act(static_cast<size_t>(inter));
+  std::vector<double> acc(static_cast<size_t>(hidden));
+  for (int64_t t = 0; t < x.rows; ++t) {
+    const float* xr = row_f32(x, t);
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t j = 0; j < top_k; ++j) {
+      const int e = ids.as<const int32_t>()[t * top_k + j];
+      const double w = row_f32(weights, t)[j];
+      const Tensor &gate = experts.gate[size_t(e)], &up = experts.up[size_t(e)], &down = experts.down[size_t(e)];
+      for (int64_t r = 0; r < inter; ++r) {
+        double g = 0.0, u = 0.0;
+        for (int64_t i = 0; i < hidden; ++i) {
+          g += double(xr[i]) * element(gate, r * hidden + i);
+          u += double(xr[i]) * element(up, r * hidden + i);
+        }
+        const double gf = float(g), uf = float(u);
+        act[size_t(r)] = float(gf / (1.0 + std::exp(-gf)) * uf);
+      }
+      for (int64_t h = 0; h < hidden; ++h) {
+        double d = 0.0;
+        for (int64_t r = 0; r < inter; ++r) d += double(act[size_t(r)]) * element(down, h * inter + r);
+        acc[size_t(h)] += w * d;
+      }
+    }
+    for (int64_t h = 0; h < hidden; ++h) row_f32(out, t)[h] = float(acc[size_t(h)]);
+  }
+}
+
+void add_sigmoid_scaled(Tensor& x, const Tensor& y, const Tensor& gate) {
+  cpu::check_add_sigmoid_scaled_shapes(x, y, gate);
+  for (int64_t t = 0; t < x.rows; ++t) {
+    const double s = 1.0 / (1.0 + std::exp(-double(gate.as<const float>()[t])));
+    float* xr = row_f32(x, t);
+    const float* yr = row_f32(y, t);
+    for (int64_t i = 0; i < x.cols; ++i) xr[i] = float(double(xr[i]) + s * yr[i]);
+  }
+}
+
 }  // namespace turbine::reference

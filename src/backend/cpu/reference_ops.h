@@ -9,7 +9,9 @@
 // F32, BF16 or F16.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "backend/backend.h"
 
@@ -35,6 +37,10 @@ void write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batch, KvC
 void attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch, const AttentionShape& shape,
                Tensor& out);
 void gather_rows(const Tensor& x, const int32_t* rows, Tensor& out);
+void moe_route(const Tensor& router_logits, int top_k, bool renormalize, Tensor& ids, Tensor& weights);
+void moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights, const MoeExpertWeights& experts,
+                 Tensor& out);
+void add_sigmoid_scaled(Tensor& x, const Tensor& y, const Tensor& gate);
 
 // GELU with the tanh approximation, in double: 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3),
 // evaluated as the equal x / (1 + e^(-2u)), which keeps full relative precision where 1 + tanh(u)
@@ -45,6 +51,14 @@ double gelu_tanh(double x);
 // 0.5 x erfc(-x / sqrt(2)), which keeps full relative precision where 1 + erf cancels (x below
 // about -3).
 double gelu(double x);
+
+// The routing order of moe_route: expert a comes before b when its logit is larger (softmax is
+// monotonic, so this is the exact p's order), NaN counting as -inf, ties to the lower id.
+inline bool moe_route_before(float logit_a, int a, float logit_b, int b) {
+  constexpr float kLowest = -std::numeric_limits<float>::infinity();
+  const float ka = std::isnan(logit_a) ? kLowest : logit_a, kb = std::isnan(logit_b) ? kLowest : logit_b;
+  return ka > kb || (ka == kb && a < b);
+}
 
 // Element i (row-major) of a weight or activation tensor of any dtype, widened to double.
 double element(const Tensor& t, int64_t i);

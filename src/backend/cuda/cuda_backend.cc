@@ -17,6 +17,7 @@
 #include "backend/cuda/linear/bias_add.h"
 #include "backend/cuda/linear/cublaslt_linear.h"
 #include "backend/cuda/linear/linear_simt.h"
+#include "backend/cuda/moe/moe.h"
 #include "backend/cuda/op_checks.h"
 #include "backend/cuda/qkv/qkv_rope_write_kv.h"
 #include "backend/cuda/rms_norm/rms_norm.h"
@@ -63,6 +64,8 @@ class CudaBackend final : public Backend {
     TURBINE_CUDA_CHECK_TEARDOWN(cudaSetDevice(device_));
     TURBINE_CUDA_CHECK_TEARDOWN(cudaStreamSynchronize(stream_));
     attention_workspace_ = DeviceBuffer();
+    moe_scratch_ = DeviceBuffer();
+    retired_moe_scratch_.clear();
     for (cudaGraphExec_t g : graphs_) TURBINE_CUDA_CHECK_TEARDOWN(cudaGraphExecDestroy(g));
     linear_.reset();
     TURBINE_CUDA_CHECK_TEARDOWN(cudaFreeHost(error_record_));
@@ -421,6 +424,48 @@ class CudaBackend final : public Backend {
     launch_gather_rows(p, errors(), stream_);
   }
 
+  void moe_route(const Tensor& router_logits, int top_k, bool renormalize, Tensor& ids, Tensor& weights) override {
+    check_moe_route(router_logits, top_k, ids, weights);
+    use_device();
+    MoeRouteParams p;
+    p.logits = router_logits.data;
+    p.logits_f32 = router_logits.dtype == DType::kF32;
+    p.tokens = router_logits.rows;
+    p.num_experts = int(router_logits.cols);
+    p.top_k = top_k;
+    p.renormalize = renormalize;
+    p.ids = ids.as<int32_t>();
+    p.weights = weights.as<float>();
+    launch_moe_route(p, stream_);
+  }
+
+  void moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights, const MoeExpertWeights& experts,
+                   Tensor& out) override {
+    check_moe_experts(x, ids, weights, experts, out);
+    use_device();
+    MoeExpertsParams p;
+    p.x = x.data;
+    p.ids = ids.as<const int32_t>();
+    p.weights = weights.as<const float>();
+    p.gate_up = experts.gate_up_stacked.data;
+    p.down = experts.down_stacked.data;
+    p.weight_dtype = experts.gate_up_stacked.dtype;
+    p.out = out.data;
+    p.tokens = x.rows;
+    p.hidden = experts.hidden;
+    p.intermediate = experts.intermediate;
+    p.num_experts = experts.num_experts;
+    p.top_k = int(ids.cols);
+    p.scratch = moe_scratch(moe_experts_scratch_bytes(p.tokens, p.top_k, p.intermediate));
+    launch_moe_experts(p, errors(), stream_);
+  }
+
+  void add_sigmoid_scaled(Tensor& x, const Tensor& y, const Tensor& gate) override {
+    check_add_sigmoid_scaled(x, y, gate);
+    use_device();
+    launch_add_sigmoid_scaled(x.data, y.data, gate.data, gate.dtype == DType::kF32, x.rows, x.cols, stream_);
+  }
+
   void copy_kv_blocks(KvCacheLayer& cache, const int32_t* pairs, int num_pairs, int block_size) override {
     TURBINE_CHECK(block_size > 0 && cache.k.rows % block_size == 0 && cache.k.rows == cache.v.rows,
                   "copy_kv_blocks: caches of {}/{} rows are not whole blocks of {}", cache.k.rows, cache.v.rows,
@@ -450,6 +495,30 @@ class CudaBackend final : public Backend {
   }
 
   DeviceErrorSink errors() const { return {error_claim_, error_record_device_}; }
+
+  // moe_experts' intermediate activations: at most kMoeMaxScratchBytes (32 MiB) whatever the batch
+  // (moe/moe.h), grown on demand. Never during a capture (the graph would keep an address about to change): a batch
+  // is run once before it is captured (decode graphs warm up first), which sizes it. Once graphs
+  // exist, the smaller buffer they were captured with stays allocated next to the new one.
+  void* moe_scratch(size_t bytes) {
+    if (bytes <= moe_scratch_.bytes()) return moe_scratch_.data();
+    const size_t old_bytes = moe_scratch_.bytes();
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    TURBINE_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capture));
+    TURBINE_CHECK(capture == cudaStreamCaptureStatusNone,
+                  "moe_experts needs {} bytes of scratch, more than its {}, while a CUDA graph is being captured: "
+                  "run the batch once before capturing it",
+                  bytes, moe_scratch_.bytes());
+    if (graphs_.empty()) {
+      TURBINE_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the old scratch may still be in use
+      moe_scratch_ = DeviceBuffer();
+    } else {
+      retired_moe_scratch_.push_back(std::move(moe_scratch_));
+    }
+    // Doubling (up to the chunk bound) keeps the retired buffers smaller than the live one in all.
+    moe_scratch_ = allocate(std::max(bytes, std::min(2 * old_bytes, kMoeMaxScratchBytes)));
+    return moe_scratch_.data();
+  }
 
   using LinearKernel = void (CudaBackend::*)(const Tensor& x, const LinearWeights& w, Tensor& out);
 
@@ -498,6 +567,8 @@ class CudaBackend final : public Backend {
   std::unique_ptr<CublasLtLinear> linear_;
   LinearKernelTable<LinearKernel> linear_table_;
   DeviceBuffer attention_workspace_;
+  DeviceBuffer moe_scratch_;
+  std::vector<DeviceBuffer> retired_moe_scratch_;  // earlier moe_scratch_ that captured graphs may use
   std::vector<cudaGraphExec_t> graphs_;
   SamplingStage sampling_;
 };

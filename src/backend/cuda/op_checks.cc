@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "backend/cuda/attention/paged_attention.h"
+#include "backend/cuda/moe/moe.h"
 #include "common/error.h"
 
 namespace turbine::cuda {
@@ -20,6 +21,24 @@ void check_tensor(const char* op, const char* what, const Tensor& t) {
   TURBINE_CHECK(t.data != nullptr || t.numel() == 0, "{}: {} has no data", op, what);
   TURBINE_CHECK(aligned(t.data, dtype_size(t.dtype)), "{}: {} ({}) is not aligned to its element size", op, what,
                 dtype_name(t.dtype));
+}
+
+void check_i32(const char* op, const char* what, const Tensor& t) {
+  TURBINE_CHECK(t.dtype == DType::kI32, "{}: {} must be I32, got {}", op, what, dtype_name(t.dtype));
+  TURBINE_CHECK(t.rows >= 0 && t.cols >= 0, "{}: {} has negative shape [{}, {}]", op, what, t.rows, t.cols);
+  TURBINE_CHECK(t.data != nullptr || t.numel() == 0, "{}: {} has no data", op, what);
+  TURBINE_CHECK(aligned(t.data, 4), "{}: {} is not aligned to its element size", op, what);
+}
+
+void check_f32(const char* op, const char* what, const Tensor& t) {
+  TURBINE_CHECK(t.dtype == DType::kF32, "{}: {} must be F32, got {}", op, what, dtype_name(t.dtype));
+  check_tensor(op, what, t);
+}
+
+bool apart(const Tensor& a, const Tensor& b) {
+  const auto* ab = static_cast<const char*>(a.data);
+  const auto* bb = static_cast<const char*>(b.data);
+  return a.numel() == 0 || b.numel() == 0 || ab + a.nbytes() <= bb || bb + b.nbytes() <= ab;
 }
 
 }  // namespace
@@ -192,6 +211,69 @@ void check_gather_rows(const Tensor& x, const Tensor& out) {
   const auto* ob = static_cast<const char*>(out.data);
   TURBINE_CHECK(out.numel() == 0 || x.numel() == 0 || ob + out.nbytes() <= xb || xb + x.nbytes() <= ob,
                 "gather_rows: out overlaps x");
+}
+
+void check_moe_route(const Tensor& router_logits, int top_k, const Tensor& ids, const Tensor& weights) {
+  TURBINE_CHECK(router_logits.dtype == DType::kBF16 || router_logits.dtype == DType::kF32,
+                "moe_route: router_logits must be BF16 or F32 on the CUDA backend, got {}",
+                dtype_name(router_logits.dtype));
+  check_tensor("moe_route", "router_logits", router_logits);
+  check_i32("moe_route", "ids", ids);
+  check_f32("moe_route", "weights", weights);
+  TURBINE_CHECK(router_logits.cols >= 1 && router_logits.cols <= std::numeric_limits<int32_t>::max(),
+                "moe_route: router_logits has {} experts", router_logits.cols);
+  TURBINE_CHECK(top_k >= 1 && top_k <= router_logits.cols, "moe_route: top_k {} is outside [1, {}]", top_k,
+                router_logits.cols);
+  TURBINE_CHECK(ids.rows == router_logits.rows && ids.cols == top_k,
+                "moe_route: ids is [{}, {}], expected [{}, {}]", ids.rows, ids.cols, router_logits.rows, top_k);
+  TURBINE_CHECK(weights.rows == router_logits.rows && weights.cols == top_k,
+                "moe_route: weights is [{}, {}], expected [{}, {}]", weights.rows, weights.cols, router_logits.rows,
+                top_k);
+}
+
+void check_moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights, const MoeExpertWeights& experts,
+                       const Tensor& out) {
+  check_bf16("moe_experts", "x", x);
+  check_bf16("moe_experts", "out", out);
+  check_i32("moe_experts", "ids", ids);
+  check_f32("moe_experts", "weights", weights);
+  TURBINE_CHECK(experts.num_experts >= 1 && experts.hidden >= 1 && experts.intermediate >= 1,
+                "moe_experts: {} experts of hidden {} and intermediate {}", experts.num_experts, experts.hidden,
+                experts.intermediate);
+  TURBINE_CHECK(experts.hidden <= kMoeMaxWidth && experts.intermediate <= kMoeMaxWidth,
+                "moe_experts: hidden {} or intermediate {} is over the CUDA kernels' {}", experts.hidden,
+                experts.intermediate, kMoeMaxWidth);
+  TURBINE_CHECK(x.cols == experts.hidden, "moe_experts: x is [{}, {}], the experts' hidden size is {}", x.rows, x.cols,
+                experts.hidden);
+  TURBINE_CHECK(out.rows == x.rows && out.cols == x.cols, "moe_experts: out is [{}, {}], x is [{}, {}]", out.rows,
+                out.cols, x.rows, x.cols);
+  TURBINE_CHECK(apart(x, out), "moe_experts: out overlaps x");
+  TURBINE_CHECK(ids.rows == x.rows && ids.cols >= 1 && weights.rows == ids.rows && weights.cols == ids.cols,
+                "moe_experts: ids is [{}, {}] and weights [{}, {}], expected [{}, top_k >= 1] both", ids.rows,
+                ids.cols, weights.rows, weights.cols, x.rows);
+  TURBINE_CHECK(ids.numel() <= std::numeric_limits<int32_t>::max(), "moe_experts: {} routed pairs", ids.numel());
+  const Tensor &gate_up = experts.gate_up_stacked, &down = experts.down_stacked;
+  TURBINE_CHECK(gate_up.data != nullptr && down.data != nullptr,
+                "moe_experts: the CUDA backend reads the stacked expert weights (gate_up_stacked, down_stacked), "
+                "which are not set");
+  check_tensor("moe_experts", "gate_up_stacked", gate_up);
+  check_tensor("moe_experts", "down_stacked", down);
+  TURBINE_CHECK(gate_up.dtype == down.dtype, "moe_experts: gate_up_stacked is {}, down_stacked {}",
+                dtype_name(gate_up.dtype), dtype_name(down.dtype));
+  const int64_t e = experts.num_experts, h = experts.hidden, i = experts.intermediate;
+  TURBINE_CHECK(gate_up.rows == e * 2 * i && gate_up.cols == h && down.rows == e * h && down.cols == i,
+                "moe_experts: gate_up_stacked is [{}, {}] and down_stacked [{}, {}], expected [{}, {}] and [{}, {}] "
+                "for {} experts",
+                gate_up.rows, gate_up.cols, down.rows, down.cols, e * 2 * i, h, e * h, i, e);
+}
+
+void check_add_sigmoid_scaled(const Tensor& x, const Tensor& y, const Tensor& gate) {
+  check_same_shape("add_sigmoid_scaled", x, y);
+  TURBINE_CHECK(gate.dtype == DType::kBF16 || gate.dtype == DType::kF32,
+                "add_sigmoid_scaled: gate must be BF16 or F32 on the CUDA backend, got {}", dtype_name(gate.dtype));
+  check_tensor("add_sigmoid_scaled", "gate", gate);
+  TURBINE_CHECK(gate.rows == x.rows && gate.cols == 1, "add_sigmoid_scaled: gate is [{}, {}], expected [{}, 1]",
+                gate.rows, gate.cols, x.rows);
 }
 
 }  // namespace turbine::cuda

@@ -37,5 +37,15 @@ void check_write_kv(const Tensor& k, const Tensor& v, const AttentionBatch& batc
 void check_attention(const Tensor& q, const KvCacheLayer& cache, const AttentionBatch& batch,
                      const AttentionShape& shape, const Tensor& out);
 void check_gather_rows(const Tensor& x, const Tensor& out);
+// moe_route: router_logits BF16 or F32 [tokens, num_experts >= 1], 1 <= top_k <= num_experts,
+// ids I32 and weights F32 [tokens, top_k].
+void check_moe_route(const Tensor& router_logits, int top_k, const Tensor& ids, const Tensor& weights);
+// moe_experts: x and out BF16 [tokens, hidden], apart; ids I32 and weights F32 [tokens, top_k >= 1];
+// the stacked views set (this backend reads no per-expert tensor), of one compute dtype and the
+// shapes moe_weights.h gives; hidden and intermediate at most kMoeMaxWidth (moe/moe.h).
+void check_moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights, const MoeExpertWeights& experts,
+                       const Tensor& out);
+// add_sigmoid_scaled: x and y BF16 [tokens, n], gate BF16 or F32 [tokens, 1].
+void check_add_sigmoid_scaled(const Tensor& x, const Tensor& y, const Tensor& gate);
 
 }  // namespace turbine::cuda

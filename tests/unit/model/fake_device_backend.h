@@ -50,6 +50,9 @@ class FakeDeviceBackend final : public Backend {
   void gelu_tanh_mul_fused(const Tensor&, Tensor&) override { no_op(); }
   void scale(Tensor&, float) override { no_op(); }
   void softcap(Tensor&, float) override { no_op(); }
+  void moe_route(const Tensor&, int, bool, Tensor&, Tensor&) override { no_op(); }
+  void moe_experts(const Tensor&, const Tensor&, const Tensor&, const MoeExpertWeights&, Tensor&) override { no_op(); }
+  void add_sigmoid_scaled(Tensor&, const Tensor&, const Tensor&) override { no_op(); }
   void qkv_rope_write_kv(const Tensor&, const Tensor&, int, int, int, const QkHeadNorm&, const AttentionBatch&,
                          KvCacheLayer&, Tensor&) override {
     no_op();

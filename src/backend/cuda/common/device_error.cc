@@ -22,6 +22,8 @@ std::string describe_device_error(const DeviceErrorRecord& r) {
       return fmt::format("attention: query_start runs from {} to {}, the batch has {} tokens", r.a, r.b, r.c);
     case DeviceErrorCode::kFeedTokenSource:
       return fmt::format("feed_tokens: source {} of id {} is outside {} sampled tokens", r.a, r.b, r.c);
+    case DeviceErrorCode::kMoeExpertId:
+      return fmt::format("moe_experts: expert id {} at {} (token * top_k + slot) is outside [0, {})", r.a, r.b, r.c);
   }
   return fmt::format("unknown device error code {} ({}, {}, {})", r.code, r.a, r.b, r.c);
 }

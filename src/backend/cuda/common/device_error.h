@@ -25,6 +25,7 @@ enum class DeviceErrorCode : int32_t {
   kAttentionSeqLen,      // a = sequence, b = seq_len, c = query count
   kAttentionQueryStart,  // a = query_start[0], b = query_start[num_seqs], c = num_tokens
   kFeedTokenSource,      // a = source, b = index in ids, c = sampled tokens
+  kMoeExpertId,          // a = expert id, b = flat index in ids (token * top_k + slot), c = num_experts
 };
 
 struct DeviceErrorRecord {
