@@ -154,6 +154,14 @@ VARIANTS = [
              "ffn_hidden_size": 160, "tie_word_embeddings": True, "bos_token_id": BOS_ID,
              "eos_token_id": EOS_ID}, 10000.0,
             notes="Falcon 40B style: ln_attn and ln_mlp, q/k/v fused by kv group, tied head."),
+    Variant("phi3_longrope", "Phi3ForCausalLM", "Phi3Config", "bfloat16",
+            decoder_shape(64, 4, 2, 160, 2, 512, partial_rotary_factor=0.5, original_max_position_embeddings=256,
+                          sliding_window=None), 10000.0,
+            rope_scaling={"rope_type": "longrope", "short_factor": [1.0, 1.3, 1.9, 2.6],
+                          "long_factor": [1.5, 3.0, 6.0, 12.0]},
+            notes="Phi-3: fused qkv_proj and gate_up_proj, rotary on half of each head, LongRoPE "
+                  "(original length = max_position_embeddings, so transformers and Turbine both use "
+                  "the short factors; the long ones are checked by tests/unit/model/phi3_test)."),
     Variant("llama_sharded", "LlamaForCausalLM", "LlamaConfig", "bfloat16",
             decoder_shape(128, 4, 4, 320, 3, 512), 10000.0, max_shard_size="300KB",
             notes="A Llama saved in several shards with model.safetensors.index.json."),

@@ -107,6 +107,7 @@ void DecoderModel::reserve(const ForwardLimits& limits) {
   // The split-KV scratch depends on the head count and size only, which every layer shares.
   backend_.reserve_scratch(limits.max_tokens,
                            DecoderStep::attention_shape(config_, spec_.layers.front(), limits.block_size));
+  rope_.set_context_length(limits.max_model_len);
   rope_.upload(backend_, limits.max_model_len);
 }
 

@@ -135,8 +135,33 @@ RopeConfig parse_rope_parameters(const json* scaling, const Fields& top, const s
       } else {
         rope.original_max_position_embeddings = max_positions;
       }
+    } else if (type == "longrope" || type == "su") {
+      rope.type = RopeType::kLongRope;
+      auto factors = [&](const char* key) {
+        std::vector<double> out;
+        if (!scaling->contains(key) || !(*scaling)[key].is_array() || (*scaling)[key].empty())
+          fail("{}: rope type \"{}\" needs a non-empty \"{}\" list", where, type, key);
+        for (const json& v : (*scaling)[key]) {
+          if (!v.is_number() || !(v.get<double>() > 0.0)) fail("{}: {} holds {}, not a positive number", where, key, v.dump());
+          out.push_back(v.get<double>());
+        }
+        return out;
+      };
+      rope.short_factor = factors("short_factor");
+      rope.long_factor = factors("long_factor");
+      if (rope.short_factor.size() != rope.long_factor.size())
+        fail("{}: short_factor and long_factor differ in length ({} and {})", where, rope.short_factor.size(),
+             rope.long_factor.size());
+      rope.attention_factor = s.optional_number("attention_factor");
+      // Phi-3 keeps the pre-training length on the top level; transformers 5 may move it in here.
+      const int64_t original = s.has("original_max_position_embeddings")
+                                   ? s.integer("original_max_position_embeddings")
+                                   : top.integer_or("original_max_position_embeddings", max_positions);
+      if (original <= 0) fail("{}: original_max_position_embeddings must be positive", where);
+      rope.original_max_position_embeddings = original;
     } else {
-      fail("{}: unsupported rope type \"{}\" (supported: default, linear, dynamic, yarn, llama3)", where, type);
+      fail("{}: unsupported rope type \"{}\" (supported: default, linear, dynamic, yarn, llama3, longrope)", where,
+           type);
     }
   }
   if (rope.theta <= 0) fail("{}: rope_theta must be positive, got {}", where, rope.theta);

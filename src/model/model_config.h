@@ -17,7 +17,7 @@
 
 namespace turbine {
 
-enum class RopeType { kDefault, kLinear, kDynamic, kYarn, kLlama3 };
+enum class RopeType { kDefault, kLinear, kDynamic, kYarn, kLlama3, kLongRope };
 
 struct RopeConfig {
   RopeType type = RopeType::kDefault;
@@ -36,6 +36,9 @@ struct RopeConfig {
   std::optional<double> mscale;
   std::optional<double> mscale_all_dim;
   bool truncate = true;
+  // longrope (Phi-3's "su"): per-frequency divisors for contexts within and beyond
+  // original_max_position_embeddings (rotary_dim / 2 each); attention_factor as above.
+  std::vector<double> short_factor, long_factor;
 };
 
 struct ModelConfig {

@@ -22,6 +22,7 @@ constexpr std::pair<const char*, ModelFactory> kArchitectures[] = {
     {"Qwen3MoeForCausalLM", make_qwen3_moe_model},
     {"GPTNeoXForCausalLM", make_gpt_neox_model},
     {"FalconForCausalLM", make_falcon_model},
+    {"Phi3ForCausalLM", make_phi3_model},
     {"Gemma2ForCausalLM", make_gemma2_model},
     {"Gemma3ForCausalLM", make_gemma3_model},
     {"Gemma3ForConditionalGeneration", make_gemma3_conditional_model},

@@ -25,6 +25,10 @@ class RopeTables {
   // Table i's row width: its rotary dimension (head_dim, or less with partial_rotary_factor), the
   // cos_sin width Backend::rope takes.
   int width(int i) const { return embeddings_[size_t(i)].rotary_dim(); }
+  // The engine's longest sequence (RotaryEmbedding::set_context_length); before upload().
+  void set_context_length(int64_t max_len) {
+    for (RotaryEmbedding& e : embeddings_) e.set_context_length(max_len);
+  }
 
   // On a backend with its own memory, uploads each table's rows for positions [0, max_model_len)
   // where that table gives every position the same row at those lengths (not dynamic NTK past its

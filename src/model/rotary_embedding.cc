@@ -70,6 +70,17 @@ RotaryEmbedding::RotaryEmbedding(const RopeConfig& rope, int head_dim, int64_t m
   rotary_dim_ -= rotary_dim_ % 2;
   if (rotary_dim_ < 2)
     fail("partial_rotary_factor {} leaves no dimension to rotate (head_dim {})", rope.partial_rotary_factor, head_dim);
+  if (rope.type == RopeType::kLongRope) {
+    if (int(rope.short_factor.size()) != rotary_dim_ / 2)
+      fail("longrope: short_factor and long_factor need rotary_dim / 2 = {} entries, got {}", rotary_dim_ / 2,
+           rope.short_factor.size());
+    // transformers: the ratio of the extended to the pre-training context sets the default factor.
+    const double factor = double(max_positions_) / double(rope.original_max_position_embeddings);
+    attention_factor_ = float(rope.attention_factor ? *rope.attention_factor
+                              : factor <= 1.0      ? 1.0
+                                                   : std::sqrt(1.0 + std::log(factor) /
+                                                                         std::log(double(rope.original_max_position_embeddings))));
+  }
   inv_freq_ = inverse_frequencies(max_positions_);
   if (rope.type == RopeType::kYarn) {
     if (rope.attention_factor) {
@@ -108,8 +119,24 @@ std::vector<float> RotaryEmbedding::inverse_frequencies(int64_t seq_len) const {
       apply_yarn(rope_, dim, inv);
       return inv;
     }
+    case RopeType::kLongRope: {
+      // 1 / (ext * base^(2i / dim)), in float32 as transformers computes it.
+      const std::vector<double>& ext = long_rope_factors_ ? rope_.long_factor : rope_.short_factor;
+      std::vector<float> inv(dim / 2);
+      for (int i = 0; i < dim / 2; ++i) {
+        const float power = float(std::pow(rope_.theta, double(float(2 * i) / float(dim))));
+        inv[i] = 1.0f / (float(ext[size_t(i)]) * power);
+      }
+      return inv;
+    }
   }
   TURBINE_CHECK(false, "unknown rope type");
+}
+
+void RotaryEmbedding::set_context_length(int64_t max_len) {
+  if (rope_.type != RopeType::kLongRope) return;
+  long_rope_factors_ = max_len > rope_.original_max_position_embeddings;
+  inv_freq_ = inverse_frequencies(max_positions_);
 }
 
 void RotaryEmbedding::fill(const int32_t* positions, const int32_t* step_lens, int num_tokens, float* cos_sin) const {

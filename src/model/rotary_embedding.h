@@ -34,6 +34,13 @@ class RotaryEmbedding {
   // The inverse frequencies ([rotary_dim / 2]) used at a given sequence length.
   std::vector<float> inverse_frequencies(int64_t seq_len) const;
 
+  // The longest sequence the engine will run. LongRoPE picks its factors once by it, as vLLM
+  // does: the long ones when it exceeds original_max_position_embeddings, else the short ones
+  // (transformers switches per forward by the sequence's length, which would invalidate cached
+  // K/V when a sequence crosses the threshold; the two agree whenever the context stays within
+  // the original length). Other types ignore it.
+  void set_context_length(int64_t max_len);
+
   // cos_sin[t * rotary_dim ...] for each token t: positions[t] is its position and step_lens[t]
   // the length its sequence reaches at the end of this step.
   void fill(const int32_t* positions, const int32_t* step_lens, int num_tokens, float* cos_sin) const;
@@ -45,6 +52,7 @@ class RotaryEmbedding {
   int64_t max_positions_;
   std::vector<float> inv_freq_;  // at lengths up to max_positions_
   float attention_factor_ = 1.0f;
+  bool long_rope_factors_ = false;  // LongRoPE: the long factors (set_context_length)
 };
 
 }  // namespace turbine

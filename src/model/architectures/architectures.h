@@ -24,6 +24,7 @@ std::unique_ptr<Model> make_qwen3_moe_model(ModelConfig config, std::unique_ptr<
 std::unique_ptr<Model> make_gpt_neox_model(ModelConfig config, std::unique_ptr<WeightStore> weights,
                                            Backend& backend);
 std::unique_ptr<Model> make_falcon_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
+std::unique_ptr<Model> make_phi3_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_gemma2_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_gemma3_model(ModelConfig config, std::unique_ptr<WeightStore> weights, Backend& backend);
 std::unique_ptr<Model> make_gemma3_conditional_model(ModelConfig config, std::unique_ptr<WeightStore> weights,

@@ -69,9 +69,9 @@ TEST(ModelConfig, ErrorsNameTheFileAndField) {
   EXPECT_NE(error_of(j).find("hidden_size"), std::string::npos);
 
   j = llama_config();
-  j["rope_scaling"] = {{"rope_type", "longrope"}, {"factor", 2.0}};
+  j["rope_scaling"] = {{"rope_type", "mrope"}, {"factor", 2.0}};
   const std::string e = error_of(j);
-  EXPECT_NE(e.find("longrope"), std::string::npos);
+  EXPECT_NE(e.find("mrope"), std::string::npos);
   EXPECT_NE(e.find("llama3"), std::string::npos);  // lists the supported types
 
   j = llama_config();
