@@ -98,12 +98,34 @@ PRESETS = {
     },
 }
 
+PRESETS["qwen3-30b-a3b"] = {  # Qwen3-30B-A3B's shapes: 128 experts, 8 per token (61 GB of BF16)
+    "arch": "qwen3_moe",
+    "hidden_size": 2048,
+    "intermediate_size": 6144,
+    "num_hidden_layers": 48,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 4,
+    "head_dim": 128,
+    "vocab_size": 151936,
+    "tie_word_embeddings": False,
+    "rope_theta": 1000000.0,
+    "rms_norm_eps": 1e-6,
+    "max_position_embeddings": 40960,
+    "rope_scaling": None,
+    "bos_token_id": 151643,
+    "eos_token_id": 151645,
+    "num_experts": 128,
+    "num_experts_per_tok": 8,
+    "moe_intermediate_size": 768,
+}
+
 ARCHES = {
     # arch: (HF class, model_type, q/k/v bias, q/k norm)
     "llama": ("LlamaForCausalLM", "llama", False, False),
     "mistral": ("MistralForCausalLM", "mistral", False, False),
     "qwen2": ("Qwen2ForCausalLM", "qwen2", True, False),
     "qwen3": ("Qwen3ForCausalLM", "qwen3", False, True),
+    "qwen3_moe": ("Qwen3MoeForCausalLM", "qwen3_moe", False, True),  # every layer MoE
 }
 
 
@@ -153,6 +175,14 @@ def tensor_list(cfg: dict) -> list[tuple[str, list[int], str]]:
             out.append((p + "self_attn.k_norm.weight", [hd], "norm"))
         out.append((p + "self_attn.o_proj.weight", [h, q_out], "weight"))
         out.append((p + "post_attention_layernorm.weight", [h], "norm"))
+        if cfg.get("num_experts"):
+            n = cfg["moe_intermediate_size"]
+            out.append((p + "mlp.gate.weight", [cfg["num_experts"], h], "weight"))
+            for e in range(cfg["num_experts"]):
+                out.append((p + f"mlp.experts.{e}.gate_proj.weight", [n, h], "weight"))
+                out.append((p + f"mlp.experts.{e}.up_proj.weight", [n, h], "weight"))
+                out.append((p + f"mlp.experts.{e}.down_proj.weight", [h, n], "weight"))
+            continue
         out.append((p + "mlp.gate_proj.weight", [inter, h], "weight"))
         out.append((p + "mlp.up_proj.weight", [inter, h], "weight"))
         out.append((p + "mlp.down_proj.weight", [h, inter], "weight"))
@@ -194,10 +224,10 @@ def hf_config(cfg: dict) -> dict:
         "use_cache": True,
     }
     # head_dim where the real configs carry it, and wherever it is not hidden / heads.
-    if cfg["arch"] in ("llama", "qwen3") or \
+    if cfg["arch"] in ("llama", "qwen3", "qwen3_moe") or \
             cfg["head_dim"] * cfg["num_attention_heads"] != cfg["hidden_size"]:
         config["head_dim"] = cfg["head_dim"]
-    if cfg["arch"] in ("llama", "qwen3"):
+    if cfg["arch"] in ("llama", "qwen3", "qwen3_moe"):
         config["attention_bias"] = False
     if cfg["arch"] == "llama":
         config["mlp_bias"] = False
@@ -206,6 +236,12 @@ def hf_config(cfg: dict) -> dict:
         config["use_sliding_window"] = False
         config["sliding_window"] = cfg["max_position_embeddings"]
         config["max_window_layers"] = cfg["num_hidden_layers"]
+    if cfg["arch"] == "qwen3_moe":
+        for key in ("num_experts", "num_experts_per_tok", "moe_intermediate_size"):
+            config[key] = cfg[key]
+        config.update({"norm_topk_prob": True, "decoder_sparse_step": 1, "mlp_only_layers": [],
+                       "use_sliding_window": False, "sliding_window": None,
+                       "max_window_layers": cfg["num_hidden_layers"]})
     if cfg["arch"] == "qwen3":
         config["use_sliding_window"] = False
         config["sliding_window"] = None
@@ -354,6 +390,8 @@ def build_config(args: argparse.Namespace) -> dict:
         "head_dim": args.head_dim,
         "vocab_size": args.vocab_size,
         "tie_word_embeddings": args.tie,
+        "num_experts": args.num_experts,
+        "num_experts_per_tok": args.experts_per_token,
     }
     for key, value in overrides.items():
         if value is not None:
@@ -364,6 +402,9 @@ def build_config(args: argparse.Namespace) -> dict:
                 "num_key_value_heads", "head_dim", "vocab_size"):
         if cfg[key] <= 0:
             raise SystemExit(f"error: {key} must be positive, got {cfg[key]}")
+    if cfg.get("num_experts") and not 1 <= cfg["num_experts_per_tok"] <= cfg["num_experts"]:
+        raise SystemExit(f"error: experts per token {cfg['num_experts_per_tok']} must be in [1, "
+                         f"num_experts = {cfg['num_experts']}]")
     if cfg["num_attention_heads"] % cfg["num_key_value_heads"]:
         raise SystemExit(f"error: num_heads {cfg['num_attention_heads']} is not a multiple of "
                          f"num_kv_heads {cfg['num_key_value_heads']}")
@@ -394,6 +435,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     shape.add_argument("--vocab-size", type=int)
     shape.add_argument("--tie", action=argparse.BooleanOptionalAction, default=None,
                        help="tie lm_head to the embeddings")
+    shape.add_argument("--num-experts", type=int, help="MoE presets: the experts per layer")
+    shape.add_argument("--experts-per-token", type=int, help="MoE presets: the experts each token uses")
     return parser.parse_args(argv)
 
 
