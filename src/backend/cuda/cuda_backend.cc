@@ -214,30 +214,21 @@ class CudaBackend final : public Backend {
   void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
     check_rms_norm("rms_norm", x, weight, out);
     use_device();
-    launch_rms_norm(norm_params(x, nullptr, weight, eps, out), stream_);
+    launch_rms_norm({norm_params(x, weight, eps, out), nullptr}, stream_);
   }
 
   void add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
     check_same_shape("add_rms_norm", residual, x);
     check_rms_norm("add_rms_norm", residual, weight, out);
     use_device();
-    launch_rms_norm(norm_params(x, residual.data, weight, eps, out), stream_);
+    launch_rms_norm({norm_params(x, weight, eps, out), residual.data}, stream_);
   }
 
   void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& out) override {
     check_layer_norm(x, weight, bias, out);
     use_device();
-    LayerNormParams p;
-    p.x = x.data;
-    p.weight = weight.data;
-    p.weight_dtype = weight.dtype;
-    p.bias = bias.data;
-    p.bias_dtype = bias.data != nullptr ? bias.dtype : weight.dtype;
-    p.out = out.data;
-    p.rows = x.rows;
-    p.cols = x.cols;
-    p.eps = eps;
-    launch_layer_norm(p, stream_);
+    const DType bias_dtype = bias.data != nullptr ? bias.dtype : weight.dtype;
+    launch_layer_norm({norm_params(x, weight, eps, out), bias.data, bias_dtype}, stream_);
   }
 
   const LinearFormatSupport& linear_formats() const override { return linear_table_.support(); }
@@ -263,10 +254,7 @@ class CudaBackend final : public Backend {
   }
 
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) override {
-    check_same_shape("silu_mul", gate, up);
-    check_same_shape("silu_mul", gate, out);
-    use_device();
-    launch_silu_mul(gate.data, up.data, out.data, gate.numel(), stream_);
+    gated_mul("silu_mul", launch_silu_mul, gate, up, out);
   }
 
   void gelu(Tensor& x) override {
@@ -291,10 +279,7 @@ class CudaBackend final : public Backend {
   }
 
   void gelu_tanh_mul(const Tensor& gate, const Tensor& up, Tensor& out) override {
-    check_same_shape("gelu_tanh_mul", gate, up);
-    check_same_shape("gelu_tanh_mul", gate, out);
-    use_device();
-    launch_gelu_tanh_mul(gate.data, up.data, out.data, gate.numel(), stream_);
+    gated_mul("gelu_tanh_mul", launch_gelu_tanh_mul, gate, up, out);
   }
 
   void gelu_tanh_mul_fused(const Tensor& gate_up, Tensor& out) override {
@@ -496,6 +481,15 @@ class CudaBackend final : public Backend {
 
   DeviceErrorSink errors() const { return {error_claim_, error_record_device_}; }
 
+  // silu_mul and gelu_tanh_mul: the same checks and launch, another activation.
+  using GatedMulLauncher = void (*)(const void* gate, const void* up, void* out, int64_t count, cudaStream_t stream);
+  void gated_mul(const char* op, GatedMulLauncher launch, const Tensor& gate, const Tensor& up, Tensor& out) {
+    check_same_shape(op, gate, up);
+    check_same_shape(op, gate, out);
+    use_device();
+    launch(gate.data, up.data, out.data, gate.numel(), stream_);
+  }
+
   // moe_experts' intermediate activations: at most kMoeMaxScratchBytes (32 MiB) whatever the batch
   // (moe/moe.h), grown on demand. Never during a capture (the graph would keep an address about to change): a batch
   // is run once before it is captured (decode graphs warm up first), which sizes it. Once graphs
@@ -544,17 +538,10 @@ class CudaBackend final : public Backend {
     }
   }
 
-  static RmsNormParams norm_params(const Tensor& x, void* residual, const Tensor& weight, float eps, Tensor& out) {
-    RmsNormParams p;
-    p.x = x.data;
-    p.residual = residual;
-    p.weight = weight.data;
-    p.weight_dtype = weight.dtype;
-    p.out = out.data;
-    p.rows = x.rows;
-    p.cols = x.cols;
-    p.eps = eps;
-    return p;
+  // The fields both norms share; each adds its own (the residual, the bias).
+  static NormParams norm_params(const Tensor& x, const Tensor& weight, float eps, Tensor& out) {
+    return {.x = x.data, .weight = weight.data, .weight_dtype = weight.dtype, .out = out.data, .rows = x.rows,
+            .cols = x.cols, .eps = eps};
   }
 
   int device_ = 0;

@@ -20,62 +20,39 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int64_t kMaxBlocks = 8192;
 
-__device__ __forceinline__ float silu(float g) { return g / (1.0f + expf(-g)); }
-
-template <int V>
-__global__ void silu_mul_kernel(const bf16* gate, const bf16* up, bf16* out, int64_t count) {
-  const int64_t units = count / V;
-  for (int64_t u = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; u < units; u += int64_t(gridDim.x) * blockDim.x) {
-    float g[V], x[V];
-    load_bf16<V>(gate + u * V, g);
-    load_bf16<V>(up + u * V, x);
-#pragma unroll
-    for (int i = 0; i < V; ++i) g[i] = silu(g[i]) * x[i];
-    store_bf16<V>(out + u * V, g);
-  }
-}
-
-// gate_up rows are [gate (n) | up (n)]; V elements per step, n % V == 0.
-template <int V>
-__global__ void silu_mul_fused_kernel(const bf16* gate_up, bf16* out, int64_t rows, int64_t n) {
-  const int64_t per_row = n / V, units = rows * per_row;
-  for (int64_t u = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; u < units; u += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t r = u / per_row, c = (u - r * per_row) * V;
-    float g[V], x[V];
-    load_bf16<V>(gate_up + r * 2 * n + c, g);
-    load_bf16<V>(gate_up + r * 2 * n + n + c, x);
-#pragma unroll
-    for (int i = 0; i < V; ++i) g[i] = silu(g[i]) * x[i];
-    store_bf16<V>(out + r * n + c, g);
-  }
-}
+struct Silu {
+  __device__ __forceinline__ float operator()(float g) const { return g / (1.0f + expf(-g)); }
+};
 
 // GELU with the tanh approximation, 0.5 g (1 + tanh(u)) with u = sqrt(2/pi) (g + 0.044715 g^3),
 // evaluated as the equal g / (1 + e^(-2u)) (1 + tanh(u) = 2 / (1 + e^(-2u))): silu's form, and no
 // cancellation where tanh(u) nears -1 (g below about -4), so small negative outputs keep their
 // relative precision. Overflow is benign: e^(-2u) = inf gives -0, = 0 gives g.
-__device__ __forceinline__ float gelu_tanh(float g) {
-  constexpr float kA = -1.5957691216057308f;   // -2 sqrt(2 / pi)
-  constexpr float kB = -0.07135481627260025f;  // -2 sqrt(2 / pi) * 0.044715
-  return g / (1.0f + expf(g * fmaf(kB, g * g, kA)));
-}
+struct GeluTanh {
+  __device__ __forceinline__ float operator()(float g) const {
+    constexpr float kA = -1.5957691216057308f;   // -2 sqrt(2 / pi)
+    constexpr float kB = -0.07135481627260025f;  // -2 sqrt(2 / pi) * 0.044715
+    return g / (1.0f + expf(g * fmaf(kB, g * g, kA)));
+  }
+};
 
-template <int V>
-__global__ void gelu_tanh_mul_kernel(const bf16* gate, const bf16* up, bf16* out, int64_t count) {
+// out = act(gate) * up; V elements per step. Act is Silu or GeluTanh.
+template <typename Act, int V>
+__global__ void gated_mul_kernel(const bf16* gate, const bf16* up, bf16* out, int64_t count) {
   const int64_t units = count / V;
   for (int64_t u = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; u < units; u += int64_t(gridDim.x) * blockDim.x) {
     float g[V], x[V];
     load_bf16<V>(gate + u * V, g);
     load_bf16<V>(up + u * V, x);
 #pragma unroll
-    for (int i = 0; i < V; ++i) g[i] = gelu_tanh(g[i]) * x[i];
+    for (int i = 0; i < V; ++i) g[i] = Act{}(g[i]) * x[i];
     store_bf16<V>(out + u * V, g);
   }
 }
 
 // gate_up rows are [gate (n) | up (n)]; V elements per step, n % V == 0.
-template <int V>
-__global__ void gelu_tanh_mul_fused_kernel(const bf16* gate_up, bf16* out, int64_t rows, int64_t n) {
+template <typename Act, int V>
+__global__ void gated_mul_fused_kernel(const bf16* gate_up, bf16* out, int64_t rows, int64_t n) {
   const int64_t per_row = n / V, units = rows * per_row;
   for (int64_t u = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; u < units; u += int64_t(gridDim.x) * blockDim.x) {
     const int64_t r = u / per_row, c = (u - r * per_row) * V;
@@ -83,7 +60,7 @@ __global__ void gelu_tanh_mul_fused_kernel(const bf16* gate_up, bf16* out, int64
     load_bf16<V>(gate_up + r * 2 * n + c, g);
     load_bf16<V>(gate_up + r * 2 * n + n + c, x);
 #pragma unroll
-    for (int i = 0; i < V; ++i) g[i] = gelu_tanh(g[i]) * x[i];
+    for (int i = 0; i < V; ++i) g[i] = Act{}(g[i]) * x[i];
     store_bf16<V>(out + r * n + c, g);
   }
 }
@@ -187,56 +164,49 @@ void launch_unary(void* x, bool f32, int64_t count, Op op, cudaStream_t stream) 
   TURBINE_CUDA_CHECK_LAUNCH();
 }
 
+template <typename Act>
+void launch_gated_mul(const void* gate, const void* up, void* out, int64_t count, cudaStream_t stream) {
+  if (count == 0) return;
+  auto* g = static_cast<const bf16*>(gate);
+  auto* u = static_cast<const bf16*>(up);
+  auto* o = static_cast<bf16*>(out);
+  if (count % 8 == 0 && is_aligned(g, 16) && is_aligned(u, 16) && is_aligned(o, 16)) {
+    gated_mul_kernel<Act, 8><<<blocks_for(count / 8), kThreads, 0, stream>>>(g, u, o, count);
+  } else {
+    gated_mul_kernel<Act, 1><<<blocks_for(count), kThreads, 0, stream>>>(g, u, o, count);
+  }
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+template <typename Act>
+void launch_gated_mul_fused(const void* gate_up, void* out, int64_t rows, int64_t n, cudaStream_t stream) {
+  if (rows == 0 || n == 0) return;
+  auto* g = static_cast<const bf16*>(gate_up);
+  auto* o = static_cast<bf16*>(out);
+  if (n % 8 == 0 && is_aligned(g, 16) && is_aligned(o, 16)) {
+    gated_mul_fused_kernel<Act, 8><<<blocks_for(rows * n / 8), kThreads, 0, stream>>>(g, o, rows, n);
+  } else {
+    gated_mul_fused_kernel<Act, 1><<<blocks_for(rows * n), kThreads, 0, stream>>>(g, o, rows, n);
+  }
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
 }  // namespace
 
 void launch_silu_mul(const void* gate, const void* up, void* out, int64_t count, cudaStream_t stream) {
-  if (count == 0) return;
-  auto* g = static_cast<const bf16*>(gate);
-  auto* u = static_cast<const bf16*>(up);
-  auto* o = static_cast<bf16*>(out);
-  if (count % 8 == 0 && is_aligned(g, 16) && is_aligned(u, 16) && is_aligned(o, 16)) {
-    silu_mul_kernel<8><<<blocks_for(count / 8), kThreads, 0, stream>>>(g, u, o, count);
-  } else {
-    silu_mul_kernel<1><<<blocks_for(count), kThreads, 0, stream>>>(g, u, o, count);
-  }
-  TURBINE_CUDA_CHECK_LAUNCH();
+  launch_gated_mul<Silu>(gate, up, out, count, stream);
 }
 
 void launch_silu_mul_fused(const void* gate_up, void* out, int64_t rows, int64_t n, cudaStream_t stream) {
-  if (rows == 0 || n == 0) return;
-  auto* g = static_cast<const bf16*>(gate_up);
-  auto* o = static_cast<bf16*>(out);
-  if (n % 8 == 0 && is_aligned(g, 16) && is_aligned(o, 16)) {
-    silu_mul_fused_kernel<8><<<blocks_for(rows * n / 8), kThreads, 0, stream>>>(g, o, rows, n);
-  } else {
-    silu_mul_fused_kernel<1><<<blocks_for(rows * n), kThreads, 0, stream>>>(g, o, rows, n);
-  }
-  TURBINE_CUDA_CHECK_LAUNCH();
+  launch_gated_mul_fused<Silu>(gate_up, out, rows, n, stream);
 }
 
 void launch_gelu_tanh_mul(const void* gate, const void* up, void* out, int64_t count, cudaStream_t stream) {
-  if (count == 0) return;
-  auto* g = static_cast<const bf16*>(gate);
-  auto* u = static_cast<const bf16*>(up);
-  auto* o = static_cast<bf16*>(out);
-  if (count % 8 == 0 && is_aligned(g, 16) && is_aligned(u, 16) && is_aligned(o, 16)) {
-    gelu_tanh_mul_kernel<8><<<blocks_for(count / 8), kThreads, 0, stream>>>(g, u, o, count);
-  } else {
-    gelu_tanh_mul_kernel<1><<<blocks_for(count), kThreads, 0, stream>>>(g, u, o, count);
-  }
-  TURBINE_CUDA_CHECK_LAUNCH();
+  launch_gated_mul<GeluTanh>(gate, up, out, count, stream);
 }
 
 void launch_gelu_tanh_mul_fused(const void* gate_up, void* out, int64_t rows, int64_t n, cudaStream_t stream) {
-  if (rows == 0 || n == 0) return;
-  auto* g = static_cast<const bf16*>(gate_up);
-  auto* o = static_cast<bf16*>(out);
-  if (n % 8 == 0 && is_aligned(g, 16) && is_aligned(o, 16)) {
-    gelu_tanh_mul_fused_kernel<8><<<blocks_for(rows * n / 8), kThreads, 0, stream>>>(g, o, rows, n);
-  } else {
-    gelu_tanh_mul_fused_kernel<1><<<blocks_for(rows * n), kThreads, 0, stream>>>(g, o, rows, n);
-  }
-  TURBINE_CUDA_CHECK_LAUNCH();
+  launch_gated_mul_fused<GeluTanh>(gate_up, out, rows, n, stream);
 }
 
 void launch_gelu(void* x, int64_t count, cudaStream_t stream) { launch_unary(x, false, count, GeluOp{}, stream); }

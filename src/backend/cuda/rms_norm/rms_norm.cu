@@ -20,6 +20,7 @@
 // its mean; the deviations are (x - x[0]) - mean_of_shifted. A constant row gets exactly zero
 // deviations, so its output is exactly the bias.
 #include <algorithm>
+#include <type_traits>
 
 #include "backend/cuda/common/bf16_io.cuh"
 #include "backend/cuda/common/cuda_check.h"
@@ -31,19 +32,78 @@ namespace {
 constexpr int kWarpRowsPerBlock = 4;
 constexpr int64_t kMaxWarpRowUnits = 256;
 
-template <typename W, int V, bool kAdd, bool kWarpPerRow>
-__global__ void rms_norm_kernel(RmsNormParams p) {
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+// The row a thread works on, and its place (tid) in the group that owns the row: the lanes of its
+// warp (kWarpPerRow: the block's warps take consecutive rows, and the last block's may run past
+// the end) or the whole block.
+struct RowThread {
   int64_t row;
   int tid, group;
+};
+
+template <bool kWarpPerRow>
+__device__ __forceinline__ RowThread row_thread() {
   if constexpr (kWarpPerRow) {
-    row = int64_t(blockIdx.x) * kWarpRowsPerBlock + warp;
-    if (row >= p.rows) return;  // whole warp leaves together; no block barriers in this mode
-    tid = lane, group = 32;
+    return {int64_t(blockIdx.x) * kWarpRowsPerBlock + threadIdx.x / 32, int(threadIdx.x % 32), 32};
   } else {
-    row = blockIdx.x;
-    tid = threadIdx.x, group = blockDim.x;
+    return {int64_t(blockIdx.x), int(threadIdx.x), int(blockDim.x)};
   }
+}
+
+// The sum over the row's group (the warp, or the block) of each thread's v; every thread gets it.
+// `partial` is the block's [32] scratch; kReused: an earlier call used it, so its readers of
+// partial[0] must be done first.
+template <bool kWarpPerRow, bool kReused>
+__device__ __forceinline__ float row_sum(float v, float* partial) {
+  v = warp_sum(v);
+  if constexpr (!kWarpPerRow) {
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    if constexpr (kReused) __syncthreads();
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+      float s = lane < int(blockDim.x / 32) ? partial[lane] : 0.0f;
+      s = warp_sum(s);
+      if (lane == 0) partial[0] = s;
+    }
+    __syncthreads();
+    v = partial[0];
+  }
+  return v;
+}
+
+// Launches p's rows on `warp_kernel` (a warp per row, kWarpRowsPerBlock rows a block) when a row is
+// at most kMaxWarpRowUnits steps of V elements, else on `block_kernel` (a block per row).
+template <int V, typename Params>
+void launch_rows(const Params& p, void (*warp_kernel)(Params), void (*block_kernel)(Params), cudaStream_t stream) {
+  const int64_t units = (p.cols + V - 1) / V;
+  if (units <= kMaxWarpRowUnits) {
+    const int64_t blocks = (p.rows + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock;
+    warp_kernel<<<unsigned(blocks), 32 * kWarpRowsPerBlock, 0, stream>>>(p);
+  } else {
+    // About two vector units per thread: enough threads to keep loads in flight, few enough that
+    // the block reduction stays cheap.
+    const int threads = int(std::min<int64_t>(1024, (units / 2 + 31) / 32 * 32));
+    block_kernel<<<unsigned(p.rows), threads, 0, stream>>>(p);
+  }
+  TURBINE_CUDA_CHECK_LAUNCH();
+}
+
+// launch(std::type_identity<W>{}) with W the element type of the norm weight's dtype.
+template <typename Launch>
+void with_weight_type(const char* op, DType weight_dtype, Launch launch) {
+  switch (weight_dtype) {
+    case DType::kBF16: launch(std::type_identity<bf16>{}); return;
+    case DType::kF16: launch(std::type_identity<__half>{}); return;
+    case DType::kF32: launch(std::type_identity<float>{}); return;
+    default: TURBINE_LAUNCHER_REJECT(op, "a storage dtype");  // the op checks refuse them
+  }
+}
+
+template <typename W, int V, bool kAdd, bool kWarpPerRow>
+__global__ void rms_norm_kernel(RmsNormParams p) {
+  const auto [row, tid, group] = row_thread<kWarpPerRow>();
+  if (kWarpPerRow && row >= p.rows) return;  // whole warp leaves together; no block barriers in this mode
+  __shared__ float partial[32];
   const bf16* x = static_cast<const bf16*>(p.x) + row * p.cols;
   bf16* residual = kAdd ? static_cast<bf16*>(p.residual) + row * p.cols : nullptr;
   bf16* out = static_cast<bf16*>(p.out) + row * p.cols;
@@ -63,20 +123,7 @@ __global__ void rms_norm_kernel(RmsNormParams p) {
 #pragma unroll
     for (int i = 0; i < V; ++i) sum_sq += v[i] * v[i];
   }
-  sum_sq = warp_sum(sum_sq);
-  if constexpr (!kWarpPerRow) {
-    __shared__ float partial[32];
-    if (lane == 0) partial[warp] = sum_sq;
-    __syncthreads();
-    if (warp == 0) {
-      float s = lane < int(blockDim.x / 32) ? partial[lane] : 0.0f;
-      s = warp_sum(s);
-      if (lane == 0) partial[0] = s;
-    }
-    __syncthreads();
-    sum_sq = partial[0];
-  }
-  const float inv_rms = rsqrtf(sum_sq / float(p.cols) + p.eps);
+  const float inv_rms = rsqrtf(row_sum<kWarpPerRow, false>(sum_sq, partial) / float(p.cols) + p.eps);
 
   const bf16* src = kAdd ? residual : x;
   for (int64_t c = int64_t(tid) * V; c < p.cols; c += int64_t(group) * V) {
@@ -89,50 +136,19 @@ __global__ void rms_norm_kernel(RmsNormParams p) {
 }
 
 template <typename W, int V, bool kAdd>
-void launch_shape(const RmsNormParams& p, cudaStream_t stream) {
-  const int64_t units = (p.cols + V - 1) / V;
-  if (units <= kMaxWarpRowUnits) {
-    const int64_t blocks = (p.rows + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock;
-    rms_norm_kernel<W, V, kAdd, true><<<unsigned(blocks), 32 * kWarpRowsPerBlock, 0, stream>>>(p);
-  } else {
-    // About two vector units per thread: enough threads to keep loads in flight, few enough that
-    // the block reduction stays cheap.
-    const int threads = int(std::min<int64_t>(1024, (units / 2 + 31) / 32 * 32));
-    rms_norm_kernel<W, V, kAdd, false><<<unsigned(p.rows), threads, 0, stream>>>(p);
-  }
-  TURBINE_CUDA_CHECK_LAUNCH();
+void launch_rms_norm_shape(const RmsNormParams& p, cudaStream_t stream) {
+  launch_rows<V>(p, rms_norm_kernel<W, V, kAdd, true>, rms_norm_kernel<W, V, kAdd, false>, stream);
 }
 
 template <typename W>
-void launch_weight(const RmsNormParams& p, cudaStream_t stream) {
+void launch_rms_norm_weight(const RmsNormParams& p, cudaStream_t stream) {
   const bool vector = p.cols % 8 == 0 && is_aligned(p.x, 16) && is_aligned(p.out, 16) &&
                       (p.residual == nullptr || is_aligned(p.residual, 16));
   if (p.residual != nullptr) {
-    vector ? launch_shape<W, 8, true>(p, stream) : launch_shape<W, 1, true>(p, stream);
+    vector ? launch_rms_norm_shape<W, 8, true>(p, stream) : launch_rms_norm_shape<W, 1, true>(p, stream);
   } else {
-    vector ? launch_shape<W, 8, false>(p, stream) : launch_shape<W, 1, false>(p, stream);
+    vector ? launch_rms_norm_shape<W, 8, false>(p, stream) : launch_rms_norm_shape<W, 1, false>(p, stream);
   }
-}
-
-// The sum over the row's group (the warp, or the block) of each thread's v; every thread gets it.
-// `partial` is the block's [32] scratch, reused by consecutive calls.
-template <bool kWarpPerRow>
-__device__ __forceinline__ float row_sum(float v, float* partial) {
-  v = warp_sum(v);
-  if constexpr (!kWarpPerRow) {
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    __syncthreads();  // the previous call's readers of partial[0] are done
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    if (warp == 0) {
-      float s = lane < int(blockDim.x / 32) ? partial[lane] : 0.0f;
-      s = warp_sum(s);
-      if (lane == 0) partial[0] = s;
-    }
-    __syncthreads();
-    v = partial[0];
-  }
-  return v;
 }
 
 __device__ __forceinline__ float bias_at(const void* bias, DType dtype, int64_t i) {
@@ -145,17 +161,8 @@ __device__ __forceinline__ float bias_at(const void* bias, DType dtype, int64_t 
 
 template <typename W, int V, bool kWarpPerRow>
 __global__ void layer_norm_kernel(LayerNormParams p) {
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  int64_t row;
-  int tid, group;
-  if constexpr (kWarpPerRow) {
-    row = int64_t(blockIdx.x) * kWarpRowsPerBlock + warp;
-    if (row >= p.rows) return;  // whole warp leaves together; no block barriers in this mode
-    tid = lane, group = 32;
-  } else {
-    row = blockIdx.x;
-    tid = threadIdx.x, group = blockDim.x;
-  }
+  const auto [row, tid, group] = row_thread<kWarpPerRow>();
+  if (kWarpPerRow && row >= p.rows) return;  // whole warp leaves together; no block barriers in this mode
   __shared__ float partial[32];
   const bf16* x = static_cast<const bf16*>(p.x) + row * p.cols;
   bf16* out = static_cast<bf16*>(p.out) + row * p.cols;
@@ -170,7 +177,7 @@ __global__ void layer_norm_kernel(LayerNormParams p) {
 #pragma unroll
     for (int i = 0; i < V; ++i) sum += v[i] - shift;
   }
-  const float mean = row_sum<kWarpPerRow>(sum, partial) / float(p.cols);  // of x - shift
+  const float mean = row_sum<kWarpPerRow, false>(sum, partial) / float(p.cols);  // of x - shift
 
   float sum_sq = 0.0f;
   for (int64_t c = int64_t(tid) * V; c < p.cols; c += int64_t(group) * V) {
@@ -182,7 +189,7 @@ __global__ void layer_norm_kernel(LayerNormParams p) {
       sum_sq += d * d;
     }
   }
-  const float inv_std = rsqrtf(row_sum<kWarpPerRow>(sum_sq, partial) / float(p.cols) + p.eps);
+  const float inv_std = rsqrtf(row_sum<kWarpPerRow, true>(sum_sq, partial) / float(p.cols) + p.eps);
 
   for (int64_t c = int64_t(tid) * V; c < p.cols; c += int64_t(group) * V) {
     float v[V];
@@ -198,15 +205,7 @@ __global__ void layer_norm_kernel(LayerNormParams p) {
 
 template <typename W, int V>
 void launch_layer_norm_shape(const LayerNormParams& p, cudaStream_t stream) {
-  const int64_t units = (p.cols + V - 1) / V;
-  if (units <= kMaxWarpRowUnits) {
-    const int64_t blocks = (p.rows + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock;
-    layer_norm_kernel<W, V, true><<<unsigned(blocks), 32 * kWarpRowsPerBlock, 0, stream>>>(p);
-  } else {
-    const int threads = int(std::min<int64_t>(1024, (units / 2 + 31) / 32 * 32));
-    layer_norm_kernel<W, V, false><<<unsigned(p.rows), threads, 0, stream>>>(p);
-  }
-  TURBINE_CUDA_CHECK_LAUNCH();
+  launch_rows<V>(p, layer_norm_kernel<W, V, true>, layer_norm_kernel<W, V, false>, stream);
 }
 
 template <typename W>
@@ -219,22 +218,14 @@ void launch_layer_norm_weight(const LayerNormParams& p, cudaStream_t stream) {
 
 void launch_layer_norm(const LayerNormParams& p, cudaStream_t stream) {
   if (p.rows == 0) return;
-  switch (p.weight_dtype) {
-    case DType::kBF16: launch_layer_norm_weight<bf16>(p, stream); return;
-    case DType::kF16: launch_layer_norm_weight<__half>(p, stream); return;
-    case DType::kF32: launch_layer_norm_weight<float>(p, stream); return;
-    default: TURBINE_LAUNCHER_REJECT("layer_norm", "a storage dtype");  // the op checks refuse them
-  }
+  with_weight_type("layer_norm", p.weight_dtype,
+                   [&](auto w) { launch_layer_norm_weight<typename decltype(w)::type>(p, stream); });
 }
 
 void launch_rms_norm(const RmsNormParams& p, cudaStream_t stream) {
   if (p.rows == 0) return;
-  switch (p.weight_dtype) {
-    case DType::kBF16: launch_weight<bf16>(p, stream); return;
-    case DType::kF16: launch_weight<__half>(p, stream); return;
-    case DType::kF32: launch_weight<float>(p, stream); return;
-    default: TURBINE_LAUNCHER_REJECT("rms_norm", "a storage dtype");  // the op checks refuse them
-  }
+  with_weight_type("rms_norm", p.weight_dtype,
+                   [&](auto w) { launch_rms_norm_weight<typename decltype(w)::type>(p, stream); });
 }
 
 }  // namespace turbine::cuda
