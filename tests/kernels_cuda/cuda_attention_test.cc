@@ -379,10 +379,9 @@ TEST_F(CudaAttention, EmptySequencesInTheBatch) {
   run_case({4, 2, 64, 16, 0}, {{5, 0}, {17, 3}, {40, 0}, {40, 1}, {1, 1}}, "with empty", 400);
 }
 
-using CudaAttentionDeathTest = CudaTest;
+using CudaAttentionDeathTest = CudaDeathTest;
 
 TEST_F(CudaAttentionDeathTest, BadBlockIdAborts) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
   const auto bad_block = [] {
     Backend& b = cuda_backend();
     const DeviceTensor q(b, DType::kBF16, 1, 64, std::vector<float>(64, 0.5f));

@@ -26,14 +26,6 @@
 namespace turbine::test {
 namespace {
 
-// One BF16 rounding of the output costs up to 2^-8 relative; one ulp (2^-7) leaves room for the F32
-// arithmetic before it, and still catches any real indexing or math error.
-constexpr double kBf16Rel = 1.0 / 128;
-
-std::string shape_name(const char* op, int64_t rows, int64_t cols) {
-  return std::string(op) + " [" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
-}
-
 using CudaMemory = CudaTest;
 
 TEST_F(CudaMemory, AllocateIsZeroedAndCopiesRoundTrip) {
@@ -154,28 +146,7 @@ TEST_F(CudaRope, MatchesReference) {
   std::mt19937 rng(31);
   for (int head_dim : {64, 128, 16}) {
     for (int heads : {1, 4, 14}) {
-      for (int64_t tokens : {1, 17, 255}) {
-        const int64_t cols = int64_t(heads) * head_dim;
-        // Real rotary angles: position * theta^(-2i/d), positions up to 5000.
-        std::vector<float> cos_sin(size_t(tokens * head_dim));
-        for (int64_t t = 0; t < tokens; ++t) {
-          const double pos = double(rng() % 5000);
-          for (int i = 0; i < head_dim / 2; ++i) {
-            const double angle = pos * std::pow(10000.0, -2.0 * i / head_dim);
-            cos_sin[size_t(t * head_dim + i)] = float(std::cos(angle));
-            cos_sin[size_t(t * head_dim + head_dim / 2 + i)] = float(std::sin(angle));
-          }
-        }
-        std::vector<float> x = random_bf16(rng, tokens * cols, -2.0f, 2.0f);
-        std::vector<float> expected = x;
-        Tensor ref_x = f32_view(expected, tokens, cols);
-        reference::rope(ref_x, head_dim, f32_view(cos_sin, tokens, head_dim));
-        DeviceTensor dx(b, DType::kBF16, tokens, cols, x);
-        const DeviceTensor dcs(b, DType::kF32, tokens, head_dim, cos_sin);
-        b.rope(dx.t, head_dim, dcs.t);
-        expect_close(dx.download(b), expected, kBf16Rel, 1e-5,
-                     shape_name("rope", tokens, cols) + " d=" + std::to_string(head_dim));
-      }
+      for (int64_t tokens : {1, 17, 255}) check_rope(b, rng, head_dim, head_dim, heads, tokens);
     }
   }
 }
@@ -185,20 +156,35 @@ using CudaElementwise = CudaTest;
 const std::vector<std::pair<int64_t, int64_t>> kElementwiseShapes = {{1, 4864}, {3, 100}, {17, 4864}, {255, 896},
                                                                       {5, 7}};
 
+using GatedMulReference = void (*)(const Tensor& gate, const Tensor& up, Tensor& out);
+using GatedMulOp = void (Backend::*)(const Tensor& gate, const Tensor& up, Tensor& out);
+
+// silu_mul or gelu_tanh_mul against its reference: out of place, from misaligned pointers (the
+// element path), and in place over gate, as the MLP runs it.
+void check_gated_mul(Backend& b, const char* name, GatedMulReference reference_op, GatedMulOp op, int64_t rows,
+                     int64_t cols, std::vector<float> gate, std::vector<float> up) {
+  std::vector<float> expected(gate.size());
+  Tensor ro = f32_view(expected, rows, cols);
+  reference_op(f32_view(gate, rows, cols), f32_view(up, rows, cols), ro);
+  const std::string what = shape_name(name, rows, cols);
+  DeviceTensor dg(b, DType::kBF16, rows, cols, gate), du(b, DType::kBF16, rows, cols, up);
+  DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, cols);
+  (b.*op)(dg.t, du.t, out.t);
+  expect_close(out.download(b), expected, kBf16Rel, 1e-6, what);
+  DeviceTensor mg(b, DType::kBF16, rows, cols, gate, 2), mu(b, DType::kBF16, rows, cols, up, 6);
+  DeviceTensor mout = DeviceTensor::poisoned(b, DType::kBF16, rows, cols, 10);
+  (b.*op)(mg.t, mu.t, mout.t);
+  expect_close(mout.download(b), expected, kBf16Rel, 1e-6, what + " misaligned");
+  (b.*op)(dg.t, du.t, dg.t);
+  expect_close(dg.download(b), expected, kBf16Rel, 1e-6, what + " in place");
+}
+
 TEST_F(CudaElementwise, SiluMulMatchesReference) {
   Backend& b = cuda_backend();
   std::mt19937 rng(41);
   for (auto [rows, cols] : kElementwiseShapes) {
     std::vector<float> gate = random_bf16(rng, rows * cols, -6.0f, 6.0f), up = random_bf16(rng, rows * cols, -2.0f, 2.0f);
-    std::vector<float> expected(gate.size());
-    Tensor ro = f32_view(expected, rows, cols);
-    reference::silu_mul(f32_view(gate, rows, cols), f32_view(up, rows, cols), ro);
-    DeviceTensor dg(b, DType::kBF16, rows, cols, gate), du(b, DType::kBF16, rows, cols, up);
-    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, cols);
-    b.silu_mul(dg.t, du.t, out.t);
-    expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("silu_mul", rows, cols));
-    b.silu_mul(dg.t, du.t, dg.t);  // in place over gate, as the MLP runs it
-    expect_close(dg.download(b), expected, kBf16Rel, 1e-6, shape_name("silu_mul", rows, cols) + " in place");
+    check_gated_mul(b, "silu_mul", reference::silu_mul, &Backend::silu_mul, rows, cols, gate, up);
   }
 }
 
@@ -232,20 +218,7 @@ TEST_F(CudaElementwise, GeluTanhMulMatchesReference) {
   std::mt19937 rng(43);
   for (auto [rows, cols] : kElementwiseShapes) {
     std::vector<float> gate = gelu_gates(rng, rows * cols), up = random_bf16(rng, rows * cols, -2.0f, 2.0f);
-    std::vector<float> expected(gate.size());
-    Tensor ro = f32_view(expected, rows, cols);
-    reference::gelu_tanh_mul(f32_view(gate, rows, cols), f32_view(up, rows, cols), ro);
-    DeviceTensor dg(b, DType::kBF16, rows, cols, gate), du(b, DType::kBF16, rows, cols, up);
-    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, cols);
-    b.gelu_tanh_mul(dg.t, du.t, out.t);
-    expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul", rows, cols));
-    // Misaligned pointers take the element path.
-    DeviceTensor mg(b, DType::kBF16, rows, cols, gate, 2), mu(b, DType::kBF16, rows, cols, up, 6);
-    DeviceTensor mout = DeviceTensor::poisoned(b, DType::kBF16, rows, cols, 10);
-    b.gelu_tanh_mul(mg.t, mu.t, mout.t);
-    expect_close(mout.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul", rows, cols) + " misaligned");
-    b.gelu_tanh_mul(dg.t, du.t, dg.t);  // in place over gate, as the MLP runs it
-    expect_close(dg.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul", rows, cols) + " in place");
+    check_gated_mul(b, "gelu_tanh_mul", reference::gelu_tanh_mul, &Backend::gelu_tanh_mul, rows, cols, gate, up);
   }
 }
 
@@ -422,13 +395,9 @@ TEST_F(CudaGather, SampleAsyncKeepsTwoCallsApart) {
   EXPECT_TRUE(b.collect_sampled().tokens.empty());
 }
 
-// Index arrays live on the GPU, so the kernels check them and the backend aborts at the next
-// synchronising call. Death tests re-run the binary for the statement ("threadsafe"), so the
-// child makes its own CUDA context.
-using CudaIndexChecksDeathTest = CudaTest;
+using CudaIndexChecksDeathTest = CudaDeathTest;
 
 TEST_F(CudaIndexChecksDeathTest, BadIndicesAbortWithTheOpsMessage) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
   const auto bad_embedding_id = [] {
     Backend& b = cuda_backend();
     const DeviceTensor table(b, DType::kBF16, 10, 8, std::vector<float>(80, 1.0f));
@@ -463,10 +432,9 @@ TEST_F(CudaIndexChecksDeathTest, BadIndicesAbortWithTheOpsMessage) {
 }
 
 // Host-side argument checks of the Gemma ops.
-using CudaElementwiseDeathTest = CudaTest;
+using CudaElementwiseDeathTest = CudaDeathTest;
 
 TEST_F(CudaElementwiseDeathTest, BadArgumentsAbort) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
   const auto zero_cap = [] {
     Backend& b = cuda_backend();
     DeviceTensor x(b, DType::kF32, 1, 8, std::vector<float>(8, 1.0f));
@@ -490,19 +458,32 @@ TEST_F(CudaElementwiseDeathTest, BadArgumentsAbort) {
 
 using CudaFused = CudaTest;
 
-// The stacked-projection ops against their unfused reference composition.
+using GatedMulFusedReference = void (*)(const Tensor& gate_up, Tensor& out);
+using GatedMulFusedOp = void (Backend::*)(const Tensor& gate_up, Tensor& out);
+
+// A stacked-projection op (silu_mul_fused, gelu_tanh_mul_fused) against its reference, aligned and
+// from misaligned rows (the element path).
+void check_gated_mul_fused(Backend& b, const char* name, GatedMulFusedReference reference_op, GatedMulFusedOp op,
+                           int64_t rows, int64_t n, std::vector<float> gate_up) {
+  std::vector<float> expected(size_t(rows * n));
+  Tensor ro = f32_view(expected, rows, n);
+  reference_op(f32_view(gate_up, rows, 2 * n), ro);
+  DeviceTensor dgu(b, DType::kBF16, rows, 2 * n, gate_up);
+  DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, n);
+  (b.*op)(dgu.t, out.t);
+  expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name(name, rows, n));
+  DeviceTensor mgu(b, DType::kBF16, rows, 2 * n, gate_up, 2);
+  DeviceTensor mout = DeviceTensor::poisoned(b, DType::kBF16, rows, n, 2);
+  (b.*op)(mgu.t, mout.t);
+  expect_close(mout.download(b), expected, kBf16Rel, 1e-6, shape_name(name, rows, n) + " misaligned");
+}
+
 TEST_F(CudaFused, SiluMulFusedMatchesReference) {
   Backend& b = cuda_backend();
   std::mt19937 rng(47);
   for (auto [rows, n] : kElementwiseShapes) {
     std::vector<float> gate_up = random_bf16(rng, rows * 2 * n, -6.0f, 6.0f);
-    std::vector<float> expected(size_t(rows * n));
-    Tensor ro = f32_view(expected, rows, n);
-    reference::silu_mul_fused(f32_view(gate_up, rows, 2 * n), ro);
-    DeviceTensor dgu(b, DType::kBF16, rows, 2 * n, gate_up);
-    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, n);
-    b.silu_mul_fused(dgu.t, out.t);
-    expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("silu_mul_fused", rows, n));
+    check_gated_mul_fused(b, "silu_mul_fused", reference::silu_mul_fused, &Backend::silu_mul_fused, rows, n, gate_up);
   }
 }
 
@@ -516,78 +497,20 @@ TEST_F(CudaFused, GeluTanhMulFusedMatchesReference) {
       std::copy_n(gate.begin() + r * n, n, gate_up.begin() + r * 2 * n);
       std::copy_n(up.begin() + r * n, n, gate_up.begin() + r * 2 * n + n);
     }
-    std::vector<float> expected(size_t(rows * n));
-    Tensor ro = f32_view(expected, rows, n);
-    reference::gelu_tanh_mul_fused(f32_view(gate_up, rows, 2 * n), ro);
-    DeviceTensor dgu(b, DType::kBF16, rows, 2 * n, gate_up);
-    DeviceTensor out = DeviceTensor::poisoned(b, DType::kBF16, rows, n);
-    b.gelu_tanh_mul_fused(dgu.t, out.t);
-    expect_close(out.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul_fused", rows, n));
-    // The element path (misaligned rows).
-    DeviceTensor mgu(b, DType::kBF16, rows, 2 * n, gate_up, 2);
-    DeviceTensor mout = DeviceTensor::poisoned(b, DType::kBF16, rows, n, 2);
-    b.gelu_tanh_mul_fused(mgu.t, mout.t);
-    expect_close(mout.download(b), expected, kBf16Rel, 1e-6, shape_name("gelu_tanh_mul_fused", rows, n) + " misaligned");
+    check_gated_mul_fused(b, "gelu_tanh_mul_fused", reference::gelu_tanh_mul_fused, &Backend::gelu_tanh_mul_fused,
+                          rows, n, gate_up);
   }
 }
 
 TEST_F(CudaFused, QkvRopeWriteKvMatchesReference) {
   Backend& b = cuda_backend();
   std::mt19937 rng(53);
-  struct Shape { int heads, kv_heads, head_dim; int64_t tokens; };
-  // Each shape without and with Qwen3's per-head q/k norm.
-  for (const bool with_norm : {false, true})
-  for (const Shape s : {Shape{32, 8, 128, 3}, Shape{4, 4, 64, 17}, Shape{14, 2, 64, 255}, Shape{8, 1, 16, 5}}) {
-    const int64_t q_cols = int64_t(s.heads) * s.head_dim, kv_cols = int64_t(s.kv_heads) * s.head_dim;
-    const std::vector<float> q_w = random_bf16(rng, s.head_dim, 0.5f, 1.5f), k_w = random_bf16(rng, s.head_dim, 0.5f, 1.5f);
-    std::vector<float> q_w_f32 = q_w, k_w_f32 = k_w;
-    const Tensor host_q_w = f32_view(q_w_f32, 1, s.head_dim), host_k_w = f32_view(k_w_f32, 1, s.head_dim);
-    const DeviceTensor dq_w(b, DType::kBF16, 1, s.head_dim, q_w), dk_w(b, DType::kBF16, 1, s.head_dim, k_w);
-    QkHeadNorm host_norm, device_norm;
-    if (with_norm) {
-      host_norm = {&host_q_w, &host_k_w, 1e-6f};
-      device_norm = {&dq_w.t, &dk_w.t, 1e-6f};
-    }
-    const int64_t cols = q_cols + 2 * kv_cols, cache_rows = 2 * s.tokens + 3;
-    std::vector<float> qkv = random_bf16(rng, s.tokens * cols, -2.0f, 2.0f);
-    std::vector<float> cos_sin(size_t(s.tokens * s.head_dim));
-    for (int64_t t = 0; t < s.tokens; ++t) {
-      const double pos = double(rng() % 5000);
-      for (int i = 0; i < s.head_dim / 2; ++i) {
-        const double angle = pos * std::pow(10000.0, -2.0 * i / s.head_dim);
-        cos_sin[size_t(t * s.head_dim + i)] = float(std::cos(angle));
-        cos_sin[size_t(t * s.head_dim + s.head_dim / 2 + i)] = float(std::sin(angle));
-      }
-    }
-    // Distinct slots in a scrambled order, one padding token (-1) when there are several.
-    std::vector<int32_t> slots(size_t(s.tokens));
-    for (int64_t t = 0; t < s.tokens; ++t) slots[size_t(t)] = int32_t((t * 7 + 1) % cache_rows);
-    if (s.tokens > 1) slots[1] = -1;
-    std::vector<float> ref_q(size_t(s.tokens * q_cols)), ref_k(size_t(cache_rows * kv_cols), 0.0f), ref_v(ref_k);
-    Tensor rq = f32_view(ref_q, s.tokens, q_cols);
-    KvCacheLayer ref_cache{f32_view(ref_k, cache_rows, kv_cols), f32_view(ref_v, cache_rows, kv_cols)};
-    AttentionBatch host_batch;
-    host_batch.num_tokens = int(s.tokens);
-    host_batch.slot_mapping = slots.data();
-    reference::qkv_rope_write_kv(f32_view(qkv, s.tokens, cols), f32_view(cos_sin, s.tokens, s.head_dim), s.heads,
-                                 s.kv_heads, s.head_dim, host_norm, host_batch, ref_cache, rq);
-
-    const DeviceTensor dqkv(b, DType::kBF16, s.tokens, cols, qkv);
-    const DeviceTensor dcs(b, DType::kF32, s.tokens, s.head_dim, cos_sin);
-    DeviceTensor dq = DeviceTensor::poisoned(b, DType::kBF16, s.tokens, q_cols);
-    DeviceTensor kc(b, DType::kBF16, cache_rows, kv_cols, std::vector<float>(ref_k.size(), 0.0f));
-    DeviceTensor vc(b, DType::kBF16, cache_rows, kv_cols, std::vector<float>(ref_v.size(), 0.0f));
-    KvCacheLayer cache{kc.t, vc.t};
-    DeviceBuffer dslots = upload_ints(b, slots);
-    AttentionBatch batch;
-    batch.num_tokens = int(s.tokens);
-    batch.slot_mapping = static_cast<const int32_t*>(dslots.data());
-    b.qkv_rope_write_kv(dqkv.t, dcs.t, s.heads, s.kv_heads, s.head_dim, device_norm, batch, cache, dq.t);
-    const std::string what = shape_name("qkv_rope_write_kv", s.tokens, cols) + " d=" + std::to_string(s.head_dim) +
-                             (with_norm ? " with q/k norm" : "");
-    expect_close(dq.download(b), ref_q, kBf16Rel, 1e-5, what + " q");
-    expect_close(kc.download(b), ref_k, kBf16Rel, 1e-5, what + " k cache");
-    expect_close(vc.download(b), ref_v, 0.0, 0.0, what + " v cache");
+  // Each shape without and with Qwen3's per-head q/k norm; full rotary (partial rotary is in
+  // cuda_neox_ops_test.cc).
+  for (const bool with_norm : {false, true}) {
+    for (const QkvRopeShape s : {QkvRopeShape{32, 8, 128, 128, 3}, QkvRopeShape{4, 4, 64, 64, 17},
+                                 QkvRopeShape{14, 2, 64, 64, 255}, QkvRopeShape{8, 1, 16, 16, 5}})
+      check_qkv_rope_write_kv(b, rng, s, with_norm);
   }
 }
 

@@ -365,10 +365,9 @@ TEST_F(CudaMoe, ReplayedFromACapturedGraph) {
   }
 }
 
-using CudaMoeDeathTest = CudaTest;
+using CudaMoeDeathTest = CudaDeathTest;
 
 TEST_F(CudaMoeDeathTest, BadArgumentsAbort) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
   const auto big_top_k = [] {
     Backend& b = cuda_backend();
     const DeviceTensor l(b, DType::kBF16, 2, 3, std::vector<float>(6, 0.0f));

@@ -21,12 +21,6 @@
 namespace turbine::test {
 namespace {
 
-constexpr double kBf16Rel = 1.0 / 128;
-
-std::string shape_name(const char* op, int64_t rows, int64_t cols) {
-  return std::string(op) + " [" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
-}
-
 // ---- layer_norm --------------------------------------------------------------------------------
 
 using CudaLayerNorm = CudaTest;
@@ -172,31 +166,6 @@ TEST_F(CudaGelu, PinnedValues) {
 
 // ---- partial rotary ----------------------------------------------------------------------------
 
-std::vector<float> rotary_table(std::mt19937& rng, int64_t tokens, int rotary_dim) {
-  std::vector<float> cs(size_t(tokens * rotary_dim));
-  const int half = rotary_dim / 2;
-  for (int64_t t = 0; t < tokens; ++t) {
-    const double pos = double(rng() % 5000);
-    for (int i = 0; i < half; ++i) {
-      const double angle = pos * std::pow(10000.0, -2.0 * i / rotary_dim);
-      cs[size_t(t * rotary_dim + i)] = float(std::cos(angle));
-      cs[size_t(t * rotary_dim + half + i)] = float(std::sin(angle));
-    }
-  }
-  return cs;
-}
-
-// The elements [rotary_dim, head_dim) of every head of rows [tokens, heads * head_dim].
-std::vector<float> head_tails(const std::vector<float>& x, int64_t rows, int heads, int head_dim, int rotary_dim) {
-  std::vector<float> tails;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int h = 0; h < heads; ++h) {
-      const auto at = x.begin() + r * heads * head_dim + int64_t(h) * head_dim;
-      tails.insert(tails.end(), at + rotary_dim, at + head_dim);
-    }
-  return tails;
-}
-
 using CudaPartialRotary = CudaTest;
 
 TEST_F(CudaPartialRotary, RopeMatchesReference) {
@@ -208,25 +177,7 @@ TEST_F(CudaPartialRotary, RopeMatchesReference) {
   for (const Rotary k : {Rotary{16, 4}, Rotary{16, 8}, Rotary{24, 6}, Rotary{80, 20}, Rotary{128, 32},
                          Rotary{256, 64}, Rotary{34, 2}, Rotary{64, 64}}) {
     for (int heads : {1, 4, 14}) {
-      for (int64_t tokens : {1, 17, 255}) {
-        const int64_t cols = int64_t(heads) * k.head_dim;
-        std::vector<float> cos_sin = rotary_table(rng, tokens, k.rotary_dim);
-        std::vector<float> x = random_bf16(rng, tokens * cols, -2.0f, 2.0f);
-        std::vector<float> expected = x;
-        Tensor ref_x = f32_view(expected, tokens, cols);
-        reference::rope(ref_x, k.head_dim, f32_view(cos_sin, tokens, k.rotary_dim));
-        DeviceTensor dx(b, DType::kBF16, tokens, cols, x);
-        const DeviceTensor dcs(b, DType::kF32, tokens, k.rotary_dim, cos_sin);
-        b.rope(dx.t, k.head_dim, dcs.t);
-        const std::vector<float> got = dx.download(b);
-        const std::string what = shape_name("rope", tokens, cols) + " d=" + std::to_string(k.head_dim) +
-                                 " r=" + std::to_string(k.rotary_dim);
-        expect_close(got, expected, kBf16Rel, 1e-5, what);
-        if (k.rotary_dim < k.head_dim) {
-          expect_close(head_tails(got, tokens, heads, k.head_dim, k.rotary_dim),
-                       head_tails(x, tokens, heads, k.head_dim, k.rotary_dim), 0.0, 0.0, what + " tails");
-        }
-      }
+      for (int64_t tokens : {1, 17, 255}) check_rope(b, rng, k.head_dim, k.rotary_dim, heads, tokens);
     }
   }
 }
@@ -234,74 +185,18 @@ TEST_F(CudaPartialRotary, RopeMatchesReference) {
 TEST_F(CudaPartialRotary, QkvRopeWriteKvMatchesReference) {
   Backend& b = cuda_backend();
   std::mt19937 rng(76);
-  struct Shape {
-    int heads, kv_heads, head_dim, rotary_dim;
-    int64_t tokens;
-  };
   for (const bool with_norm : {false, true}) {
-    for (const Shape s : {Shape{32, 8, 128, 32, 3}, Shape{4, 4, 80, 20, 17}, Shape{14, 2, 64, 16, 255},
-                          Shape{8, 1, 16, 4, 5}, Shape{6, 2, 24, 6, 9}, Shape{8, 2, 64, 64, 4}}) {
-      const int64_t q_cols = int64_t(s.heads) * s.head_dim, kv_cols = int64_t(s.kv_heads) * s.head_dim;
-      const std::vector<float> q_w = random_bf16(rng, s.head_dim, 0.5f, 1.5f), k_w = random_bf16(rng, s.head_dim, 0.5f, 1.5f);
-      std::vector<float> q_w_f32 = q_w, k_w_f32 = k_w;
-      const Tensor host_q_w = f32_view(q_w_f32, 1, s.head_dim), host_k_w = f32_view(k_w_f32, 1, s.head_dim);
-      const DeviceTensor dq_w(b, DType::kBF16, 1, s.head_dim, q_w), dk_w(b, DType::kBF16, 1, s.head_dim, k_w);
-      QkHeadNorm host_norm, device_norm;
-      if (with_norm) {
-        host_norm = {&host_q_w, &host_k_w, 1e-6f};
-        device_norm = {&dq_w.t, &dk_w.t, 1e-6f};
-      }
-      const int64_t cols = q_cols + 2 * kv_cols, cache_rows = 2 * s.tokens + 3;
-      std::vector<float> qkv = random_bf16(rng, s.tokens * cols, -2.0f, 2.0f);
-      std::vector<float> cos_sin = rotary_table(rng, s.tokens, s.rotary_dim);
-      std::vector<int32_t> slots(static_cast<size_t>(s.tokens));
-      for (int64_t t = 0; t < s.tokens; ++t) slots[size_t(t)] = int32_t((t * 7 + 1) % cache_rows);
-      if (s.tokens > 1) slots[1] = -1;
-      std::vector<float> ref_q(size_t(s.tokens * q_cols)), ref_k(size_t(cache_rows * kv_cols), 0.0f), ref_v(ref_k);
-      Tensor rq = f32_view(ref_q, s.tokens, q_cols);
-      KvCacheLayer ref_cache{f32_view(ref_k, cache_rows, kv_cols), f32_view(ref_v, cache_rows, kv_cols)};
-      AttentionBatch host_batch;
-      host_batch.num_tokens = int(s.tokens);
-      host_batch.slot_mapping = slots.data();
-      reference::qkv_rope_write_kv(f32_view(qkv, s.tokens, cols), f32_view(cos_sin, s.tokens, s.rotary_dim), s.heads,
-                                   s.kv_heads, s.head_dim, host_norm, host_batch, ref_cache, rq);
-
-      const DeviceTensor dqkv(b, DType::kBF16, s.tokens, cols, qkv);
-      const DeviceTensor dcs(b, DType::kF32, s.tokens, s.rotary_dim, cos_sin);
-      DeviceTensor dq = DeviceTensor::poisoned(b, DType::kBF16, s.tokens, q_cols);
-      DeviceTensor kc(b, DType::kBF16, cache_rows, kv_cols, std::vector<float>(ref_k.size(), 0.0f));
-      DeviceTensor vc(b, DType::kBF16, cache_rows, kv_cols, std::vector<float>(ref_v.size(), 0.0f));
-      KvCacheLayer cache{kc.t, vc.t};
-      DeviceBuffer dslots = upload_ints(b, slots);
-      AttentionBatch batch;
-      batch.num_tokens = int(s.tokens);
-      batch.slot_mapping = static_cast<const int32_t*>(dslots.data());
-      b.qkv_rope_write_kv(dqkv.t, dcs.t, s.heads, s.kv_heads, s.head_dim, device_norm, batch, cache, dq.t);
-      const std::string what = shape_name("qkv_rope_write_kv", s.tokens, cols) + " d=" + std::to_string(s.head_dim) +
-                               " r=" + std::to_string(s.rotary_dim) + (with_norm ? " with q/k norm" : "");
-      const std::vector<float> got_q = dq.download(b), got_k = kc.download(b);
-      expect_close(got_q, ref_q, kBf16Rel, 1e-5, what + " q");
-      expect_close(got_k, ref_k, kBf16Rel, 1e-5, what + " k cache");
-      expect_close(vc.download(b), ref_v, 0.0, 0.0, what + " v cache");
-      if (!with_norm && s.rotary_dim < s.head_dim) {
-        // Without the norm the pass-through elements are copies: q's tails are qkv's, bit for bit.
-        std::vector<float> q_in(size_t(s.tokens * q_cols));
-        for (int64_t t = 0; t < s.tokens; ++t) std::copy_n(qkv.begin() + t * cols, q_cols, q_in.begin() + t * q_cols);
-        expect_close(head_tails(got_q, s.tokens, s.heads, s.head_dim, s.rotary_dim),
-                     head_tails(q_in, s.tokens, s.heads, s.head_dim, s.rotary_dim), 0.0, 0.0, what + " q tails");
-        expect_close(head_tails(got_k, cache_rows, s.kv_heads, s.head_dim, s.rotary_dim),
-                     head_tails(round_bf16(ref_k), cache_rows, s.kv_heads, s.head_dim, s.rotary_dim), 0.0, 0.0,
-                     what + " k tails");
-      }
-    }
+    for (const QkvRopeShape s : {QkvRopeShape{32, 8, 128, 32, 3}, QkvRopeShape{4, 4, 80, 20, 17},
+                                 QkvRopeShape{14, 2, 64, 16, 255}, QkvRopeShape{8, 1, 16, 4, 5},
+                                 QkvRopeShape{6, 2, 24, 6, 9}, QkvRopeShape{8, 2, 64, 64, 4}})
+      check_qkv_rope_write_kv(b, rng, s, with_norm);
   }
 }
 
 // Host-side argument checks of these ops.
-using CudaNeoxOpsDeathTest = CudaTest;
+using CudaNeoxOpsDeathTest = CudaDeathTest;
 
 TEST_F(CudaNeoxOpsDeathTest, BadArgumentsAbort) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
   const auto short_bias = [] {
     Backend& b = cuda_backend();
     DeviceTensor x(b, DType::kBF16, 2, 16, std::vector<float>(32, 1.0f));

@@ -1,6 +1,7 @@
 // Helpers for the CUDA conformance tests: device tensors made from host values, BF16 rounding,
 // random data, and tolerance checks that also print how close each check came to its bound
-// (the numbers the performance and precision notes quote).
+// (the numbers the performance and precision notes quote); the rope and qkv_rope_write_kv checks
+// that full and partial rotary share.
 //
 // The CPU reference ops work on F32; the CUDA backend on BF16. Every test rounds its random
 // inputs to BF16 first and gives the reference those rounded values, so the only differences
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/reference_ops.h"
 #include "backend/cuda/cuda_backend.h"
 #include "common/dtype.h"
 #include "common/tensor.h"
@@ -43,6 +45,25 @@ class CudaTest : public ::testing::Test {
     if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device: the CUDA conformance tests need a GPU";
   }
 };
+
+// Index arrays live on the GPU, so the kernels check them and the backend aborts at the next
+// synchronising call; host checks abort at once. Death tests re-run the binary for the statement
+// ("threadsafe"), so the child makes its own CUDA context.
+class CudaDeathTest : public CudaTest {
+ protected:
+  void SetUp() override {
+    CudaTest::SetUp();
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+  }
+};
+
+// One BF16 rounding of the output costs up to 2^-8 relative; one ulp (2^-7) leaves room for the F32
+// arithmetic before it, and still catches any real indexing or math error.
+constexpr double kBf16Rel = 1.0 / 128;
+
+inline std::string shape_name(const char* op, int64_t rows, int64_t cols) {
+  return std::string(op) + " [" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
+}
 
 inline std::vector<float> random_floats(std::mt19937& rng, int64_t n, float lo = -1.0f, float hi = 1.0f) {
   std::uniform_real_distribution<float> dist(lo, hi);
@@ -166,6 +187,119 @@ inline void expect_close(const std::vector<float>& actual, const std::vector<flo
   std::printf("[ stats    ] %-60s n=%-9zu max|err|=%.3g  max err/bound=%.3f%s\n", what.c_str(), actual.size(), max_abs,
               max_ratio, failures ? "  FAILED" : "");
   EXPECT_EQ(failures, 0) << what;
+}
+
+// cos | sin rows [tokens, rotary_dim] of real rotary angles: position * 10000^(-2i/rotary_dim),
+// positions up to 5000.
+inline std::vector<float> rotary_table(std::mt19937& rng, int64_t tokens, int rotary_dim) {
+  std::vector<float> cs(size_t(tokens * rotary_dim));
+  const int half = rotary_dim / 2;
+  for (int64_t t = 0; t < tokens; ++t) {
+    const double pos = double(rng() % 5000);
+    for (int i = 0; i < half; ++i) {
+      const double angle = pos * std::pow(10000.0, -2.0 * i / rotary_dim);
+      cs[size_t(t * rotary_dim + i)] = float(std::cos(angle));
+      cs[size_t(t * rotary_dim + half + i)] = float(std::sin(angle));
+    }
+  }
+  return cs;
+}
+
+// The elements [rotary_dim, head_dim) of every head of rows [tokens, heads * head_dim].
+inline std::vector<float> head_tails(const std::vector<float>& x, int64_t rows, int heads, int head_dim,
+                                     int rotary_dim) {
+  std::vector<float> tails;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int h = 0; h < heads; ++h) {
+      const auto at = x.begin() + r * heads * head_dim + int64_t(h) * head_dim;
+      tails.insert(tails.end(), at + rotary_dim, at + head_dim);
+    }
+  return tails;
+}
+
+// rope over [tokens, heads * head_dim] against the reference; with rotary_dim < head_dim the rest
+// of each head must come back bit for bit.
+inline void check_rope(Backend& b, std::mt19937& rng, int head_dim, int rotary_dim, int heads, int64_t tokens) {
+  const int64_t cols = int64_t(heads) * head_dim;
+  std::vector<float> cos_sin = rotary_table(rng, tokens, rotary_dim);
+  std::vector<float> x = random_bf16(rng, tokens * cols, -2.0f, 2.0f);
+  std::vector<float> expected = x;
+  Tensor ref_x = f32_view(expected, tokens, cols);
+  reference::rope(ref_x, head_dim, f32_view(cos_sin, tokens, rotary_dim));
+  DeviceTensor dx(b, DType::kBF16, tokens, cols, x);
+  const DeviceTensor dcs(b, DType::kF32, tokens, rotary_dim, cos_sin);
+  b.rope(dx.t, head_dim, dcs.t);
+  const std::vector<float> got = dx.download(b);
+  const std::string what =
+      shape_name("rope", tokens, cols) + " d=" + std::to_string(head_dim) + " r=" + std::to_string(rotary_dim);
+  expect_close(got, expected, kBf16Rel, 1e-5, what);
+  if (rotary_dim < head_dim) {
+    expect_close(head_tails(got, tokens, heads, head_dim, rotary_dim), head_tails(x, tokens, heads, head_dim, rotary_dim),
+                 0.0, 0.0, what + " tails");
+  }
+}
+
+struct QkvRopeShape {
+  int heads, kv_heads, head_dim, rotary_dim;
+  int64_t tokens;
+};
+
+// The fused qkv_rope_write_kv against the reference: q and both caches, distinct slots in a
+// scrambled order with one padding token (-1) when there are several, with or without Qwen3's
+// per-head q/k norm. Without the norm and with rotary_dim < head_dim, the pass-through elements
+// are copies and must come back bit for bit.
+inline void check_qkv_rope_write_kv(Backend& b, std::mt19937& rng, const QkvRopeShape& s, bool with_norm) {
+  const int64_t q_cols = int64_t(s.heads) * s.head_dim, kv_cols = int64_t(s.kv_heads) * s.head_dim;
+  const std::vector<float> q_w = random_bf16(rng, s.head_dim, 0.5f, 1.5f), k_w = random_bf16(rng, s.head_dim, 0.5f, 1.5f);
+  std::vector<float> q_w_f32 = q_w, k_w_f32 = k_w;
+  const Tensor host_q_w = f32_view(q_w_f32, 1, s.head_dim), host_k_w = f32_view(k_w_f32, 1, s.head_dim);
+  const DeviceTensor dq_w(b, DType::kBF16, 1, s.head_dim, q_w), dk_w(b, DType::kBF16, 1, s.head_dim, k_w);
+  QkHeadNorm host_norm, device_norm;
+  if (with_norm) {
+    host_norm = {&host_q_w, &host_k_w, 1e-6f};
+    device_norm = {&dq_w.t, &dk_w.t, 1e-6f};
+  }
+  const int64_t cols = q_cols + 2 * kv_cols, cache_rows = 2 * s.tokens + 3;
+  std::vector<float> qkv = random_bf16(rng, s.tokens * cols, -2.0f, 2.0f);
+  std::vector<float> cos_sin = rotary_table(rng, s.tokens, s.rotary_dim);
+  std::vector<int32_t> slots(static_cast<size_t>(s.tokens));
+  for (int64_t t = 0; t < s.tokens; ++t) slots[size_t(t)] = int32_t((t * 7 + 1) % cache_rows);
+  if (s.tokens > 1) slots[1] = -1;
+  std::vector<float> ref_q(size_t(s.tokens * q_cols)), ref_k(size_t(cache_rows * kv_cols), 0.0f), ref_v(ref_k);
+  Tensor rq = f32_view(ref_q, s.tokens, q_cols);
+  KvCacheLayer ref_cache{f32_view(ref_k, cache_rows, kv_cols), f32_view(ref_v, cache_rows, kv_cols)};
+  AttentionBatch host_batch;
+  host_batch.num_tokens = int(s.tokens);
+  host_batch.slot_mapping = slots.data();
+  reference::qkv_rope_write_kv(f32_view(qkv, s.tokens, cols), f32_view(cos_sin, s.tokens, s.rotary_dim), s.heads,
+                               s.kv_heads, s.head_dim, host_norm, host_batch, ref_cache, rq);
+
+  const DeviceTensor dqkv(b, DType::kBF16, s.tokens, cols, qkv);
+  const DeviceTensor dcs(b, DType::kF32, s.tokens, s.rotary_dim, cos_sin);
+  DeviceTensor dq = DeviceTensor::poisoned(b, DType::kBF16, s.tokens, q_cols);
+  DeviceTensor kc(b, DType::kBF16, cache_rows, kv_cols, std::vector<float>(ref_k.size(), 0.0f));
+  DeviceTensor vc(b, DType::kBF16, cache_rows, kv_cols, std::vector<float>(ref_v.size(), 0.0f));
+  KvCacheLayer cache{kc.t, vc.t};
+  DeviceBuffer dslots = upload_ints(b, slots);
+  AttentionBatch batch;
+  batch.num_tokens = int(s.tokens);
+  batch.slot_mapping = static_cast<const int32_t*>(dslots.data());
+  b.qkv_rope_write_kv(dqkv.t, dcs.t, s.heads, s.kv_heads, s.head_dim, device_norm, batch, cache, dq.t);
+  const std::string what = shape_name("qkv_rope_write_kv", s.tokens, cols) + " d=" + std::to_string(s.head_dim) +
+                           " r=" + std::to_string(s.rotary_dim) + (with_norm ? " with q/k norm" : "");
+  const std::vector<float> got_q = dq.download(b), got_k = kc.download(b);
+  expect_close(got_q, ref_q, kBf16Rel, 1e-5, what + " q");
+  expect_close(got_k, ref_k, kBf16Rel, 1e-5, what + " k cache");
+  expect_close(vc.download(b), ref_v, 0.0, 0.0, what + " v cache");
+  if (!with_norm && s.rotary_dim < s.head_dim) {
+    std::vector<float> q_in(size_t(s.tokens * q_cols));
+    for (int64_t t = 0; t < s.tokens; ++t) std::copy_n(qkv.begin() + t * cols, q_cols, q_in.begin() + t * q_cols);
+    expect_close(head_tails(got_q, s.tokens, s.heads, s.head_dim, s.rotary_dim),
+                 head_tails(q_in, s.tokens, s.heads, s.head_dim, s.rotary_dim), 0.0, 0.0, what + " q tails");
+    expect_close(head_tails(got_k, cache_rows, s.kv_heads, s.head_dim, s.rotary_dim),
+                 head_tails(round_bf16(ref_k), cache_rows, s.kv_heads, s.head_dim, s.rotary_dim), 0.0, 0.0,
+                 what + " k tails");
+  }
 }
 
 }  // namespace turbine::test
