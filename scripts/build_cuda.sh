@@ -24,7 +24,8 @@ if [ ! -f "$build_dir/build.ninja" ]; then
 fi
 # The kernels and what runs them on the GPU machine: the conformance test, the engine and golden
 # tests with TURBINE_TEST_DEVICE=cuda, the turbine binary, the kernel benchmarks.
-targets=(turbine_backend_cuda cuda_conformance_test golden_test engine_integration_test engine_structured_test turbine)
+targets=(turbine_backend_cuda cuda_conformance_test golden_test engine_integration_test engine_structured_test
+         model_families_test turbine)
 if [ "${TURBINE_CUDA_BENCH:-0}" = 1 ]; then targets+=(bench_cuda_ops bench_gemv bench_sampling); fi
 cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]}"
 echo "build_cuda: compiled ${targets[*]} for $archs in $build_dir"

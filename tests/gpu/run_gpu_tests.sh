@@ -5,12 +5,12 @@
 #
 #   here:  tests/gpu/run_gpu_tests.sh --stage BUILD_DIR [TOKENIZER_DIR]
 #            writes .carry/gpu.tar.xz: turbine, cuda_conformance_test, golden_test,
-#            engine_integration_test and engine_structured_test (stripped), their libfmt/libspdlog, stories260K and the
+#            engine_integration_test, engine_structured_test and model_families_test (stripped), their libfmt/libspdlog, stories260K and the
 #            Llama 3.1 tokenizer (for bench/gpu_report.sh)
 #   there: tests/gpu/run_gpu_tests.sh [--unpack-only] [SECONDS]   (carry [".carry"])
 #            unpacks to /tmp/turbine-gpu (the layout bench/gpu_report.sh takes as BUILD_DIR) and
-#            runs the conformance test (each test alone if the binary aborts), then the engine and
-#            golden tests with TURBINE_TEST_DEVICE=cuda, and with TURBINE_GPU_MEMCHECK=1 our kernels'
+#            runs the conformance test (each test alone if the binary aborts), then the engine,
+#            structured-output, model-family and golden tests with TURBINE_TEST_DEVICE=cuda, and with TURBINE_GPU_MEMCHECK=1 our kernels'
 #            conformance tests under compute-sanitizer memcheck, within SECONDS (default 240); logs
 #            to $OUT, a summary last.
 set -u
@@ -30,6 +30,7 @@ if [ "${1:-}" = "--stage" ]; then
   strip -o "$stage/golden_test" "$build/tests/golden/golden_test"
   strip -o "$stage/engine_integration_test" "$build/tests/engine/engine_integration_test"
   strip -o "$stage/engine_structured_test" "$build/tests/engine/engine_structured_test"
+  strip -o "$stage/model_families_test" "$build/tests/unit/model/model_families_test"
   for lib in $(ldd "$build/turbine" | awk '/libfmt|libspdlog/ {print $3}'); do cp -L "$lib" "$stage/lib/"; done
   cp -r "$repo/../shared/models/stories260K" "$stage/shared/models/"
   cp "$tokenizer/tokenizer.json" "$stage/tokenizer/"
@@ -78,6 +79,8 @@ if ! grep -q '^\[  PASSED  \]' "$out/conformance.log" || grep -q '^\[  FAILED  \
 fi
 run engine_cuda env TURBINE_TEST_DEVICE=cuda "$dir/engine_integration_test"
 run structured_cuda env TURBINE_TEST_DEVICE=cuda "$dir/engine_structured_test"
+# Every model family's forward on the GPU against its double-precision reference (BF16 tolerance).
+run families_cuda env TURBINE_TEST_DEVICE=cuda "$dir/model_families_test"
 run golden_cuda env TURBINE_TEST_DEVICE=cuda "$dir/golden_test"
 # With TURBINE_GPU_MEMCHECK=1, the conformance tests that do not go through cuBLAS (its kernels
 # are not ours, and slow under the tool) also run under compute-sanitizer memcheck, in the time
