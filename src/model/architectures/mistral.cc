@@ -1,5 +1,7 @@
 // Mistral: the Llama decoder with optional sliding-window attention in every layer (Mistral 7B
 // v0.1 attends to the last `sliding_window` tokens; later versions set it to null). No biases.
+//
+// Config fields read: the shared ones, sliding_window, hidden_act.
 #include "model/architectures/architectures.h"
 #include "model/decoder_model.h"
 

@@ -1,6 +1,8 @@
 // Qwen2 / Qwen2.5: the Llama decoder with biases on the q, k and v projections (not on o).
 // Its config carries sliding_window but only applies it when use_sliding_window is true, which
 // the released models never set; Turbine refuses that case rather than silently ignoring it.
+//
+// Config fields read: the shared ones, use_sliding_window (must be false), hidden_act.
 #include "common/error.h"
 #include "model/architectures/architectures.h"
 #include "model/decoder_model.h"

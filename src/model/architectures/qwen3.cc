@@ -1,6 +1,9 @@
 // Qwen3: the Llama decoder with a per-head RMSNorm on queries and keys before RoPE, and a
 // head_dim set independently of hidden_size / num_heads (e.g. 128 with hidden 1024 and 16 heads).
 // Projection biases follow attention_bias (false in the released models).
+//
+// Config fields read: the shared ones, attention_bias, use_sliding_window (must be false),
+// hidden_act.
 #include "common/error.h"
 #include "model/architectures/architectures.h"
 #include "model/decoder_model.h"
