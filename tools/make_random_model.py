@@ -392,6 +392,8 @@ def build_config(args: argparse.Namespace) -> dict:
         "tie_word_embeddings": args.tie,
         "num_experts": args.num_experts,
         "num_experts_per_tok": args.experts_per_token,
+        "bos_token_id": args.bos_token_id,
+        "eos_token_id": args.eos_token_id,
     }
     for key, value in overrides.items():
         if value is not None:
@@ -402,6 +404,10 @@ def build_config(args: argparse.Namespace) -> dict:
                 "num_key_value_heads", "head_dim", "vocab_size"):
         if cfg[key] <= 0:
             raise SystemExit(f"error: {key} must be positive, got {cfg[key]}")
+    for key in ("bos_token_id", "eos_token_id"):
+        if not 0 <= cfg[key] < cfg["vocab_size"]:
+            raise SystemExit(f"error: {key} {cfg[key]} is outside the vocabulary ({cfg['vocab_size']}): "
+                             f"give --{key.replace('_', '-')}")
     if cfg.get("num_experts") and not 1 <= cfg["num_experts_per_tok"] <= cfg["num_experts"]:
         raise SystemExit(f"error: experts per token {cfg['num_experts_per_tok']} must be in [1, "
                          f"num_experts = {cfg['num_experts']}]")
@@ -437,6 +443,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="tie lm_head to the embeddings")
     shape.add_argument("--num-experts", type=int, help="MoE presets: the experts per layer")
     shape.add_argument("--experts-per-token", type=int, help="MoE presets: the experts each token uses")
+    shape.add_argument("--bos-token-id", type=int, help="when pairing the folder with another tokenizer")
+    shape.add_argument("--eos-token-id", type=int, help="when pairing the folder with another tokenizer")
     return parser.parse_args(argv)
 
 
