@@ -119,6 +119,13 @@ inline float f16_to_f32(uint16_t h) {
   return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
 }
 
+// Element i of an array in compute dtype `t` (is_compute_dtype(t) must hold), as f32.
+inline float compute_element_to_f32(const void* base, DType t, size_t i) {
+  if (t == DType::kBF16) return bf16_to_f32(static_cast<const uint16_t*>(base)[i]);
+  if (t == DType::kF16) return f16_to_f32(static_cast<const uint16_t*>(base)[i]);
+  return static_cast<const float*>(base)[i];
+}
+
 // Round to nearest even; overflow goes to infinity.
 inline uint16_t f32_to_f16(float f) {
   const uint32_t u = std::bit_cast<uint32_t>(f);

@@ -19,13 +19,8 @@ constexpr size_t kStagingBytes = size_t(64) << 20;
 size_t align_up(size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
 
 float to_f32(const void* base, DType t, size_t i) {
-  switch (t) {
-    case DType::kF32: return static_cast<const float*>(base)[i];
-    case DType::kBF16: return bf16_to_f32(static_cast<const uint16_t*>(base)[i]);
-    case DType::kF16: return f16_to_f32(static_cast<const uint16_t*>(base)[i]);
-    default: break;
-  }
-  fail("DeviceWeights: cannot convert {} weights", dtype_name(t));
+  if (!is_compute_dtype(t)) fail("DeviceWeights: cannot convert {} weights", dtype_name(t));
+  return compute_element_to_f32(base, t, i);
 }
 
 void store(void* base, DType t, size_t i, float v) {
