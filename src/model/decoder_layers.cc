@@ -149,10 +149,9 @@ void Workspace::reserve(Backend& backend, const ModelConfig& c, int num_tokens, 
     shared_gate = make(dt, t, 1);
   }
   cos_sin.clear();
-  for (int i = 0; i < rope_tables; ++i)
-    cos_sin.push_back(make(DType::kF32, t, rope_widths.empty() ? c.head_dim : rope_widths[size_t(i)]));
+  for (const int width : rope_widths) cos_sin.push_back(make(DType::kF32, t, width > 0 ? width : c.head_dim));
   if (parallel) parallel_out = make(dt, t, c.hidden_size);
-  step_cos_sin_.reserve(size_t(rope_tables));
+  step_cos_sin_.reserve(rope_widths.size());
   if (fused) {
     qkv = make(dt, t, int64_t(c.num_heads + 2 * c.num_kv_heads) * c.head_dim);
     gate_up = make(dt, t, 2 * width);
@@ -268,8 +267,8 @@ DecoderStep::DecoderStep(Backend& b, const ModelConfig& c, const RopeTables& rop
                          int block_size_)
     : backend(b), config(c), ws(w), batch(fb), block_size(block_size_), num_tokens(fb.num_tokens) {
   TURBINE_CHECK(num_tokens > 0 && fb.num_logits >= 0, "empty forward batch");
-  TURBINE_CHECK(ws.rope_tables == rope.size(), "workspace has {} RoPE buffers, the model {} tables", ws.rope_tables,
-                rope.size());
+  TURBINE_CHECK(int(ws.rope_widths.size()) == rope.size(), "workspace has {} RoPE buffers, the model {} tables",
+                ws.rope_widths.size(), rope.size());
   ws.reserve(b, c, num_tokens, fb.num_logits);
   ws.step_cos_sin_.clear();  // capacity reserved: no allocation
   for (const Tensor& t : ws.cos_sin) ws.step_cos_sin_.push_back(rows(t));

@@ -93,8 +93,8 @@ void set_fused_views(std::vector<DecoderLayer>& layers);
 class Workspace {
  public:
   bool fused = false;      // the layers run stacked projections: qkv and gate_up buffers are needed
-  int rope_tables = 1;     // cos/sin buffers, one per RoPE table
-  std::vector<int> rope_widths;  // per table: its rotary width (RopeTables::width); empty: head_dim
+  std::vector<int> rope_widths = {0};  // per RoPE table (one cos/sin buffer each): its rotary width
+                                       // (RopeTables::width); 0: head_dim
   bool parallel = false;   // parallel-residual layers: a second [tokens, hidden] block output
   int64_t mlp_width = 0;   // the widest MLP intermediate (dense, expert or shared); 0: intermediate_size
   int moe_experts = 0;     // > 0: the model has MoE layers (router buffers)

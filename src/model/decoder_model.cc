@@ -44,7 +44,7 @@ DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<WeightStore> weig
     w.ignore_if_present(fmt::format("{}layers.{}.self_attn.rotary_emb.inv_freq", prefix, i));
   w.check_all_used();
   if (spec_.norm_weight_plus_one) add_one_to_norms();
-  workspace_.rope_tables = rope_.size();
+  workspace_.rope_widths.clear();
   for (int i = 0; i < rope_.size(); ++i) workspace_.rope_widths.push_back(rope_.width(i));
   workspace_.parallel = spec_.parallel_residual;
   if (std::ranges::any_of(spec_.layers, [](const LayerSpec& l) { return l.moe; })) {
@@ -68,16 +68,8 @@ void DecoderModel::add_one_to_norms() {
   for (Tensor* t : all) {
     const Tensor copy = arena_.allocate(DType::kF32, t->rows, t->cols);
     float* v = copy.as<float>();
-    for (int64_t i = 0; i < t->numel(); ++i) {
-      float x = 0.0f;
-      switch (t->dtype) {
-        case DType::kF32: x = t->as<const float>()[i]; break;
-        case DType::kBF16: x = bf16_to_f32(t->as<const uint16_t>()[i]); break;
-        case DType::kF16: x = f16_to_f32(t->as<const uint16_t>()[i]); break;
-        default: fail("norm weight of dtype {} cannot be read", dtype_name(t->dtype));
-      }
-      v[i] = 1.0f + x;
-    }
+    // WeightStore::get hands out compute dtypes only.
+    for (int64_t i = 0; i < t->numel(); ++i) v[i] = 1.0f + compute_element_to_f32(t->data, t->dtype, size_t(i));
     *t = copy;
   }
 }
