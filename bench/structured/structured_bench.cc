@@ -31,6 +31,7 @@
 #include <time.h>
 #include <vector>
 
+#include "backend/token_bitmask.h"
 #include "common/error.h"
 #include "structured/grammar_compiler.h"
 #include "structured/grammar_matcher.h"
@@ -135,19 +136,6 @@ std::vector<int32_t> stop_ids_of(const Tokenizer& tokenizer) {
     if (auto id = tokenizer.token_to_id(t)) ids.push_back(*id);
   if (ids.empty()) fail("no stop token found in the tokenizer");
   return ids;
-}
-
-// The id of the n-th (from 0) set bit of a mask.
-int32_t nth_set_bit(std::span<const uint32_t> mask, int n) {
-  for (size_t i = 0;; ++i) {
-    const int c = std::popcount(mask[i]);
-    if (n < c) {
-      uint32_t bits = mask[i];
-      for (; n > 0; --n) bits &= bits - 1;
-      return int32_t(i * 32 + size_t(std::countr_zero(bits)));
-    }
-    n -= c;
-  }
 }
 
 struct Summary {
@@ -261,7 +249,7 @@ VocabResult run_vocabulary(const std::string& tokenizer_name, const std::vector<
           break;
         }
         if (allowed == 0) fail("{}: empty mask where the grammar cannot end (run the corpus test)", name);
-        const int32_t id = nth_set_bit(mask, std::uniform_int_distribution<int>(0, allowed - 1)(rng));
+        const int32_t id = nth_allowed_token(mask, std::uniform_int_distribution<int>(0, allowed - 1)(rng));
         const double c2 = thread_cpu_seconds();
         const auto t2 = Clock::now();
         const bool ok = m.accept_token(id);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -14,6 +15,21 @@ inline constexpr int32_t token_bitmask_words(int64_t vocab) { return int32_t((vo
 
 inline bool token_allowed(std::span<const uint32_t> mask, int64_t id) {
   return size_t(id >> 5) < mask.size() && ((mask[size_t(id >> 5)] >> (id & 31)) & 1) != 0;
+}
+
+inline void allow_token(std::span<uint32_t> mask, int64_t id) { mask[size_t(id >> 5)] |= 1u << (id & 31); }
+
+// The n-th (from 0) allowed id of the mask; n must be below the number of allowed ids.
+inline int32_t nth_allowed_token(std::span<const uint32_t> mask, int n) {
+  for (size_t i = 0;; ++i) {
+    const int c = std::popcount(mask[i]);
+    if (n < c) {
+      uint32_t bits = mask[i];
+      for (; n > 0; --n) bits &= bits - 1;
+      return int32_t(i * 32 + size_t(std::countr_zero(bits)));
+    }
+    n -= c;
+  }
 }
 
 // Sets every logit of a disallowed id to -inf (ids past the mask's words included).

@@ -162,7 +162,7 @@ void ModelRunner::adopt(SequenceState& state, const NewSequence& fresh) const {
   state.allowed_only_stops = false;
   if (!params.allowed_token_ids.empty()) {
     state.allowed_mask.assign(size_t(token_bitmask_words(model_.config().vocab_size)), 0);
-    for (const int32_t id : params.allowed_token_ids) state.allowed_mask[size_t(id) / 32] |= 1u << (uint32_t(id) % 32);
+    for (const int32_t id : params.allowed_token_ids) allow_token(state.allowed_mask, id);
     // Allowed only what min_tokens would suppress: the suppression gives way (the sampler needs a
     // finite logit), as it does for a grammar that allows only stop tokens.
     state.allowed_only_stops = std::ranges::all_of(params.allowed_token_ids, [&](int32_t id) {
@@ -376,30 +376,30 @@ int ModelRunner::accepted_count(std::span<const int32_t> sampled, std::span<cons
 
 static_assert(kMaxLogprobs <= kMaxDeviceLogprobs, "a device sampler must return every logprob a request may ask for");
 
-void ModelRunner::fill_grammar_masks(const SchedulerOutput& output, int32_t mask_words) {
+void ModelRunner::fill_token_masks(const SchedulerOutput& output, int32_t mask_words) {
   const size_t n = output.scheduled.size();
-  grammar_mask_first_.assign(n, -1);
+  mask_first_.assign(n, -1);
   grammar_jobs_.clear();
   int rows = 0;
   for (size_t i = 0; i < n; ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     const SequenceState& state = *step_states_[i];
     if (!seq.samples_token || (!state.grammar && state.allowed_mask.empty())) continue;
-    grammar_mask_first_[i] = rows;
+    mask_first_[i] = rows;
     rows += 1 + seq.num_draft_tokens;
     if (state.grammar) grammar_jobs_.push_back(int(i));
   }
   token_bitmask_.resize(size_t(rows) * size_t(mask_words));  // every row is written below
-  grammar_keeps_stops_.assign(size_t(rows), 0);
+  mask_keeps_stops_.assign(size_t(rows), 0);
   if (rows == 0) return;
   // allowed_token_ids: the same mask at every position (never beside a grammar: RequestParams).
   for (size_t i = 0; i < n; ++i) {
     const SequenceState& state = *step_states_[i];
-    if (grammar_mask_first_[i] < 0 || state.grammar) continue;
+    if (mask_first_[i] < 0 || state.grammar) continue;
     for (int j = 0; j <= output.scheduled[i].num_draft_tokens; ++j) {
-      const size_t row = size_t(grammar_mask_first_[i] + j);
+      const size_t row = size_t(mask_first_[i] + j);
       std::ranges::copy(state.allowed_mask, token_bitmask_.begin() + ptrdiff_t(row * size_t(mask_words)));
-      grammar_keeps_stops_[row] = state.allowed_only_stops ? 1 : 0;
+      mask_keeps_stops_[row] = state.allowed_only_stops ? 1 : 0;
     }
   }
   if (grammar_jobs_.empty()) return;
@@ -413,9 +413,9 @@ void ModelRunner::fill_grammar_masks(const SchedulerOutput& output, int32_t mask
     int tentative = 0;
     for (int j = 0; j <= seq.num_draft_tokens; ++j) {
       if (j > 0 && tentative == j - 1 && state.grammar->accept_token(drafts[size_t(j - 1)])) ++tentative;
-      const size_t row = size_t(grammar_mask_first_[i] + j);
+      const size_t row = size_t(mask_first_[i] + j);
       const std::span<uint32_t> mask(token_bitmask_.data() + row * size_t(mask_words), size_t(mask_words));
-      grammar_keeps_stops_[row] = fill_grammar_mask(state, mask) ? 1 : 0;
+      mask_keeps_stops_[row] = fill_grammar_mask(state, mask) ? 1 : 0;
     }
     state.grammar->rollback(tentative);
   };
@@ -444,7 +444,7 @@ void ModelRunner::fill_grammar_masks(const SchedulerOutput& output, int32_t mask
 void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& logits, LaunchedStep& step) {
   device_sampling_.clear();
   const int32_t mask_words = token_bitmask_words(model_.config().vocab_size);
-  fill_grammar_masks(output, mask_words);
+  fill_token_masks(output, mask_words);
   for (size_t i = 0; i < output.scheduled.size(); ++i) {
     const ScheduledSequence& seq = output.scheduled[i];
     if (!seq.samples_token) continue;
@@ -456,8 +456,8 @@ void ModelRunner::sample_on_device(const SchedulerOutput& output, const Tensor& 
     const bool greedy = state.sampling_row.temperature < kGreedyTemperatureEpsilon;
     for (int j = 0; j <= seq.num_draft_tokens; ++j) {
       const double uniform = greedy ? 0.0 : random_stream(seq, state, j).next_double();
-      const int32_t mask_row = grammar_mask_first_[i] < 0 ? -1 : grammar_mask_first_[i] + j;
-      const bool keep_stops = mask_row >= 0 && grammar_keeps_stops_[size_t(mask_row)] != 0;
+      const int32_t mask_row = mask_first_[i] < 0 ? -1 : mask_first_[i] + j;
+      const bool keep_stops = mask_row >= 0 && mask_keeps_stops_[size_t(mask_row)] != 0;
       if (!state.needs_adjustments && state.bad_words.empty() &&
           (keep_stops || seq.num_prior_output_tokens + j >= state.min_tokens)) {
         // Nothing per token and nothing suppressed: the row is the request's constant one.

@@ -177,9 +177,9 @@ class ModelRunner {
   bool samples_need_previous_step(const SchedulerOutput& output) const;
   // The deferred sampling of the step launched ahead, at the end of the previous step's collect().
   void run_deferred_sampling();
-  // Fills token_bitmask_ with every masked sampling row's mask (grammar_mask_first_,
-  // grammar_keeps_stops_): a grammar's (sequences in parallel on mask_pool_) or allowed_token_ids'.
-  void fill_grammar_masks(const SchedulerOutput& output, int32_t mask_words);
+  // Fills token_bitmask_ with every masked sampling row's mask (mask_first_,
+  // mask_keeps_stops_): a grammar's (sequences in parallel on mask_pool_) or allowed_token_ids'.
+  void fill_token_masks(const SchedulerOutput& output, int32_t mask_words);
   // Samples on the host (prompt-logprob steps, backends that do not sample): all of it now.
   void sample_on_host(const SchedulerOutput& output, const Tensor& logits, int num_logits, LaunchedStep& step);
   // Takes what the runner keeps of a sequence from its NewSequence.
@@ -273,9 +273,9 @@ class ModelRunner {
   DeviceSamplingInputs device_sampling_;  // reused every step
   std::shared_ptr<structured::GrammarCompiler> grammars_;
   std::vector<uint32_t> token_bitmask_;  // a step's grammar masks, one row per masked position
-  std::vector<int> grammar_mask_first_;     // per scheduled sequence: its first mask row, or -1
-  std::vector<uint8_t> grammar_keeps_stops_;  // per mask row: the mask allows only stop tokens
-  std::vector<int> grammar_jobs_;           // the scheduled sequences that fill_grammar_masks masks
+  std::vector<int> mask_first_;     // per scheduled sequence: its first mask row, or -1
+  std::vector<uint8_t> mask_keeps_stops_;  // per mask row: the mask allows only stop tokens
+  std::vector<int> grammar_jobs_;           // the scheduled sequences whose grammar fills their masks
   std::unique_ptr<ThreadPool> mask_pool_;   // made on the first step with two constrained rows
 
   // A launched step whose sampling waits for the previous step's samples (launch(), "deferred").

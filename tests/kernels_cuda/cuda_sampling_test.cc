@@ -556,7 +556,7 @@ const char* mask_name(MaskKind k) {
   return "?";
 }
 
-void allow(std::vector<uint32_t>& mask, int64_t id) { mask[size_t(id >> 5)] |= 1u << (id & 31); }
+void allow(std::vector<uint32_t>& mask, int64_t id) { allow_token(mask, id); }
 
 // A mask of `words` words for a row of raw logits (all finite). kOne allows the token with the
 // lowest raw logit (the one an unmasked row is least likely to return); kFew 2 to 5 random tokens

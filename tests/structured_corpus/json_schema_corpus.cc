@@ -45,6 +45,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "backend/token_bitmask.h"
 #include "common/error.h"
 #include "structured/grammar_compiler.h"
 #include "structured/grammar_matcher.h"
@@ -191,19 +192,6 @@ struct Walk {
   int tokens = 0;
 };
 
-// The id of the n-th (from 0) set bit of a mask.
-int32_t nth_set_bit(std::span<const uint32_t> mask, int n) {
-  for (size_t i = 0;; ++i) {
-    const int c = std::popcount(mask[i]);
-    if (n < c) {
-      uint32_t bits = mask[i];
-      for (; n > 0; --n) bits &= bits - 1;
-      return int32_t(i * 32 + size_t(std::countr_zero(bits)));
-    }
-    n -= c;
-  }
-}
-
 // One random constrained output. Problems (a broken invariant of the matcher) go to `problems`.
 Walk walk(const std::shared_ptr<const CompiledGrammar>& grammar, const Options& o, std::mt19937_64& rng,
           std::vector<std::string>& problems) {
@@ -240,7 +228,7 @@ Walk walk(const std::shared_ptr<const CompiledGrammar>& grammar, const Options& 
       problems.push_back(fmt::format("after {:?}: empty mask where the grammar cannot end", w.text));
       return w;
     }
-    const int32_t id = nth_set_bit(mask, std::uniform_int_distribution<int>(0, allowed - 1)(rng));
+    const int32_t id = nth_allowed_token(mask, std::uniform_int_distribution<int>(0, allowed - 1)(rng));
     if (!m.accept_token(id)) {
       problems.push_back(fmt::format("after {:?}: accept_token refused masked-in id {} ({:?})", w.text, id,
                                      vocab.bytes(id)));
