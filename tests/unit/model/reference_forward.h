@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fmt/format.h>
+
 #include <functional>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -132,6 +135,7 @@ inline Vec attention(const std::vector<Vec>& q, const std::vector<Vec>& k, const
 // Each step continues from the engine's own token, so one near-tie cannot derail the rest.
 inline void expect_greedy_matches(const std::filesystem::path& dir, const std::vector<std::vector<int32_t>>& prompts,
                                   int steps, int chunk, const std::function<Vec(const std::vector<int32_t>&)>& reference) {
+  SCOPED_TRACE(fmt::format("max_num_batched_tokens {}", chunk));
   const std::unique_ptr<Backend> backend = test_support::make_test_backend();
   const bool bf16 = backend->activation_dtype() != DType::kF32;
   const double logprob_tolerance = bf16 ? 0.05 : 2e-3, clear_margin = bf16 ? 0.1 : 1e-3;
@@ -168,6 +172,13 @@ inline void expect_greedy_matches(const std::filesystem::path& dir, const std::v
       tokens.push_back(got.token);
     }
   }
+}
+
+// The same at each token budget of `chunks` (a large one, and one small enough to chunk prefills).
+inline void expect_greedy_matches(const std::filesystem::path& dir, const std::vector<std::vector<int32_t>>& prompts,
+                                  int steps, std::initializer_list<int> chunks,
+                                  const std::function<Vec(const std::vector<int32_t>&)>& reference) {
+  for (const int chunk : chunks) expect_greedy_matches(dir, prompts, steps, chunk, reference);
 }
 
 }  // namespace turbine::testing
